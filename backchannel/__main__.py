@@ -1,0 +1,3 @@
+from backchannel.cli import main
+
+main()

@@ -1,0 +1,114 @@
+"""The ``backchannel`` command line: thin commands over the services.
+
+This package is the only place where errors become messages: a
+:class:`~backchannel.errors.BackchannelError` is printed as one line and exits non-zero;
+``--debug`` shows the traceback instead. Commands import their services (and through
+them the client libraries) only when they run, so ``backchannel --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from functools import cached_property
+from typing import Any
+
+import click
+
+from backchannel import __version__
+from backchannel.errors import BackchannelError
+
+
+class App:
+    """What every command shares: the config and the database, opened on first use."""
+
+    def __init__(self, config_path: str | None, debug: bool) -> None:
+        self.config_path = config_path
+        self.debug = debug
+
+    @cached_property
+    def config(self) -> Any:
+        from backchannel.config import load_config
+
+        return load_config(self.config_path)
+
+    @cached_property
+    def raw_db(self) -> Any:
+        """The database without a schema check (for init and db commands)."""
+        from backchannel.db import Database
+
+        return Database(self.config.database_url)
+
+    @cached_property
+    def db(self) -> Any:
+        """The database, refused unless its schema is this version's."""
+        self.raw_db.check_schema()
+        return self.raw_db
+
+
+class BackchannelGroup(click.Group):
+    """A click group that turns backchannel's errors into one-line messages."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BackchannelError as exc:
+            if _debug(ctx):
+                raise
+            raise click.ClickException(str(exc)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+        except Exception as exc:  # a bug: still one line, unless --debug
+            if _debug(ctx):
+                raise
+            raise click.ClickException(
+                f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+            ) from None
+
+
+def _debug(ctx: click.Context) -> bool:
+    app = ctx.find_object(App)
+    return bool(app and app.debug) or "--debug" in sys.argv
+
+
+@click.group(cls=BackchannelGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    metavar="FILE",
+    envvar="BACKCHANNEL_CONFIG",
+    help="Config file (default ./config.toml; also $BACKCHANNEL_CONFIG).",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
+@click.option("-v", "--verbose", is_flag=True, help="Log what is happening.")
+@click.version_option(__version__, prog_name="backchannel")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, debug: bool, verbose: bool) -> None:
+    """Archive a conference backchannel from Mastodon and Bluesky into a static site.
+
+    \b
+    Example:
+      backchannel init
+      backchannel event add swrb13 --title "SWRB 2013" --hashtag swrb13 \\
+          --start 2013-11-14 --end 2013-11-15 --timezone Pacific/Auckland \\
+          --mastodon https://mastodon.social --bluesky
+      backchannel collect swrb13
+    """
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = App(config_path, debug)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def _register() -> None:
+    from backchannel.cli import collecting, database, events
+
+    for module in (database, events, collecting):
+        module.register(main)
+
+
+_register()

@@ -1,0 +1,105 @@
+"""``backchannel collect``: one collection pass, with a summary table per source."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any
+
+import click
+
+from backchannel.cli import App, pass_app
+from backchannel.cli.table import render
+
+
+def skipped_text(skipped: dict[str, int]) -> str:
+    return ", ".join(f"{reason} {n}" for reason, n in sorted(skipped.items())) or "-"
+
+
+def results_table(results: list[Any]) -> str:
+    rows = [
+        [
+            r.event,
+            r.platform,
+            r.base_url,
+            r.requests,
+            r.new,
+            r.updated,
+            skipped_text(r.skipped),
+            r.status if not r.error else f"{r.status}: {r.error}",
+            f"{r.seconds:.1f}s",
+        ]
+        for r in results
+    ]
+    headers = [
+        "event",
+        "platform",
+        "source",
+        "requests",
+        "new",
+        "updated",
+        "skipped",
+        "result",
+        "time",
+    ]
+    return render(headers, rows, right=(3, 4, 5))
+
+
+class _Ticker:
+    """A one-line running count on stderr while a terminal watches."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.posts = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, _source: Any, page: Any) -> None:
+        if not self.enabled:
+            return
+        with self._lock:
+            self.posts += page.new + page.updated
+            click.echo(f"\rcollecting... {self.posts} new or updated posts", nl=False, err=True)
+
+    def done(self) -> None:
+        if self.enabled and self.posts:
+            click.echo("", err=True)
+
+
+@click.command()
+@click.argument("event_slug", metavar="[EVENT]", required=False)
+@click.option("--source", "source_url", metavar="URL", help="Only this source's base URL.")
+@pass_app
+def collect(app: App, event_slug: str | None, source_url: str | None) -> None:
+    """Collect new posts for one event (or all) from each of its sources, once.
+
+    Exits non-zero if any source failed, after committing what the others got.
+
+    \b
+    Example:
+      backchannel collect swrb13 --source https://mastodon.social
+    """
+    from backchannel.collect import collect as run_collect
+    from backchannel.errors import InputError
+    from backchannel.events import get_event
+
+    if event_slug:
+        with app.db.reading() as session:
+            get_event(session, event_slug)  # a clear error for an unknown slug
+    stop = threading.Event()
+    ticker = _Ticker()
+    try:
+        results = run_collect(app.db, app.config, event_slug, source_url, stop, ticker)
+    except KeyboardInterrupt:
+        stop.set()
+        raise
+    ticker.done()
+    if not results:
+        raise InputError("nothing to collect: no matching event sources (see `event show`)")
+    click.echo(results_table(results))
+    failed = [r for r in results if r.status != "ok"]
+    if failed:
+        raise click.ClickException(f"{len(failed)} of {len(results)} source(s) did not finish")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(collect)

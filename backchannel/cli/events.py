@@ -1,0 +1,228 @@
+"""``backchannel event add|add-source|list|show|remove``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import click
+
+from backchannel.cli import App, pass_app
+from backchannel.cli.table import render
+
+
+def _local(moment: datetime, zone: str) -> str:
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _utc(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+@click.group()
+def event() -> None:
+    """Register events and the servers their hashtags are read from.
+
+    \b
+    Example:
+      backchannel event list
+    """
+
+
+@event.command("add")
+@click.argument("slug")
+@click.option("--title", required=True, help="The event's name.")
+@click.option("--hashtag", "hashtags", multiple=True, required=True, help="Repeat for more.")
+@click.option("--start", required=True, help="Date or time in the event's time zone.")
+@click.option("--end", required=True, help="Date (whole day) or time in the event's zone.")
+@click.option("--timezone", "timezone", required=True, help="IANA name, e.g. Pacific/Auckland.")
+@click.option("--description", default="", help="A sentence or two about the event.")
+@click.option(
+    "--margin-before", default="1d", show_default=True, help="Collect from this long before."
+)
+@click.option(
+    "--margin-after", default="1d", show_default=True, help="Collect until this long after."
+)
+@click.option(
+    "--mastodon", "mastodon", multiple=True, metavar="URL", help="A Mastodon server; repeat."
+)
+@click.option("--bluesky", is_flag=True, help="Also collect from Bluesky ([bluesky] service).")
+@click.option(
+    "--policy",
+    type=click.Choice(["opt-out", "opt-in"]),
+    default="opt-out",
+    show_default=True,
+    help="opt-in archives only authors on the allow list.",
+)
+@click.option("--discover", is_flag=True, help="Add the busiest unlisted home servers as sources.")
+@pass_app
+def add(
+    app: App,
+    slug: str,
+    title: str,
+    hashtags: tuple[str, ...],
+    start: str,
+    end: str,
+    timezone: str,
+    description: str,
+    margin_before: str,
+    margin_after: str,
+    mastodon: tuple[str, ...],
+    bluesky: bool,
+    policy: str,
+    discover: bool,
+) -> None:
+    """Register an event, its hashtags, its time window and its sources.
+
+    \b
+    Example:
+      backchannel event add swrb13 --title "SWRB conference 2013" --hashtag swrb13 \\
+          --start 2013-11-14 --end 2013-11-15 --timezone Pacific/Auckland \\
+          --mastodon https://mastodon.social --mastodon https://scholar.social --bluesky
+    """
+    from backchannel.events import EventSpec, create_event
+
+    spec = EventSpec(
+        slug=slug,
+        title=title,
+        hashtags=hashtags,
+        start=start,
+        end=end,
+        timezone=timezone,
+        description=description,
+        margin_before=margin_before,
+        margin_after=margin_after,
+        mastodon=mastodon,
+        bluesky=app.config.bluesky.service if bluesky else None,
+        policy=policy,
+        discover=discover,
+    )
+    with app.db.writing() as session:
+        created = create_event(session, spec)
+        click.echo(
+            f"registered {created.slug}: {created.title}, "
+            f"#{' #'.join(created.hashtags)}, {len(created.sources)} source(s)"
+        )
+
+
+@event.command("add-source")
+@click.argument("slug")
+@click.option(
+    "--mastodon", "mastodon", multiple=True, metavar="URL", help="A Mastodon server; repeat."
+)
+@click.option("--bluesky", is_flag=True, help="Bluesky, at the configured [bluesky] service.")
+@pass_app
+def add_source_command(app: App, slug: str, mastodon: tuple[str, ...], bluesky: bool) -> None:
+    """Read an event's hashtags from more servers.
+
+    \b
+    Example:
+      backchannel event add-source swrb13 --mastodon https://aus.social
+    """
+    from backchannel.errors import InputError
+    from backchannel.events import add_source, get_event
+
+    if not mastodon and not bluesky:
+        raise InputError("name a source: --mastodon URL or --bluesky")
+    with app.db.writing() as session:
+        found = get_event(session, slug)
+        added = [add_source(session, found, "mastodon", url) for url in mastodon]
+        if bluesky:
+            added.append(add_source(session, found, "bluesky", app.config.bluesky.service))
+        for source in added:
+            click.echo(f"{slug}: added {source.platform} {source.base_url}")
+
+
+@event.command("list")
+@pass_app
+def list_command(app: App) -> None:
+    """List the registered events.
+
+    \b
+    Example:
+      backchannel event list
+    """
+    from backchannel.events import list_events, post_counts
+
+    with app.db.reading() as session:
+        rows = []
+        for found in list_events(session):
+            counts = post_counts(session, found)
+            rows.append(
+                [
+                    found.slug,
+                    found.title,
+                    _local(found.starts_at, found.timezone)[:10],
+                    " ".join(f"#{t}" for t in found.hashtags),
+                    len(found.sources),
+                    sum(counts.values()),
+                ]
+            )
+    if not rows:
+        click.echo("no events yet: add one with `backchannel event add`")
+        return
+    click.echo(
+        render(["slug", "title", "starts", "hashtags", "sources", "posts"], rows, right=(4, 5))
+    )
+
+
+@event.command("show")
+@click.argument("slug")
+@pass_app
+def show(app: App, slug: str) -> None:
+    """Show an event: its window in local time and UTC, sources and counts.
+
+    \b
+    Example:
+      backchannel event show swrb13
+    """
+    from backchannel.events import collection_window, get_event, post_counts
+
+    with app.db.reading() as session:
+        found = get_event(session, slug)
+        window = collection_window(found)
+        counts = post_counts(session, found)
+        zone = found.timezone
+        lines = [
+            f"{found.slug}: {found.title}",
+            *([found.description] if found.description else []),
+            f"hashtags:  {' '.join('#' + t for t in found.hashtags)}",
+            f"time zone: {zone}",
+            f"event:     {_local(found.starts_at, zone)} -> {_local(found.ends_at, zone)}",
+            f"           {_utc(found.starts_at)} -> {_utc(found.ends_at)}",
+            f"collected: {_local(window.start, zone)} -> {_local(window.end, zone)}",
+            f"           {_utc(window.start)} -> {_utc(window.end)}",
+            f"policy:    {found.policy}{', discovers sources' if found.discover else ''}",
+            f"posts:     {sum(counts.values())}"
+            + (f" ({', '.join(f'{p} {n}' for p, n in sorted(counts.items()))})" if counts else ""),
+            "sources:",
+        ]
+        rows = [
+            [s.platform, s.base_url, "discovered" if s.discovered else ""] for s in found.sources
+        ]
+    click.echo("\n".join(lines))
+    click.echo(render(["platform", "url", ""], rows) if rows else "  none yet: `event add-source`")
+
+
+@event.command("remove")
+@click.argument("slug")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+def remove(app: App, slug: str, yes: bool) -> None:
+    """Delete an event, with the posts and authors no other event holds.
+
+    \b
+    Example:
+      backchannel event remove swrb13 --yes
+    """
+    from backchannel.events import get_event, remove_event
+
+    if not yes:
+        click.confirm(f"Delete the event {slug} and the posts only it holds?", abort=True)
+    with app.db.writing() as session:
+        deleted = remove_event(session, get_event(session, slug))
+    click.echo(f"removed {slug} and {deleted} post(s) no other event held")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(event)

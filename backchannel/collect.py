@@ -1,0 +1,176 @@
+"""The collect service: cursor -> pages -> store, one transaction per page.
+
+Used alike by ``backchannel collect``, the scheduler and the demo. Sources run
+concurrently, each with its own collector and client; every page is committed
+together with the cursor that follows it, so a run killed at any moment resumes
+cleanly. One failing source never stops the others: its error is recorded on its
+:class:`CollectionRun` and reported, and what the others got is committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from backchannel.collectors.base import Collector
+from backchannel.config import Config
+from backchannel.consent import policy_for
+from backchannel.db import Database
+from backchannel.errors import BackchannelError, Interrupted, SourceError
+from backchannel.events import collection_window
+from backchannel.models import ConsentOverride, Event, EventSource
+from backchannel.sources import make_collector
+from backchannel.store import PageResult, add_to_run, finish_run, load_cursor, save_page, start_run
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SourceResult:
+    """What one source's pass did, for the summary table."""
+
+    event: str
+    platform: str
+    base_url: str
+    requests: int = 0
+    new: int = 0
+    updated: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    error: str | None = None
+    status: str = "ok"  # ok failed interrupted
+    seconds: float = 0.0
+
+
+ProgressCallback = Callable[[SourceResult, PageResult], None]
+
+
+def collect(
+    db: Database,
+    config: Config,
+    event_slug: str | None = None,
+    source_url: str | None = None,
+    stop: threading.Event | None = None,
+    on_page: ProgressCallback | None = None,
+) -> list[SourceResult]:
+    """Run one collection pass over the chosen events and sources."""
+    stop = stop or threading.Event()
+    with db.reading() as session:
+        query = select(EventSource).join(Event).order_by(Event.slug, EventSource.id)
+        if event_slug:
+            query = query.where(Event.slug == event_slug)
+        if source_url:
+            query = query.where(EventSource.base_url == source_url.rstrip("/"))
+        sources = list(session.scalars(query))
+        jobs = [(source.id, source.event.slug) for source in sources]
+    if not jobs:
+        return []
+    workers = max(1, min(config.collect.concurrency, len(jobs)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collect") as pool:
+        futures = [
+            pool.submit(_collect_source, db, config, source_id, stop, on_page)
+            for source_id, _ in jobs
+        ]
+        return [future.result() for future in futures]
+
+
+def _collect_source(
+    db: Database,
+    config: Config,
+    source_id: int,
+    stop: threading.Event,
+    on_page: ProgressCallback | None,
+) -> SourceResult:
+    started = time.monotonic()
+    with db.writing() as session:
+        source = session.get(EventSource, source_id)
+        assert source is not None
+        event = source.event
+        result = SourceResult(event.slug, source.platform, source.base_url)
+        hashtags = list(event.hashtags)
+        window = collection_window(event)
+        overrides = {
+            o.handle: o.decision
+            for o in session.scalars(
+                select(ConsentOverride).where(ConsentOverride.event_id == event.id)
+            )
+        }
+        opt_in = event.policy == "opt-in" or config.consent.default_policy == "opt-in"
+        policy = policy_for(opt_in, config.consent.allow_bots, overrides)
+        run_id = start_run(session, source).id
+    collector: Collector | None = None
+    try:
+        collector = make_collector(config, source, stop)
+        for hashtag in hashtags:
+            with db.reading() as session:
+                cursor = load_cursor(session, _source(session, source_id), hashtag)
+            for page in collector.collect(hashtag, window, cursor):
+                page_result = _store_page(db, source_id, hashtag, page, policy, run_id)
+                result.requests += page.requests
+                result.new += page_result.new
+                result.updated += page_result.updated
+                result.skipped.update(page_result.skipped)
+                if on_page:
+                    on_page(result, page_result)
+                if stop.is_set():
+                    raise Interrupted("stopped after committing the page in hand")
+    except Interrupted as exc:
+        result.status, result.error = "interrupted", str(exc)
+    except SourceError as exc:
+        result.status, result.error = "failed", str(exc)
+        log.warning("%s %s failed: %s", source_url_label(result), result.event, exc)
+    except BackchannelError as exc:
+        result.status, result.error = "failed", str(exc)
+        log.warning("%s failed: %s", source_url_label(result), exc)
+    finally:
+        extra = _unpaged_requests(collector, result.requests)
+        result.requests += extra
+        if collector is not None:
+            collector.close()
+        result.seconds = time.monotonic() - started
+        with db.writing() as session:
+            finish_run(session, run_id, result.status, result.error, extra)
+    return result
+
+
+def _source(session: object, source_id: int) -> EventSource:
+    source = session.get(EventSource, source_id)  # type: ignore[attr-defined]
+    assert source is not None
+    return source
+
+
+def _store_page(
+    db: Database, source_id: int, hashtag: str, page: object, policy: object, run_id: int
+) -> PageResult:
+    # Two sources can meet the same new post at once. On SQLite the writes are
+    # serialised; on PostgreSQL the loser of that race gets an IntegrityError, and
+    # trying the page again finds the winner's row and merges into it.
+    for attempt in range(3):
+        try:
+            with db.writing() as session:
+                source = _source(session, source_id)
+                page_result = save_page(session, source, hashtag, page, policy)  # type: ignore[arg-type]
+                add_to_run(session, run_id, page.requests, page_result)  # type: ignore[attr-defined]
+                return page_result
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            log.info("a concurrent source stored the same post first; trying the page again")
+    raise AssertionError("unreachable")
+
+
+def _unpaged_requests(collector: Collector | None, counted: int) -> int:
+    """Requests the collector made that no committed page counted (failed tries)."""
+    total = getattr(collector, "request_count", None)
+    return max(0, total - counted) if isinstance(total, int) else 0
+
+
+def source_url_label(result: SourceResult) -> str:
+    return f"{result.platform} {result.base_url}"

@@ -1,0 +1,308 @@
+"""TOML configuration -> frozen, validated objects.
+
+Every key, its type and its default is declared once, in the dataclasses below;
+``config.example.toml`` documents the same keys (a test keeps the two in step).
+Secrets never appear in the file: only the *names* of environment variables that hold
+them. An unknown key, a wrong type or a missing secret is a :class:`ConfigError` that
+names the file, the key and what was expected.
+
+The config file is ``--config``, else ``$BACKCHANNEL_CONFIG``, else ``./config.toml``;
+when the default file does not exist the defaults apply, with paths relative to the
+current directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+import types
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin, get_type_hints
+from urllib.parse import urlsplit
+
+from backchannel import __version__
+from backchannel.errors import ConfigError
+
+DEFAULT_CONFIG = "config.toml"
+ENV_CONFIG = "BACKCHANNEL_CONFIG"
+DEFAULT_DATABASE_FILE = "backchannel.db"
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    # Empty means a SQLite file named backchannel.db beside the config file.
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class ArchiveConfig:
+    media_dir: str = "media"  # relative to the config file's folder
+    site_dir: str = "site"
+
+
+@dataclass(frozen=True)
+class MastodonServerConfig:
+    base_url: str = ""
+    access_token_env: str = ""  # optional: a server may want a token for hashtag feeds
+
+
+@dataclass(frozen=True)
+class BlueskyConfig:
+    service: str = "https://bsky.social"
+    handle: str = ""
+    app_password_env: str = "BACKCHANNEL_BLUESKY_APP_PASSWORD"
+
+
+@dataclass(frozen=True)
+class CollectConfig:
+    user_agent: str = f"backchannel/{__version__} (+https://backchannel.example/about)"
+    timeout: float = 30.0  # seconds for one HTTP request
+    retries: int = 5  # tries of one request before its source fails
+    backoff_cap: float = 60.0  # seconds, the longest backoff between retries
+    max_rate_limit_sleep: float = 300.0  # seconds, the longest single rate-limit wait
+    rescan_hours: float = 6.0  # Mastodon: trailing window re-read for late posts
+    bluesky_overlap_minutes: float = 10.0  # Bluesky: incremental runs re-read this much
+    concurrency: int = 4  # sources collected at once
+    discover_max_sources: int = 3  # servers `discover = true` may add to an event
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    collect_every_minutes: float = 5.0  # during the event window and its margins
+    after_event_every_minutes: float = 60.0
+    after_event_days: float = 7.0  # then collection stops
+    recheck_every_hours: float = 24.0
+    recheck_days: float = 30.0  # rechecks stop this long after the event
+    jitter_seconds: float = 20.0
+
+
+@dataclass(frozen=True)
+class ConsentConfig:
+    default_policy: str = "opt-out"  # or "opt-in": only explicitly allowed authors
+    allow_bots: bool = False
+    noindex_ttl_hours: float = 24.0  # how long a home-server lookup stays fresh
+
+
+@dataclass(frozen=True)
+class MediaConfig:
+    max_bytes: int = 10_000_000
+    fetch_video: bool = False
+    max_video_bytes: int = 50_000_000
+
+
+@dataclass(frozen=True)
+class ExportConfig:
+    title: str = "Conference backchannels"
+    base_url: str = ""  # where the site will be published; optional
+    templates_dir: str = ""  # a theme folder searched before the packaged theme
+    allow_indexing: bool = False  # let search engines and AI crawlers in
+    posts_per_page: int = 200
+    live: bool = False  # re-export changed pages after each collection
+    contact: str = ""  # the organiser's contact for removal requests
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path  # the file this came from (may not exist when defaults apply)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    archive: ArchiveConfig = field(default_factory=ArchiveConfig)
+    mastodon: dict[str, MastodonServerConfig] = field(default_factory=dict)
+    bluesky: BlueskyConfig = field(default_factory=BlueskyConfig)
+    collect: CollectConfig = field(default_factory=CollectConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    consent: ConsentConfig = field(default_factory=ConsentConfig)
+    media: MediaConfig = field(default_factory=MediaConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def resolve(self, relative: str) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        return (self.base_dir / relative).resolve()
+
+    @property
+    def database_url(self) -> str:
+        url = self.database.url or f"sqlite:///{DEFAULT_DATABASE_FILE}"
+        # A relative SQLite path is relative to the config file, not the shell's cwd.
+        match = re.fullmatch(r"sqlite(\+\w+)?:///(.+)", url)
+        if match and match.group(2) != ":memory:" and not match.group(2).startswith("/"):
+            return f"sqlite{match.group(1) or ''}:///{self.resolve(match.group(2))}"
+        return url
+
+    @property
+    def media_dir(self) -> Path:
+        return self.resolve(self.archive.media_dir)
+
+    @property
+    def site_dir(self) -> Path:
+        return self.resolve(self.archive.site_dir)
+
+    def secret(self, key: str, env_name: str) -> str:
+        """The value of the environment variable ``env_name``, named by config ``key``."""
+        if not env_name:
+            raise ConfigError(self.path, key, "expected the name of an environment variable")
+        value = os.environ.get(env_name)
+        if not value:
+            raise ConfigError(
+                self.path, key, f"environment variable {env_name} is not set (it holds the secret)"
+            )
+        return value
+
+    def mastodon_server(self, base_url: str) -> tuple[str, MastodonServerConfig] | None:
+        """The ``[mastodon.<name>]`` table for a server, matched by base URL."""
+        wanted = base_url.rstrip("/").lower()
+        for name, server in self.mastodon.items():
+            if server.base_url.rstrip("/").lower() == wanted:
+                return name, server
+        return None
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> tuple[Path, bool]:
+    """The config file to use, and whether the user named it (so it must exist)."""
+    if explicit:
+        return Path(explicit).expanduser().resolve(), True
+    if os.environ.get(ENV_CONFIG):
+        return Path(os.environ[ENV_CONFIG]).expanduser().resolve(), True
+    return Path(DEFAULT_CONFIG).resolve(), False
+
+
+def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
+    path, named = config_path(explicit)
+    if not path.exists():
+        if named:
+            raise ConfigError(path, "", "no such config file")
+        return Config(path=path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "", f"not valid TOML ({exc})") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, "", f"cannot be read ({exc})") from exc
+    return parse_config(data, path)
+
+
+def parse_config(data: dict[str, Any], path: Path) -> Config:
+    """Validate a parsed TOML document into a :class:`Config`."""
+    values: dict[str, Any] = {}
+    hints = get_type_hints(Config)
+    for name, raw in data.items():
+        if name == "path" or name not in hints:
+            raise ConfigError(path, name, f"unknown section; expected one of {_sections()}")
+        if name == "mastodon":
+            values[name] = _mastodon_servers(raw, path)
+        else:
+            values[name] = _section(hints[name], raw, path, name)
+    config = Config(path=path, **values)
+    _check(config)
+    return config
+
+
+def _sections() -> str:
+    return ", ".join(f.name for f in fields(Config) if f.name != "path")
+
+
+def _mastodon_servers(raw: Any, path: Path) -> dict[str, MastodonServerConfig]:
+    if not isinstance(raw, dict):
+        raise ConfigError(path, "mastodon", "expected tables like [mastodon.<name>]")
+    servers = {}
+    for name, table in raw.items():
+        key = f"mastodon.{name}"
+        server = _section(MastodonServerConfig, table, path, key)
+        if not server.base_url:
+            raise ConfigError(path, f"{key}.base_url", "expected the server's URL")
+        _check_url(path, f"{key}.base_url", server.base_url)
+        _check_env_name(path, f"{key}.access_token_env", server.access_token_env, optional=True)
+        servers[name] = server
+    return servers
+
+
+def _section(cls: type, raw: Any, path: Path, key: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(path, key, "expected a table")
+    hints = get_type_hints(cls)
+    known = {f.name: f for f in fields(cls)}
+    values = {}
+    for name, value in raw.items():
+        if name not in known:
+            raise ConfigError(
+                path, f"{key}.{name}", f"unknown key; expected one of {', '.join(known)}"
+            )
+        values[name] = _coerce(hints[name], value, path, f"{key}.{name}")
+    for name, spec in known.items():
+        if name not in values and spec.default is MISSING and spec.default_factory is MISSING:
+            raise ConfigError(path, f"{key}.{name}", "missing")
+    return cls(**values)
+
+
+def _coerce(expected: Any, value: Any, path: Path, key: str) -> Any:
+    origin = get_origin(expected)
+    if origin in (Union, types.UnionType):
+        expected = next(a for a in get_args(expected) if a is not type(None))
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    # type() rather than isinstance(): TOML's true must not pass as the number 1.
+    if expected in (str, int, float, bool) and type(value) is expected:
+        return value
+    raise ConfigError(path, key, f"expected {_describe(expected)}, got {type(value).__name__}")
+
+
+def _describe(expected: Any) -> str:
+    return {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}.get(
+        expected, str(expected)
+    )
+
+
+def _check_url(path: Path, key: str, url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(path, key, f"expected an http(s) URL, got {url!r}")
+
+
+def _check_env_name(path: Path, key: str, name: str, optional: bool = False) -> None:
+    if not name and optional:
+        return
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ConfigError(
+            path,
+            key,
+            f"expected the NAME of an environment variable (not the secret), got {name!r}",
+        )
+
+
+def _check(config: Config) -> None:
+    path = config.path
+    _check_url(path, "bluesky.service", config.bluesky.service)
+    _check_env_name(path, "bluesky.app_password_env", config.bluesky.app_password_env)
+    if not re.search(r"https?://\S+", config.collect.user_agent):
+        raise ConfigError(
+            path, "collect.user_agent", "expected a User-Agent that includes a contact URL"
+        )
+    if config.export.base_url:
+        _check_url(path, "export.base_url", config.export.base_url)
+    if config.consent.default_policy not in ("opt-out", "opt-in"):
+        raise ConfigError(path, "consent.default_policy", 'expected "opt-out" or "opt-in"')
+    positive = {
+        "collect.timeout": config.collect.timeout,
+        "collect.retries": config.collect.retries,
+        "collect.concurrency": config.collect.concurrency,
+        "export.posts_per_page": config.export.posts_per_page,
+        "media.max_bytes": config.media.max_bytes,
+        "schedule.collect_every_minutes": config.schedule.collect_every_minutes,
+        "schedule.after_event_every_minutes": config.schedule.after_event_every_minutes,
+    }
+    for key, value in positive.items():
+        if value <= 0:
+            raise ConfigError(path, key, f"expected a number above 0, got {value}")
+    for key, value in {
+        "collect.rescan_hours": config.collect.rescan_hours,
+        "collect.bluesky_overlap_minutes": config.collect.bluesky_overlap_minutes,
+        "collect.discover_max_sources": config.collect.discover_max_sources,
+        "schedule.after_event_days": config.schedule.after_event_days,
+        "schedule.jitter_seconds": config.schedule.jitter_seconds,
+    }.items():
+        if value < 0:
+            raise ConfigError(path, key, f"expected 0 or more, got {value}")

@@ -1,0 +1,199 @@
+"""Engine, sessions, schema check and migrations, for SQLite and PostgreSQL alike.
+
+SQLite is tuned in one place (:func:`make_engine`): WAL so readers never block the
+writer, foreign keys on, and a busy timeout. Write transactions on SQLite begin with
+``BEGIN IMMEDIATE``: with the default deferred BEGIN two writers that both read first
+deadlock, and one gets "database is locked" at once instead of waiting its turn.
+
+Migrations run from code through Alembic; users never need an alembic.ini.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import OperationalError as SAOperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from backchannel.errors import DatabaseError, SchemaOutOfDateError
+from backchannel.resources import migrations_dir
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseError(f"not a database URL: {url!r}") from exc
+    try:
+        if parsed.get_backend_name() != "sqlite":
+            return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(
+            url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+        )
+    except NoSuchModuleError as exc:
+        raise DatabaseError(
+            f"no driver for {parsed.drivername}: for PostgreSQL install backchannel[postgres]"
+        ) from exc
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        # Let SQLAlchemy's "begin" event below decide how transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(connection: object) -> None:
+        immediate = connection.get_execution_options().get("sqlite_immediate")  # type: ignore[attr-defined]
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")  # type: ignore[attr-defined]
+
+    return engine
+
+
+class Database:
+    """An engine and its two kinds of session: reading, and writing."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(
+            self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False
+        )
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with self._read() as session:
+            yield session
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A session whose work is committed on success and rolled back on error."""
+        with self._write() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- schema ---------------------------------------------------------------------
+
+    def current_revision(self) -> str | None:
+        try:
+            with self.engine.connect() as connection:
+                return MigrationContext.configure(connection).get_current_revision()
+        except SAOperationalError as exc:
+            raise DatabaseError(f"cannot open the database: {exc.orig}") from exc
+
+    def check_schema(self) -> None:
+        """Refuse a database that is missing, or not at this version's schema."""
+        current = self.current_revision()
+        head = head_revision()
+        if current == head:
+            return
+        if current is None:
+            raise SchemaOutOfDateError(
+                f"the database at {self.display_url} is not initialised: run `backchannel init`"
+            )
+        raise SchemaOutOfDateError(
+            f"the database schema is at revision {current} but this backchannel needs "
+            f"{head}: run `backchannel db upgrade`"
+        )
+
+    @property
+    def display_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        parsed = make_url(self.url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            return Path(parsed.database)
+        return None
+
+    def init(self) -> bool:
+        """Create the schema at head. False when it was already there."""
+        if self.sqlite_path is not None:
+            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        current = self.current_revision()
+        if current == head_revision():
+            return False
+        if current is None and self._has_tables():
+            raise DatabaseError(
+                f"{self.display_url} already holds tables that backchannel did not create"
+            )
+        if current is not None:
+            raise SchemaOutOfDateError(
+                f"the database exists at revision {current}: run `backchannel db upgrade`"
+            )
+        self._upgrade()
+        return True
+
+    def upgrade(self) -> tuple[str | None, str, Path | None]:
+        """Migrate to head, backing up a SQLite file first. (from, to, backup path)."""
+        current = self.current_revision()
+        head = head_revision()
+        if current is None and not self._has_tables():
+            raise SchemaOutOfDateError(
+                f"the database at {self.display_url} is not initialised: run `backchannel init`"
+            )
+        backup = None
+        if current != head:
+            backup = self._backup(current)
+            self._upgrade()
+        return current, head, backup
+
+    def _has_tables(self) -> bool:
+        with self.engine.connect() as connection:
+            return bool(inspect(connection).get_table_names())
+
+    def _upgrade(self) -> None:
+        with self.engine.begin() as connection:
+            cfg = alembic_config(self.url)
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+
+    def _backup(self, revision: str | None) -> Path | None:
+        path = self.sqlite_path
+        if path is None or not path.exists():
+            return None
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = path.with_name(f"{path.name}.{revision or 'empty'}.{stamp}.bak")
+        # The backup API copies a consistent snapshot even with a WAL file beside it.
+        with sqlite3.connect(path) as source, sqlite3.connect(target) as copy:
+            source.backup(copy)
+        log.info("backed up %s to %s", path, target)
+        return target
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    if head is None:
+        raise DatabaseError("backchannel's migrations are missing")
+    return head

@@ -1,0 +1,221 @@
+"""Registering events and their sources: validation first, then one transaction.
+
+Every check runs before anything is written, so a bad input leaves the database as
+it was. Dates without a time are whole days in the event's time zone: ``--end
+2013-11-15`` means "until the end of the 15th there".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from backchannel.collectors.base import Window, normalize_hashtag
+from backchannel.errors import ConflictError, InputError, NotFoundError
+from backchannel.models import Author, Event, EventPost, EventSource, Post
+
+PLATFORMS = ("mastodon", "bluesky")
+# What Mastodon accepts in a hashtag: letters, marks, digits, _, middle dot, ZWNJ.
+_HASHTAG = re.compile(r"^[\w\u00b7\u200c\u0300-\u036f]+$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd]?)\s*$")
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """What the organiser asked for, unvalidated."""
+
+    slug: str
+    title: str
+    hashtags: Sequence[str]
+    start: str
+    end: str
+    timezone: str
+    description: str = ""
+    margin_before: str = "1d"
+    margin_after: str = "1d"
+    mastodon: Sequence[str] = ()
+    bluesky: str | None = None  # the Bluesky service URL, when Bluesky is a source
+    policy: str = "opt-out"
+    discover: bool = False
+
+
+def parse_hashtag(tag: str) -> str:
+    """The stored form of a hashtag, or InputError if it cannot be one."""
+    cleaned = unicodedata.normalize("NFC", tag.strip()).lstrip("#")
+    if not cleaned or not _HASHTAG.match(cleaned):
+        raise InputError(
+            f"not a hashtag: {tag!r} (letters, digits and _ only; no spaces or punctuation)"
+        )
+    return normalize_hashtag(cleaned)
+
+
+def parse_timezone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InputError(
+            f"unknown time zone {name!r} (use an IANA name such as Pacific/Auckland)"
+        ) from exc
+
+
+def parse_local_time(value: str, zone: ZoneInfo, *, end: bool) -> datetime:
+    """A date or date-time in ``zone`` (or with an offset) as a UTC datetime.
+
+    A bare date at the end of a window means the end of that day, so the window
+    ``--start 2013-11-14 --end 2013-11-15`` covers both days whole.
+    """
+    value = value.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            day = date.fromisoformat(value)
+            moment = datetime.combine(day + timedelta(days=1) if end else day, time(), zone)
+        else:
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=zone)
+    except ValueError as exc:
+        raise InputError(
+            f"not a date or time: {value!r} (use 2013-11-14 or 2013-11-14T09:30)"
+        ) from exc
+    return moment.astimezone(UTC)
+
+
+def parse_duration(value: str, what: str) -> int:
+    """Minutes from ``90m``, ``6h``, ``1d`` or a bare number of minutes."""
+    match = _DURATION.match(value)
+    if not match:
+        raise InputError(f"not a duration for {what}: {value!r} (use 90m, 6h or 1d)")
+    number, unit = float(match.group(1)), match.group(2) or "m"
+    return int(number * {"m": 1, "h": 60, "d": 1440}[unit])
+
+
+def parse_source_url(url: str) -> str:
+    """A server's base URL, normalised: scheme and host lower-cased, no trailing slash."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise InputError(f"not a server URL: {url!r} (expected https://server.example)")
+    if parts.query or parts.fragment or parts.path.strip("/"):
+        raise InputError(f"not a server URL: {url!r} (expected the server's address only)")
+    netloc = parts.hostname.lower() + (f":{parts.port}" if parts.port else "")
+    return f"{parts.scheme.lower()}://{netloc}"
+
+
+def parse_slug(slug: str) -> str:
+    if not _SLUG.match(slug):
+        raise InputError(
+            f"not a usable slug: {slug!r} (lower-case letters, digits, - and _, up to 64)"
+        )
+    return slug
+
+
+def create_event(session: Session, spec: EventSpec) -> Event:
+    slug = parse_slug(spec.slug)
+    if not spec.title.strip():
+        raise InputError("an event needs a title")
+    if not spec.hashtags:
+        raise InputError("an event needs at least one hashtag")
+    hashtags = list(dict.fromkeys(parse_hashtag(tag) for tag in spec.hashtags))
+    zone = parse_timezone(spec.timezone)
+    starts_at = parse_local_time(spec.start, zone, end=False)
+    ends_at = parse_local_time(spec.end, zone, end=True)
+    if ends_at <= starts_at:
+        raise InputError(f"the event ends ({spec.end}) before it starts ({spec.start})")
+    if spec.policy not in ("opt-out", "opt-in"):
+        raise InputError(f'unknown policy {spec.policy!r} (expected "opt-out" or "opt-in")')
+    sources = [("mastodon", parse_source_url(url)) for url in spec.mastodon]
+    if spec.bluesky:
+        sources.append(("bluesky", parse_source_url(spec.bluesky)))
+    if session.scalar(select(Event.id).where(Event.slug == slug)) is not None:
+        raise ConflictError(f"an event with the slug {slug!r} already exists")
+    event = Event(
+        slug=slug,
+        title=spec.title.strip(),
+        description=spec.description,
+        hashtags=hashtags,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        timezone=spec.timezone,
+        margin_before_minutes=parse_duration(spec.margin_before, "--margin-before"),
+        margin_after_minutes=parse_duration(spec.margin_after, "--margin-after"),
+        policy=spec.policy,
+        discover=spec.discover,
+    )
+    for platform, base_url in dict.fromkeys(sources):
+        event.sources.append(EventSource(platform=platform, base_url=base_url))
+    session.add(event)
+    session.flush()
+    return event
+
+
+def get_event(session: Session, slug: str) -> Event:
+    event = session.scalar(select(Event).where(Event.slug == slug))
+    if event is None:
+        known = session.scalars(select(Event.slug).order_by(Event.slug)).all()
+        hint = f" (known: {', '.join(known)})" if known else " (no events yet: `event add`)"
+        raise NotFoundError(f"no event {slug!r}{hint}")
+    return event
+
+
+def list_events(session: Session) -> list[Event]:
+    return list(session.scalars(select(Event).order_by(Event.starts_at, Event.slug)))
+
+
+def add_source(
+    session: Session, event: Event, platform: str, base_url: str, discovered: bool = False
+) -> EventSource:
+    if platform not in PLATFORMS:
+        raise InputError(f"unknown platform {platform!r}")
+    base_url = parse_source_url(base_url)
+    for source in event.sources:
+        if source.platform == platform and source.base_url == base_url:
+            raise ConflictError(f"{event.slug} already reads {platform} at {base_url}")
+    source = EventSource(platform=platform, base_url=base_url, discovered=discovered)
+    event.sources.append(source)
+    session.flush()
+    return source
+
+
+def remove_event(session: Session, event: Event) -> int:
+    """Delete an event, and the posts and authors that belonged to it alone.
+
+    Returns the number of posts deleted. Keeping posts that no event claims would
+    keep personal data for no purpose.
+    """
+    post_ids = set(session.scalars(select(EventPost.post_id).where(EventPost.event_id == event.id)))
+    session.delete(event)
+    session.flush()
+    still_claimed = set(
+        session.scalars(select(EventPost.post_id).where(EventPost.post_id.in_(post_ids)))
+    )
+    orphans = post_ids - still_claimed
+    if orphans:
+        session.execute(delete(Post).where(Post.id.in_(orphans)))
+        session.execute(delete(Author).where(~Author.posts.any()))
+    return len(orphans)
+
+
+def collection_window(event: Event) -> Window:
+    return Window(
+        event.starts_at - timedelta(minutes=event.margin_before_minutes),
+        event.ends_at + timedelta(minutes=event.margin_after_minutes),
+    )
+
+
+def post_counts(session: Session, event: Event) -> dict[str, int]:
+    """Posts in the event by platform (hidden ones included)."""
+    rows = session.execute(
+        select(Post.platform, func.count())
+        .join(EventPost, EventPost.post_id == Post.id)
+        .where(EventPost.event_id == event.id, Post.deleted_at.is_(None))
+        .group_by(Post.platform)
+    )
+    return {platform: count for platform, count in rows}

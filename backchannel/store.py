@@ -1,0 +1,359 @@
+"""The only writer of collected data: idempotent upserts, cursors, collection runs.
+
+:func:`save_page` stores one page of posts and the cursor after it inside the
+caller's transaction, so the two are committed together or not at all. Storing the
+same page twice changes nothing; a newer edit of a post replaces the older version.
+Lookups are batched per page (one query per table, not per post).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from backchannel.collectors.base import NormalizedAuthor, NormalizedMedia, NormalizedPost, Page
+from backchannel.consent import Policy, post_exclusion_reason
+from backchannel.models import (
+    Author,
+    CollectionRun,
+    Cursor,
+    EventPost,
+    EventSource,
+    Link,
+    Media,
+    Post,
+    PostSighting,
+    PostTag,
+    Tag,
+    Tombstone,
+)
+
+FORGOTTEN = "forgotten at the author's request"
+
+
+def key_hash(identifier: str) -> str:
+    """What a tombstone keeps of an identifier: a hash, never the identifier itself."""
+    return hashlib.sha256(identifier.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class PageResult:
+    new: int = 0
+    updated: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+
+
+def load_cursor(session: Session, source: EventSource, hashtag: str) -> dict[str, Any] | None:
+    row = session.scalar(
+        select(Cursor).where(Cursor.source_id == source.id, Cursor.hashtag == hashtag)
+    )
+    return dict(row.state) if row is not None else None
+
+
+def save_cursor(session: Session, source: EventSource, hashtag: str, state: dict[str, Any]) -> None:
+    row = session.scalar(
+        select(Cursor).where(Cursor.source_id == source.id, Cursor.hashtag == hashtag)
+    )
+    if row is None:
+        session.add(Cursor(source_id=source.id, hashtag=hashtag, state=state))
+    else:
+        row.state = state
+        row.updated_at = datetime.now(UTC)
+
+
+def save_page(
+    session: Session,
+    source: EventSource,
+    hashtag: str,
+    page: Page,
+    policy: Policy,
+) -> PageResult:
+    """Store a page's posts for the source's event, and the cursor after the page."""
+    result = PageResult(skipped=Counter(page.skipped))
+    now = datetime.now(UTC)
+    wanted: dict[str, NormalizedPost] = {}
+    for post in page.posts:
+        if hashtag not in post.tags:
+            # A server matched something we do not count as this hashtag; leave it out.
+            result.skipped["tag not in post"] += 1
+            continue
+        reason = post_exclusion_reason(post, policy)
+        if reason:
+            result.skipped[reason] += 1
+            continue
+        wanted.setdefault(post.uri, post)
+    forgotten = _tombstoned(session, wanted.values())
+    for uri in list(wanted):
+        if uri in forgotten:
+            result.skipped[FORGOTTEN] += 1
+            del wanted[uri]
+    if wanted:
+        authors = _upsert_authors(session, [p.author for p in wanted.values()], now)
+        existing = {
+            p.uri: p for p in session.scalars(select(Post).where(Post.uri.in_(list(wanted))))
+        }
+        tag_ids = _tag_ids(session, {t for p in wanted.values() for t in p.tags})
+        for uri, post in wanted.items():
+            author = authors[(post.author.platform, post.author.uri)]
+            row = existing.get(uri)
+            if row is None:
+                row = _new_post(session, post, author, source, now, tag_ids)
+                result.new += 1
+            elif _is_newer(post, row):
+                _update_post(session, row, post, author, source, now, tag_ids)
+                result.updated += 1
+            else:
+                _refresh_counts(row, post)
+            _record_sighting(session, row, source.base_url, post.native_id, now)
+            _include_in_event(session, source.event_id, row.id)
+    save_cursor(session, source, hashtag, page.cursor)
+    return result
+
+
+def _tombstoned(session: Session, posts: Any) -> set[str]:
+    posts = list(posts)
+    if not posts:
+        return set()
+    hashes = {key_hash(p.uri): p.uri for p in posts}
+    hashes.update({key_hash(p.author.uri): p.uri for p in posts})
+    found = session.scalars(select(Tombstone.key_sha256).where(Tombstone.key_sha256.in_(hashes)))
+    forgotten = set()
+    for digest in found:
+        uri = hashes[digest]
+        forgotten.update(p.uri for p in posts if p.uri == uri or p.author.uri == uri)
+    return forgotten
+
+
+def _upsert_authors(
+    session: Session, authors: list[NormalizedAuthor], now: datetime
+) -> dict[tuple[str, str], Author]:
+    unique = {(a.platform, a.uri): a for a in authors}
+    rows = {
+        (a.platform, a.uri): a
+        for a in session.scalars(select(Author).where(Author.uri.in_([uri for _, uri in unique])))
+    }
+    for key, author in unique.items():
+        row = rows.get(key)
+        if row is None:
+            row = Author(platform=author.platform, uri=author.uri)
+            session.add(row)
+            rows[key] = row
+        _apply_author(row, author, now)
+    session.flush()
+    return rows
+
+
+def _apply_author(row: Author, author: NormalizedAuthor, now: datetime) -> None:
+    row.handle = author.handle
+    row.display_name = author.display_name
+    row.display_name_html = author.display_name_html
+    row.avatar_url = author.avatar_url
+    row.profile_url = author.profile_url
+    row.home_server = author.home_server
+    row.bot = author.bot
+    if author.noindex is not None:  # tag timelines omit it; keep what a lookup found
+        row.noindex = author.noindex
+    row.indexable = author.indexable
+    row.discoverable = author.discoverable
+    row.suspended = author.suspended
+    row.limited = author.limited
+    row.bio_text = author.bio_text
+    row.labels = list(author.labels)
+    row.emojis = [list(e) for e in author.emojis]
+    row.updated_at = now
+
+
+def _tag_ids(session: Session, names: set[str]) -> dict[str, int]:
+    if not names:
+        return {}
+    ids = dict(session.execute(select(Tag.name, Tag.id).where(Tag.name.in_(names))).all())
+    for name in sorted(names - ids.keys()):
+        tag = Tag(name=name)
+        session.add(tag)
+        session.flush()
+        ids[name] = tag.id
+    return ids
+
+
+def _is_newer(post: NormalizedPost, row: Post) -> bool:
+    if post.cid and row.cid and post.cid != row.cid:
+        return True  # a Bluesky record rewritten in place
+    if post.edited_at is None:
+        return False
+    return row.edited_at is None or post.edited_at > row.edited_at
+
+
+def _post_fields(post: NormalizedPost, source: EventSource, now: datetime) -> dict[str, Any]:
+    return {
+        "platform": post.platform,
+        "url": post.url,
+        "created_at": post.created_at,
+        "edited_at": post.edited_at,
+        "indexed_at": post.indexed_at,
+        "text": post.text,
+        "html": post.html,
+        "language": post.language,
+        "content_warning": post.content_warning or None,
+        "sensitive": post.sensitive,
+        "visibility": post.visibility,
+        "reply_to_uri": post.reply_to_uri,
+        "reply_root_uri": post.reply_root_uri,
+        "quote_uri": post.quote_uri,
+        "quote_snapshot": post.quote_snapshot,
+        "reply_count": post.reply_count,
+        "repost_count": post.repost_count,
+        "like_count": post.like_count,
+        "quote_count": post.quote_count,
+        "emojis": [list(e) for e in post.emojis],
+        "mentions": [list(m) for m in post.mentions],
+        "poll": post.poll,
+        "card": post.card,
+        "labels": list(post.labels),
+        "cid": post.cid,
+        "raw": post.raw,
+        "fetched_at": now,
+        "fetched_from": source.base_url,
+    }
+
+
+def _new_post(
+    session: Session,
+    post: NormalizedPost,
+    author: Author,
+    source: EventSource,
+    now: datetime,
+    tag_ids: dict[str, int],
+) -> Post:
+    row = Post(uri=post.uri, author_id=author.id, **_post_fields(post, source, now))
+    session.add(row)
+    session.flush()
+    _write_children(session, row, post, tag_ids)
+    return row
+
+
+def _update_post(
+    session: Session,
+    row: Post,
+    post: NormalizedPost,
+    author: Author,
+    source: EventSource,
+    now: datetime,
+    tag_ids: dict[str, int],
+) -> None:
+    for name, value in _post_fields(post, source, now).items():
+        setattr(row, name, value)
+    row.author_id = author.id
+    # An edit can change media, tags and links: replace them with the new version's.
+    session.execute(delete(PostTag).where(PostTag.post_id == row.id))
+    session.execute(delete(Link).where(Link.post_id == row.id))
+    kept_media = {m.remote_url: m for m in row.media}
+    row.media.clear()
+    session.flush()
+    _write_children(session, row, post, tag_ids, kept_media)
+
+
+def _refresh_counts(row: Post, post: NormalizedPost) -> None:
+    row.reply_count = post.reply_count
+    row.repost_count = post.repost_count
+    row.like_count = post.like_count
+    row.quote_count = post.quote_count
+
+
+def _write_children(
+    session: Session,
+    row: Post,
+    post: NormalizedPost,
+    tag_ids: dict[str, int],
+    kept_media: dict[str | None, Media] | None = None,
+) -> None:
+    for name in dict.fromkeys(post.tags):
+        session.add(PostTag(post_id=row.id, tag_id=tag_ids[name]))
+    for position, url in enumerate(dict.fromkeys(post.links)):
+        session.add(Link(post_id=row.id, position=position, url=url))
+    for position, media in enumerate(post.media):
+        session.add(_media_row(row.id, position, media, (kept_media or {}).get(media.url)))
+
+
+def _media_row(post_id: int, position: int, media: NormalizedMedia, kept: Media | None) -> Media:
+    row = Media(
+        post_id=post_id,
+        position=position,
+        kind=media.kind,
+        remote_url=media.url,
+        preview_url=media.preview_url,
+        playlist_url=media.playlist_url,
+        alt=media.alt,
+        width=media.width,
+        height=media.height,
+        focus_x=media.focus_x,
+        focus_y=media.focus_y,
+        blurhash=media.blurhash,
+    )
+    if kept is not None and kept.fetch_state == "done":
+        # The same file survived the edit: keep the local copy instead of fetching again.
+        row.sha256, row.local_path, row.size = kept.sha256, kept.local_path, kept.size
+        row.content_type, row.fetch_state, row.fetched_at = (
+            kept.content_type,
+            "done",
+            kept.fetched_at,
+        )
+    return row
+
+
+def _record_sighting(
+    session: Session, row: Post, server: str, native_id: str, now: datetime
+) -> None:
+    sighting = session.scalar(
+        select(PostSighting).where(PostSighting.post_id == row.id, PostSighting.server == server)
+    )
+    if sighting is None:
+        session.add(PostSighting(post_id=row.id, server=server, native_id=native_id))
+    else:
+        sighting.native_id = native_id
+        sighting.last_seen_at = now
+
+
+def _include_in_event(session: Session, event_id: int, post_id: int) -> None:
+    if session.get(EventPost, (event_id, post_id)) is None:
+        session.add(EventPost(event_id=event_id, post_id=post_id))
+        session.flush()
+
+
+# -- collection runs --------------------------------------------------------------------
+
+
+def start_run(session: Session, source: EventSource) -> CollectionRun:
+    run = CollectionRun(source_id=source.id, status="running")
+    session.add(run)
+    session.flush()
+    return run
+
+
+def add_to_run(session: Session, run_id: int, requests: int, result: PageResult) -> None:
+    run = session.get(CollectionRun, run_id)
+    if run is None:
+        return
+    run.requests += requests
+    run.new += result.new
+    run.updated += result.updated
+    skipped = Counter(run.skipped or {})
+    skipped.update(result.skipped)
+    run.skipped = dict(skipped)
+
+
+def finish_run(
+    session: Session, run_id: int, status: str, error: str | None, extra_requests: int = 0
+) -> None:
+    run = session.get(CollectionRun, run_id)
+    if run is None:
+        return
+    run.status = status
+    run.error = error
+    run.requests += extra_requests
+    run.finished_at = datetime.now(UTC)
