@@ -16,18 +16,22 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from backchannel.collectors.base import Collector
+from backchannel.collectors.mastodon_lookup import HomeServerLookup
 from backchannel.config import Config
 from backchannel.consent import policy_for
+from backchannel.coverage import discover_sources
 from backchannel.db import Database
 from backchannel.errors import BackchannelError, Interrupted, SourceError
 from backchannel.events import collection_window
+from backchannel.home_signals import HomeSignals
 from backchannel.models import ConsentOverride, Event, EventSource
-from backchannel.sources import make_collector
+from backchannel.sources import Clock, make_collector
 from backchannel.store import PageResult, add_to_run, finish_run, load_cursor, save_page, start_run
 
 log = logging.getLogger(__name__)
@@ -47,6 +51,7 @@ class SourceResult:
     error: str | None = None
     status: str = "ok"  # ok failed interrupted
     seconds: float = 0.0
+    discovered: bool = False  # added by discovery during this pass
 
 
 ProgressCallback = Callable[[SourceResult, PageResult], None]
@@ -59,8 +64,14 @@ def collect(
     source_url: str | None = None,
     stop: threading.Event | None = None,
     on_page: ProgressCallback | None = None,
+    clock: Clock | None = None,
 ) -> list[SourceResult]:
-    """Run one collection pass over the chosen events and sources."""
+    """Run one collection pass over the chosen events and sources.
+
+    Events with ``discover`` on then gain the busiest home servers that are not yet
+    sources (up to ``collect.discover_max_sources``), which are collected at once.
+    ``clock`` replaces "now" for the collectors (the sandbox runs on its own time).
+    """
     stop = stop or threading.Event()
     with db.reading() as session:
         query = select(EventSource).join(Event).order_by(Event.slug, EventSource.id)
@@ -68,17 +79,56 @@ def collect(
             query = query.where(Event.slug == event_slug)
         if source_url:
             query = query.where(EventSource.base_url == source_url.rstrip("/"))
-        sources = list(session.scalars(query))
-        jobs = [(source.id, source.event.slug) for source in sources]
-    if not jobs:
+        source_ids = list(session.scalars(query.with_only_columns(EventSource.id)))
+    if not source_ids:
         return []
-    workers = max(1, min(config.collect.concurrency, len(jobs)))
+    home = HomeSignals(
+        db,
+        HomeServerLookup(config.collect.user_agent, config.collect.timeout),
+        timedelta(hours=config.consent.noindex_ttl_hours),
+    )
+    try:
+        results = _collect_sources(db, config, source_ids, stop, on_page, home, clock)
+        if source_url is None and not stop.is_set():
+            added = _discover(db, config, event_slug)
+            results += _collect_sources(db, config, added, stop, on_page, home, clock)
+        return results
+    finally:
+        home.close()
+
+
+def _collect_sources(
+    db: Database,
+    config: Config,
+    source_ids: list[int],
+    stop: threading.Event,
+    on_page: ProgressCallback | None,
+    home: HomeSignals,
+    clock: Clock | None,
+) -> list[SourceResult]:
+    if not source_ids:
+        return []
+    workers = max(1, min(config.collect.concurrency, len(source_ids)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collect") as pool:
         futures = [
-            pool.submit(_collect_source, db, config, source_id, stop, on_page)
-            for source_id, _ in jobs
+            pool.submit(_collect_source, db, config, source_id, stop, on_page, home, clock)
+            for source_id in source_ids
         ]
         return [future.result() for future in futures]
+
+
+def _discover(db: Database, config: Config, event_slug: str | None) -> list[int]:
+    """Add missing home servers as sources of events that ask for it; their ids."""
+    with db.writing() as session:
+        query = select(Event).where(Event.discover.is_(True))
+        if event_slug:
+            query = query.where(Event.slug == event_slug)
+        added = []
+        for event in session.scalars(query):
+            for source in discover_sources(session, event, config.collect.discover_max_sources):
+                log.info("%s: discovered %s", event.slug, source.base_url)
+                added.append(source.id)
+        return added
 
 
 def _collect_source(
@@ -87,6 +137,8 @@ def _collect_source(
     source_id: int,
     stop: threading.Event,
     on_page: ProgressCallback | None,
+    home: HomeSignals,
+    clock: Clock | None,
 ) -> SourceResult:
     started = time.monotonic()
     with db.writing() as session:
@@ -94,6 +146,7 @@ def _collect_source(
         assert source is not None
         event = source.event
         result = SourceResult(event.slug, source.platform, source.base_url)
+        result.discovered = source.discovered
         hashtags = list(event.hashtags)
         window = collection_window(event)
         overrides = {
@@ -107,11 +160,12 @@ def _collect_source(
         run_id = start_run(session, source).id
     collector: Collector | None = None
     try:
-        collector = make_collector(config, source, stop)
+        collector = make_collector(config, source, stop, clock)
         for hashtag in hashtags:
             with db.reading() as session:
                 cursor = load_cursor(session, _source(session, source_id), hashtag)
             for page in collector.collect(hashtag, window, cursor):
+                page.posts = home.apply(page.posts)
                 page_result = _store_page(db, source_id, hashtag, page, policy, run_id)
                 result.requests += page.requests
                 result.new += page_result.new

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import threading
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from backchannel.collectors.base import Collector
 from backchannel.collectors.retry import RetryPolicy
@@ -25,11 +26,17 @@ def retry_policy(config: Config) -> RetryPolicy:
     )
 
 
-def make_collector(config: Config, source: EventSource, stop: threading.Event) -> Collector:
+Clock = Callable[[], datetime]
+
+
+def make_collector(
+    config: Config, source: EventSource, stop: threading.Event, clock: Clock | None = None
+) -> Collector:
+    """``clock`` stands in for "now" where a collector needs it (the sandbox's own time)."""
     if source.platform == "mastodon":
         return _mastodon(config, source.base_url, stop)
     if source.platform == "bluesky":
-        return _bluesky(config, source.base_url, stop)
+        return _bluesky(config, source.base_url, stop, clock)
     raise ConfigError(config.path, "", f"unknown platform {source.platform!r}")
 
 
@@ -56,7 +63,7 @@ def _mastodon(config: Config, base_url: str, stop: threading.Event) -> Collector
     )
 
 
-def _bluesky(config: Config, service: str, stop: threading.Event) -> Collector:
+def _bluesky(config: Config, service: str, stop: threading.Event, clock: Clock | None) -> Collector:
     from backchannel.collectors.bluesky import BlueskyCollector
 
     handle = config.bluesky.handle
@@ -72,9 +79,11 @@ def _bluesky(config: Config, service: str, stop: threading.Event) -> Collector:
         password,
         session_path=config.resolve(f".backchannel-bluesky-{safe_handle}.session"),
         config_key="bluesky.app_password_env",
+        password_env=config.bluesky.app_password_env,
         user_agent=config.collect.user_agent,
         timeout=config.collect.timeout,
         policy=retry_policy(config),
         stop=stop,
         overlap=timedelta(minutes=config.collect.bluesky_overlap_minutes),
+        clock=clock,
     )

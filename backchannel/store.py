@@ -99,8 +99,11 @@ def save_page(
             p.uri: p for p in session.scalars(select(Post).where(Post.uri.in_(list(wanted))))
         }
         tag_ids = _tag_ids(session, {t for p in wanted.values() for t in p.tags})
+        parents = _parent_uris(session, source.base_url, wanted.values())
         for uri, post in wanted.items():
             author = authors[(post.author.platform, post.author.uri)]
+            if post.reply_to_uri is None and post.reply_to_native_id in parents:
+                post.reply_to_uri = parents[post.reply_to_native_id]
             row = existing.get(uri)
             if row is None:
                 row = _new_post(session, post, author, source, now, tag_ids)
@@ -128,6 +131,24 @@ def _tombstoned(session: Session, posts: Any) -> set[str]:
         uri = hashes[digest]
         forgotten.update(p.uri for p in posts if p.uri == uri or p.author.uri == uri)
     return forgotten
+
+
+def _parent_uris(session: Session, server: str, posts: Any) -> dict[str, str]:
+    """Reply parents named only by this server's local id, resolved through sightings.
+
+    Mastodon gives a reply's parent as the queried server's own id; the forward walk
+    stores older posts first, so the parent is usually already here.
+    """
+    wanted = {p.reply_to_native_id for p in posts if p.reply_to_uri is None}
+    wanted.discard(None)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(PostSighting.native_id, Post.uri)
+        .join(Post, Post.id == PostSighting.post_id)
+        .where(PostSighting.server == server, PostSighting.native_id.in_(wanted))
+    )
+    return {native_id: uri for native_id, uri in rows}
 
 
 def _upsert_authors(
@@ -159,6 +180,8 @@ def _apply_author(row: Author, author: NormalizedAuthor, now: datetime) -> None:
     row.bot = author.bot
     if author.noindex is not None:  # tag timelines omit it; keep what a lookup found
         row.noindex = author.noindex
+    if author.home_checked_at is not None:
+        row.last_checked_at = author.home_checked_at
     row.indexable = author.indexable
     row.discoverable = author.discoverable
     row.suspended = author.suspended

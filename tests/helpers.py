@@ -51,3 +51,7 @@ def write_config(folder: Path, db_url: str, extra: str = "") -> Path:
     path = folder / "config.toml"
     path.write_text(f'[database]\nurl = "{db_url}"\n{extra}', encoding="utf-8")
     return path
+
+
+# Real recorded platform responses and the official lexicons (see fixtures/README.md).
+FIXTURES = Path(__file__).resolve().parent / "fixtures"

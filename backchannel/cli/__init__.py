@@ -105,9 +105,9 @@ pass_app = click.make_pass_decorator(App)
 
 
 def _register() -> None:
-    from backchannel.cli import collecting, database, events
+    from backchannel.cli import collecting, database, demo, events, exporting
 
-    for module in (database, events, collecting):
+    for module in (database, events, collecting, exporting, demo):
         module.register(main)
 
 

@@ -45,6 +45,23 @@ def results_table(results: list[Any]) -> str:
     return render(headers, rows, right=(3, 4, 5))
 
 
+def coverage_text(app: App, slug: str) -> str:
+    """What each source contributed, and the home servers that are not sources yet."""
+    from backchannel.coverage import event_coverage
+    from backchannel.events import get_event
+
+    with app.db.reading() as session:
+        coverage = event_coverage(session, get_event(session, slug))
+    rows = [[c.server, c.posts, c.only_here] for c in coverage.sources]
+    lines = [f"\ncoverage of {slug}:", render(["source", "posts", "only here"], rows, right=(1, 2))]
+    if coverage.missing:
+        lines.append(f"\nhome servers of {slug}'s posters that are not sources yet:")
+        top = coverage.missing[:10]
+        lines.append(render(["server", "posts"], [list(m) for m in top], right=(1,)))
+        lines.append(f"add one with: backchannel event add-source {slug} --mastodon {top[0][0]}")
+    return "\n".join(lines)
+
+
 class _Ticker:
     """A one-line running count on stderr while a terminal watches."""
 
@@ -96,6 +113,8 @@ def collect(app: App, event_slug: str | None, source_url: str | None) -> None:
     if not results:
         raise InputError("nothing to collect: no matching event sources (see `event show`)")
     click.echo(results_table(results))
+    for slug in dict.fromkeys(r.event for r in results):
+        click.echo(coverage_text(app, slug))
     failed = [r for r in results if r.status != "ok"]
     if failed:
         raise click.ClickException(f"{len(failed)} of {len(results)} source(s) did not finish")

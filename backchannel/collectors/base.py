@@ -67,6 +67,7 @@ class NormalizedAuthor:
     limited: bool = False
     labels: tuple[str, ...] = ()  # Bluesky self-labels such as "!no-unauthenticated"
     home_server: str | None = None  # Mastodon: the account's home domain
+    home_checked_at: datetime | None = None  # when the home server was last asked (noindex)
     emojis: tuple[tuple[str, str], ...] = ()  # (shortcode, image URL)
 
 

@@ -304,15 +304,23 @@ class SandboxServer:
                     except OSError:
                         log.debug("connection already closed while dropping it")
                     return
-                self.wfile.write(body)
+                try:
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    # The client gave up first (a timeout test, say): nothing to answer.
+                    self.close_connection = True
+                    log.debug("%s: client closed the connection before the answer", server.name)
 
             do_GET = _serve
             do_POST = _serve
 
-        self._httpd = ThreadingHTTPServer((self._host, self._port), _Handler)
-        self._httpd.daemon_threads = True
+        httpd = self._httpd = ThreadingHTTPServer((self._host, self._port), _Handler)
+        httpd.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name=f"sandbox-{self.name}", daemon=True
+            # A short poll interval: stop() waits for the loop to notice, once per test.
+            target=lambda: httpd.serve_forever(poll_interval=0.05),
+            name=f"sandbox-{self.name}",
+            daemon=True,
         )
         self._thread.start()
         log.debug("%s listening on %s", self.name, self.base_url)

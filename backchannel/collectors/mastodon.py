@@ -1,0 +1,276 @@
+"""The Mastodon collector: one server, one hashtag at a time, walked forward in time.
+
+How a run reads ``#tag`` from one server (``collect``):
+
+1. **Forward walk.** ``min_id`` pages ("the 40 statuses just above this id") from the
+   cursor, or from a Snowflake id made from ``window.start`` on a first run. Each
+   response becomes one :class:`Page` whose cursor is the highest id in it, so the
+   store commits a page and the position after it together.
+2. **Re-scan.** A server gives a post it *fetched* late (a reply it resolved, a
+   remote post it met through a boost) an id made from the post's ``created_at``,
+   so it can land below a cursor already past it. Each run therefore also walks
+   backwards (``max_id`` from the run's starting cursor, ``since_id`` as the floor)
+   over the trailing ``rescan`` span (default 6 h) before the newest post seen,
+   clipped to the window. Repeats are harmless (the store upserts on uri) and posts
+   already yielded in the same run are not yielded twice.
+
+Cursor (JSON): ``{"v": 1, "start_id", "min_id", "newest_at", "rescan_since",
+"rescan_done_until"}``: ``min_id`` is the forward position (highest id read); ``newest_at`` the creation
+time of the newest in-window post seen; ``rescan_since`` the floor id of the re-scan
+this run owes (set on every page until the re-scan is done, so a run stopped early
+hands it on to the next run, whose re-scan then reaches at least as low);
+``rescan_done_until`` the ceiling id of the last completed re-scan; ``start_id``
+notices a window moved earlier, which restarts the walk.
+
+Skipped reasons in ``Page.skipped``: ``"not public"``, ``"outside window"``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from backchannel import __version__
+from backchannel.collectors.base import NormalizedPost, Page, Window
+from backchannel.collectors.mastodon_client import TimelineClient
+from backchannel.collectors.mastodon_normalize import normalize_status, parse_datetime, unwrap
+from backchannel.collectors.retry import Pacer, RetryPolicy
+
+log = logging.getLogger(__name__)
+
+PAGE_LIMIT = 40  # the most Mastodon serves per page
+CURSOR_VERSION = 1
+
+
+def default_user_agent(contact_url: str | None = None) -> str:
+    """A User-Agent that says who is asking and where to complain."""
+    contact = f"; +{contact_url}" if contact_url else ""
+    return f"backchannel/{__version__} (conference backchannel archiver{contact})"
+
+
+def snowflake_floor(when: datetime) -> int:
+    """The smallest Mastodon Snowflake id of ``when`` (milliseconds << 16)."""
+    return int(when.timestamp() * 1000) << 16
+
+
+def id_key(native_id: str) -> tuple[int, str]:
+    """Sort key for ids: numeric Snowflakes by value; opaque strings by length, then text."""
+    return (len(native_id.lstrip("0")), native_id.lstrip("0"))
+
+
+def _max_id(ids: list[str]) -> str:
+    return max(ids, key=id_key)
+
+
+def _min_id(ids: list[str]) -> str:
+    return min(ids, key=id_key)
+
+
+@dataclass
+class _Cursor:
+    start_id: str
+    min_id: str
+    newest_at: datetime | None = None
+    rescan_since: str | None = None
+    rescan_done_until: str | None = None
+
+    @classmethod
+    def load(cls, raw: dict[str, Any] | None, window: Window) -> _Cursor:
+        # ``min_id`` is exclusive: one below the window's first possible id.
+        start_id = str(snowflake_floor(window.start) - 1)
+        fresh = cls(start_id=start_id, min_id=start_id)
+        if not raw or raw.get("v") != CURSOR_VERSION or not raw.get("min_id"):
+            return fresh
+        if id_key(start_id) < id_key(str(raw.get("start_id") or start_id)):
+            log.info("the window now starts earlier than the cursor's; walking from its start")
+            return fresh
+        newest = raw.get("newest_at")
+        return cls(
+            start_id=start_id,
+            min_id=max(str(raw["min_id"]), start_id, key=id_key),
+            newest_at=parse_datetime(newest) if newest else None,
+            rescan_since=raw.get("rescan_since") or None,
+            rescan_done_until=raw.get("rescan_done_until") or None,
+        )
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "v": CURSOR_VERSION,
+            "start_id": self.start_id,
+            "min_id": self.min_id,
+            "newest_at": self.newest_at.isoformat() if self.newest_at else None,
+            "rescan_since": self.rescan_since,
+            "rescan_done_until": self.rescan_done_until,
+        }
+
+
+class MastodonCollector:
+    """Collects hashtags from one Mastodon server. Not shared between threads."""
+
+    platform = "mastodon"
+
+    def __init__(
+        self,
+        base_url: str,
+        access_token: str | None = None,
+        *,
+        user_agent: str | None = None,
+        timeout: float = 30.0,
+        rescan: timedelta = timedelta(hours=6),
+        policy: RetryPolicy | None = None,
+        stop: threading.Event | None = None,
+        config_key: str = "mastodon.<name>.access_token_env",
+        limit: int = PAGE_LIMIT,
+    ) -> None:
+        base_url = base_url.strip().rstrip("/")
+        if "://" not in base_url:
+            base_url = f"https://{base_url}"
+        self.base_url = base_url
+        self.rescan = rescan
+        self.limit = limit
+        self.domain = urlsplit(base_url).hostname or base_url
+        self._pacer = Pacer(policy, stop)
+        self._client = TimelineClient(
+            base_url,
+            access_token,
+            user_agent or default_user_agent(),
+            timeout,
+            self._pacer,
+            config_key,
+        )
+        self._counted = 0  # requests already reported in a yielded Page
+
+    @property
+    def request_count(self) -> int:
+        """Every HTTP request this collector made (retries and failures included)."""
+        return self._client.requests_sent
+
+    @property
+    def slept(self) -> float:
+        """Seconds spent waiting (rate limits, backoff)."""
+        return self._pacer.slept
+
+    def close(self) -> None:
+        self._client.close()
+
+    def collect(
+        self, hashtag: str, window: Window, cursor: dict[str, Any] | None
+    ) -> Iterator[Page]:
+        tag = hashtag.strip().lstrip("#")
+        if not tag:
+            raise ValueError("an empty hashtag")
+        state = _Cursor.load(cursor, window)
+        run = _Run(window)
+        # The re-scan covers what earlier runs walked: below this run's starting
+        # position, down to ``rescan`` before the newest post they saw. It is decided
+        # now and written into every cursor of this run (``rescan_since``), so that a
+        # run stopped before finishing it leaves it owed to the next one.
+        ceiling = min(state.min_id, str(snowflake_floor(window.end) + (1 << 16)), key=id_key)
+        floor = self._rescan_floor(state.newest_at, state.rescan_since, window)
+        if floor is not None and id_key(floor) >= id_key(ceiling):
+            floor = None
+        state.rescan_since = floor
+
+        # 1. Forward, oldest first.
+        while True:
+            statuses = self._client.page(tag, self.limit, min_id=state.min_id)
+            posts, skipped = self._normalize(statuses, run)
+            if statuses:
+                state.min_id = _max_id([str(s["id"]) for s in statuses])
+            state.newest_at = _latest(state.newest_at, posts)
+            yield self._page(posts, state, skipped)
+            # A short page means nothing newer existed when the server answered: stop
+            # here rather than spend a request on the empty page after it. Nothing is
+            # lost, as the cursor is the highest id returned and the next run starts
+            # there; a post that arrives later with a backdated id is the re-scan's.
+            if len(statuses) < self.limit:
+                break
+            # A page wholly after the window: ids have moved past its end. (A post made
+            # just before the end but delivered later could still follow; the
+            # window's after-margin is there for those.)
+            if all(_created(s) > window.end for s in statuses):
+                break
+
+        # 2. Backwards (newest first) over the trailing span; ``since_id`` is the floor,
+        # so a short page means the span is done.
+        if floor is None:
+            return
+        max_id = ceiling
+        while True:
+            statuses = self._client.page(tag, self.limit, max_id=max_id, since_id=floor)
+            posts, skipped = self._normalize(statuses, run)
+            state.newest_at = _latest(state.newest_at, posts)
+            done = len(statuses) < self.limit
+            if done:
+                state.rescan_since, state.rescan_done_until = None, ceiling
+            yield self._page(posts, state, skipped)
+            if done:
+                break
+            max_id = _min_id([str(s["id"]) for s in statuses])
+
+    # -- internals ------------------------------------------------------------------
+
+    def _rescan_floor(
+        self, newest: datetime | None, owed: str | None, window: Window
+    ) -> str | None:
+        floors = []
+        if newest is not None:
+            since = max(newest - self.rescan, window.start)
+            floors.append(str(snowflake_floor(since) - 1))
+        if owed:
+            floors.append(owed)
+        return min(floors, key=id_key) if floors else None
+
+    def _normalize(
+        self, statuses: list[dict[str, Any]], run: _Run
+    ) -> tuple[list[NormalizedPost], Counter[str]]:
+        """Every status normalised (any bad one fails the page), then filtered."""
+        normalized = [normalize_status(raw, self.domain) for raw in statuses]
+        posts: list[NormalizedPost] = []
+        skipped: Counter[str] = Counter()
+        for post in normalized:
+            run.uris[post.native_id] = post.uri
+        for post in normalized:
+            if post.visibility != "public":
+                skipped["not public"] += 1
+            elif not run.window.start <= post.created_at <= run.window.end:
+                skipped["outside window"] += 1
+            elif post.native_id in run.seen and run.seen[post.native_id] == post.edited_at:
+                continue  # already yielded by this run (re-scan overlap)
+            else:
+                run.seen[post.native_id] = post.edited_at
+                if post.reply_to_native_id and not post.reply_to_uri:
+                    post.reply_to_uri = run.uris.get(post.reply_to_native_id)
+                posts.append(post)
+        return posts, skipped
+
+    def _page(self, posts: list[NormalizedPost], state: _Cursor, skipped: Counter[str]) -> Page:
+        sent = self._client.requests_sent
+        requests, self._counted = sent - self._counted, sent
+        return Page(posts=posts, cursor=state.dump(), skipped=skipped, requests=requests)
+
+
+@dataclass
+class _Run:
+    """What one ``collect`` call remembers: local, so parallel sources share nothing."""
+
+    window: Window
+    seen: dict[str, datetime | None] = field(default_factory=dict)  # id -> edited_at yielded
+    uris: dict[str, str] = field(default_factory=dict)  # id -> uri, to resolve reply parents
+
+
+def _created(raw: dict[str, Any]) -> datetime:
+    return parse_datetime(unwrap(raw)["created_at"])
+
+
+def _latest(current: datetime | None, posts: list[NormalizedPost]) -> datetime | None:
+    times = [p.created_at for p in posts]
+    if current is not None:
+        times.append(current)
+    return max(times) if times else None

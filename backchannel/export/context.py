@@ -1,0 +1,341 @@
+"""Queries -> plain, immutable view objects that templates receive.
+
+Templates never see a database row: they get the dataclasses below (documented for
+theme authors in ``docs/themes.md``). Every ``Markup`` field is HTML that the
+sanitiser produced (or text this module escaped); every other string is plain text
+that Jinja2's autoescape will escape. URLs to files of the site are relative, built
+from ``prefix`` (``"../"`` on event pages, which all sit one folder deep).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backchannel.export.content import (
+    emoji_map,
+    image_urls,
+    name_html,
+    name_image_urls,
+    post_html,
+)
+from backchannel.export.media import PLACEHOLDER_AVATAR, PLACEHOLDER_IMAGE, MediaResolver
+from backchannel.export.selection import EventIndex, IndexedPost, MediaRow, chunks
+from backchannel.models import Post
+from backchannel.sanitize import safe_url
+
+PLATFORMS = {"mastodon": "Mastodon", "bluesky": "Bluesky"}
+_MONTHS = ("January February March April May June July August September October "
+           "November December").split()  # fmt: skip
+_LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+_DAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+
+
+def platform_label(platform: str) -> str:
+    return PLATFORMS.get(platform, platform.capitalize())
+
+
+@dataclass(frozen=True, slots=True)
+class TimeView:
+    utc: str  # "2013-11-13T20:30:00Z", for <time datetime>
+    local: str  # "14 November 2013, 09:30 NZDT"
+    clock: str  # "09:30"
+    date: str  # "Thursday 14 November 2013"
+    day: str  # "2013-11-14" (local)
+    zone: str  # "NZDT"
+
+
+def time_view(moment: datetime, zone: ZoneInfo) -> TimeView:
+    local = moment.astimezone(zone)
+    utc = moment.astimezone(UTC)
+    abbreviation = local.tzname() or ""
+    clock = f"{local.hour:02d}:{local.minute:02d}"
+    month = _MONTHS[local.month - 1]
+    return TimeView(
+        utc=f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z",
+        local=f"{local.day} {month} {local.year}, {clock} {abbreviation}",
+        clock=clock,
+        date=f"{_DAYS[local.weekday()]} {local.day} {month} {local.year}",
+        day=f"{local.year:04d}-{local.month:02d}-{local.day:02d}",
+        zone=abbreviation,
+    )
+
+
+def date_text(day: str) -> str:
+    """``2013-11-14`` -> ``Thursday 14 November 2013``."""
+    moment = datetime.fromisoformat(day)
+    return f"{_DAYS[moment.weekday()]} {moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorView:
+    id: int
+    handle: str
+    display_name: str  # plain text ("" if none)
+    name_html: Markup  # the display name (or handle), custom emoji as local images
+    avatar: str  # relative URL of a local image (a placeholder until media is stored)
+    profile_url: str | None  # the author's profile on their server (http(s) only)
+    platform: str
+    platform_label: str
+    bot: bool
+    indexable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MediaView:
+    kind: str  # image gifv video audio unknown
+    src: str  # relative URL of the local copy, or of a placeholder image
+    local: bool  # False: the file is not stored (yet); src is the placeholder
+    alt: str  # the author's description, or a note that there is none
+    described: bool
+    width: int | None
+    height: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyView:
+    archived: bool  # the parent is in this archive
+    href: str | None  # "<page>.html#<anchor>" of the parent when archived
+    author: str | None  # the parent's author's handle, when archived
+
+
+@dataclass(frozen=True, slots=True)
+class CardView:
+    url: str
+    title: str
+    description: str
+    provider: str
+
+
+@dataclass(frozen=True, slots=True)
+class PollOptionView:
+    title: str
+    votes: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteView:
+    archived: bool  # False: only a link to the original (nothing of its content)
+    href: str | None
+    original_url: str | None
+    post: PostView | None  # the quoted post when archived (its quote is not nested)
+
+
+@dataclass(frozen=True, slots=True)
+class PostView:
+    anchor: str  # stable id of the post on its page: "p-<16 hex>"
+    uri: str
+    href: str  # "<day page>.html#<anchor>", relative to an event page
+    url: str | None  # the original on its server (http(s) only)
+    platform: str
+    platform_label: str
+    author: AuthorView
+    time: TimeView
+    edited: TimeView | None
+    html: Markup  # sanitised content, custom emoji local
+    text: str  # plain text of the content
+    lang: str | None
+    content_warning: str | None  # shown only as the summary of a collapsed <details>
+    sensitive: bool  # media blurred until revealed
+    media: tuple[MediaView, ...]
+    tags: tuple[str, ...]
+    reply: ReplyView | None
+    quote: QuoteView | None
+    card: CardView | None
+    poll: tuple[PollOptionView, ...]
+    featured: bool
+    indexable: bool  # False: kept out of search, data files and feeds
+
+
+class Views:
+    """Builds view objects for one event; caches authors, loads posts in chunks."""
+
+    def __init__(
+        self, session: Session, index: EventIndex, resolver: MediaResolver, prefix: str = "../"
+    ) -> None:
+        self.session = session
+        self.index = index
+        self.resolver = resolver
+        self.prefix = prefix
+        self._authors: dict[int, AuthorView] = {}
+
+    # -- authors ------------------------------------------------------------------
+
+    def author(self, author_id: int) -> AuthorView:
+        view = self._authors.get(author_id)
+        if view is None:
+            view = self._authors[author_id] = self._author(author_id)
+        return view
+
+    def _author(self, author_id: int) -> AuthorView:
+        row = self.index.authors[author_id]
+        emojis = emoji_map(row.emojis)
+        paths = self.resolver.emoji_paths(
+            self.session, name_image_urls(row.display_name, emojis)
+        ) if emojis else {}  # fmt: skip
+        label = row.display_name.strip() or row.handle
+        avatar = self.index.avatars.get(author_id)
+        local = self._local(avatar) if avatar else None
+        return AuthorView(
+            id=row.id,
+            handle=row.handle,
+            display_name=row.display_name,
+            name_html=name_html(label, emojis, paths, self.prefix),
+            avatar=self.prefix + (local or PLACEHOLDER_AVATAR),
+            profile_url=safe_url(row.profile_url),
+            platform=row.platform,
+            platform_label=platform_label(row.platform),
+            bot=row.bot,
+            indexable=row.indexable,
+        )
+
+    # -- media --------------------------------------------------------------------
+
+    def _local(self, media: MediaRow) -> str | None:
+        return self.resolver.site_path(
+            media.sha256, media.local_path, media.content_type, media.fetch_state
+        )
+
+    def media(self, media: MediaRow) -> MediaView:
+        local = self._local(media)
+        alt = (media.alt or "").strip()
+        return MediaView(
+            kind=media.kind,
+            src=self.prefix + (local or PLACEHOLDER_IMAGE),
+            local=local is not None,
+            alt=alt or f"{media.kind.capitalize()} without a description",
+            described=bool(alt),
+            width=media.width,
+            height=media.height,
+        )
+
+    # -- posts --------------------------------------------------------------------
+
+    def posts(self, posts: list[IndexedPost]) -> list[PostView]:
+        """Views of ``posts`` (in that order), with their archived quotes."""
+        wanted = {p.id: p for p in posts}
+        quoted = {
+            self.index.by_uri[p.quote_uri].id: self.index.by_uri[p.quote_uri]
+            for p in posts
+            if p.quote_uri and p.quote_uri in self.index.by_uri and p.quote_uri != p.uri
+        }
+        rows = self._load(sorted(wanted.keys() | quoted.keys()))
+        urls: set[str] = set()
+        for row in rows.values():
+            if "<img" in row["html"]:
+                urls |= image_urls(row["html"])
+        paths = self.resolver.emoji_paths(self.session, urls) if urls else {}
+        inner = {pid: self._post(quoted[pid], rows[pid], paths, None) for pid in quoted}
+        views = []
+        for post in posts:
+            quote = None
+            if post.quote_uri:
+                target = self.index.by_uri.get(post.quote_uri)
+                if target is not None and target.id in inner:
+                    quote = QuoteView(True, target.href, None, inner[target.id])
+                else:
+                    quote = QuoteView(False, None, _snapshot_url(rows[post.id]["quote"]), None)
+            views.append(self._post(post, rows[post.id], paths, quote))
+        return views
+
+    def _load(self, ids: list[int]) -> dict[int, dict[str, Any]]:
+        rows: dict[int, dict[str, Any]] = {}
+        for chunk in chunks(ids):
+            for row in self.session.execute(
+                select(
+                    Post.id, Post.url, Post.text, Post.html, Post.content_warning,
+                    Post.emojis, Post.card, Post.poll, Post.quote_snapshot,
+                ).where(Post.id.in_(chunk))
+            ):  # fmt: skip
+                rows[row[0]] = {
+                    "url": row[1], "text": row[2] or "", "html": row[3] or "",
+                    "cw": (row[4] or "").strip() or None, "emojis": row[5], "card": row[6],
+                    "poll": row[7], "quote": row[8],
+                }  # fmt: skip
+        return rows
+
+    def _post(
+        self,
+        post: IndexedPost,
+        row: dict[str, Any],
+        paths: dict[str, str | None],
+        quote: QuoteView | None,
+    ) -> PostView:
+        zone = self.index.zone
+        reply = None
+        if post.reply_to_uri:
+            parent = self.index.by_uri.get(post.reply_to_uri)
+            if parent is not None:
+                handle = self.index.authors[parent.author_id].handle
+                reply = ReplyView(True, parent.href, handle)
+            else:
+                reply = ReplyView(False, None, None)
+        edited = None
+        if post.edited_at is not None and post.edited_at > post.created_at:
+            edited = time_view(post.edited_at, zone)
+        return PostView(
+            anchor=post.anchor,
+            uri=post.uri,
+            href=post.href,
+            url=safe_url(row["url"]) or safe_url(post.uri),
+            platform=post.platform,
+            platform_label=platform_label(post.platform),
+            author=self.author(post.author_id),
+            time=time_view(post.created_at, zone),
+            edited=edited,
+            html=post_html(row["html"], emoji_map(row["emojis"]), paths, self.prefix),
+            text=row["text"],
+            lang=post.language if post.language and _LANG.match(post.language) else None,
+            content_warning=row["cw"],
+            sensitive=post.sensitive,
+            media=tuple(self.media(m) for m in self.index.media.get(post.id, ())),
+            tags=tuple(self.index.tags.get(post.id, ())),
+            reply=reply,
+            quote=quote,
+            card=_card(row["card"]),
+            poll=_poll(row["poll"]),
+            featured=post.featured,
+            indexable=post.indexable,
+        )
+
+
+def _snapshot_url(snapshot: object) -> str | None:
+    if isinstance(snapshot, dict):
+        return safe_url(snapshot.get("url")) or safe_url(snapshot.get("uri"))
+    return None
+
+
+def _card(card: object) -> CardView | None:
+    if not isinstance(card, dict):
+        return None
+    url = safe_url(card.get("url"))
+    if not url:
+        return None
+    return CardView(
+        url=url,
+        title=str(card.get("title") or ""),
+        description=str(card.get("description") or ""),
+        provider=str(card.get("provider_name") or ""),
+    )
+
+
+def _poll(poll: object) -> tuple[PollOptionView, ...]:
+    if not isinstance(poll, dict):
+        return ()
+    options = []
+    for option in poll.get("options") or ():
+        if isinstance(option, dict):
+            votes = option.get("votes_count")
+            options.append(
+                PollOptionView(
+                    str(option.get("title") or ""), votes if isinstance(votes, int) else None
+                )
+            )
+    return tuple(options)

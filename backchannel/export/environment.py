@@ -1,0 +1,100 @@
+"""The Jinja2 environment: a theme search path, autoescape, and the theme's files.
+
+Templates are looked up in the user's theme folder first, then in the packaged theme;
+``default:NAME`` always reaches the packaged one, so a theme can say
+``{% extends "default:base.html" %}`` and replace a single block. The same order holds
+for the theme's static files (``static/``), copied to ``assets/`` in the site.
+
+Autoescape is on for every template. ``Markup`` values in the context (post HTML,
+display names) come from the sanitiser; templates need no ``|safe``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    Template,
+)
+
+from backchannel import __version__
+from backchannel.errors import ExportError
+from backchannel.resources import templates_dir
+
+
+@dataclass(frozen=True)
+class Theme:
+    env: Environment
+    folders: tuple[Path, ...]  # user's first, packaged last
+    fingerprint: str  # changes when any template or static file changes
+
+    def get(self, name: str) -> Template:
+        return self.env.get_template(name)
+
+    def static_files(self) -> dict[str, Path]:
+        """``static/`` files by relative name; the user's theme wins over the packaged."""
+        found: dict[str, Path] = {}
+        for folder in reversed(self.folders):
+            static = folder / "static"
+            if static.is_dir():
+                for path in sorted(static.rglob("*")):
+                    if path.is_file() and not path.name.startswith("."):
+                        found[path.relative_to(static).as_posix()] = path
+        return dict(sorted(found.items()))
+
+
+def load_theme(user_dir: Path | None = None) -> Theme:
+    packaged = templates_dir()
+    folders: list[Path] = []
+    if user_dir is not None:
+        if not user_dir.is_dir():
+            raise ExportError(f"the theme folder {user_dir} does not exist")
+        folders.append(user_dir)
+    folders.append(packaged)
+    loader = ChoiceLoader(
+        [
+            PrefixLoader({"default": FileSystemLoader(packaged)}, delimiter=":"),
+            *(FileSystemLoader(folder) for folder in folders),
+        ]
+    )
+    env = Environment(
+        loader=loader,
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+        cache_size=-1,
+    )
+    env.filters["pluralize"] = pluralize
+    env.filters["number"] = number
+    env.globals["generator"] = f"backchannel {__version__}"
+    return Theme(env, tuple(folders), _fingerprint(folders))
+
+
+def _fingerprint(folders: list[Path]) -> str:
+    digest = hashlib.sha256(__version__.encode())
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(folder).as_posix().encode())
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def pluralize(count: int, singular: str, plural: str | None = None) -> str:
+    """``{{ n|pluralize("post") }}`` -> "1 post", "2 posts"."""
+    word = singular if count == 1 else (plural or singular + "s")
+    return f"{number(count)} {word}"
+
+
+def number(value: int) -> str:
+    return f"{value:,}"

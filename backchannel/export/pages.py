@@ -1,0 +1,179 @@
+"""An event's pages besides the timeline: overview, people, media, links, statistics,
+storyboards and search; and the site's home page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from backchannel.export import stats
+from backchannel.export.content import markdown_html
+from backchannel.export.context import AuthorView, MediaView, PostView, Views, time_view
+from backchannel.export.environment import Theme
+from backchannel.export.selection import EventIndex
+from backchannel.export.timeline import DayLink
+from backchannel.export.writer import SiteWriter
+from backchannel.models import Story
+
+GALLERY_PAGE = 120
+
+
+@dataclass(frozen=True, slots=True)
+class PersonView:
+    author: AuthorView
+    posts: int
+    first_href: str
+
+
+@dataclass(frozen=True, slots=True)
+class GalleryItem:
+    media: MediaView
+    post_href: str
+    author: AuthorView
+    blurred: bool  # sensitive, or behind a content warning: blurred until revealed
+    time_local: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoryLink:
+    slug: str
+    title: str
+    curator: str
+    href: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoryBlock:
+    kind: str  # heading text post removed
+    level: int  # heading level (2 or 3)
+    text: str  # heading text
+    html: Markup | None  # the curator's Markdown, sanitised (kind "text")
+    post: Markup | None  # the rendered _post.html (kind "post")
+    annotation: Markup | None  # the curator's note on the post, sanitised
+
+
+def story_file(slug: str) -> str:
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in slug.lower()).strip("-")
+    return f"story-{safe or 'untitled'}.html"
+
+
+def load_stories(session: Session, index: EventIndex) -> list[Story]:
+    return list(
+        session.scalars(
+            select(Story)
+            .where(Story.event_id == index.event.id)
+            .options(selectinload(Story.items))
+            .order_by(Story.created_at, Story.slug)
+        )
+    )
+
+
+def story_links(stories: list[Story]) -> list[StoryLink]:
+    return [StoryLink(s.slug, s.title, s.curator, story_file(s.slug)) for s in stories]
+
+
+def render_post(theme: Theme, view: PostView, base: dict[str, Any]) -> Markup:
+    """A post outside the timeline (overview, storyboards): its heading one level down."""
+    html = theme.get("_post.html").render(post=view, heading_level=3, **base)
+    return Markup(html)  # noqa: S704 - our template, autoescaped
+
+
+def write_event_pages(
+    session: Session,
+    theme: Theme,
+    writer: SiteWriter,
+    views: Views,
+    index: EventIndex,
+    base: dict[str, Any],
+    days: list[DayLink],
+    stories: list[Story],
+) -> None:
+    slug = base["event"].slug
+    by_id = {p.id: p for p in index.posts}
+    people = [
+        PersonView(views.author(c.author_id), c.posts, c.first_href)
+        for c in stats.contributors(index)
+    ]
+    featured = [p for p in index.posts if p.featured]
+    links = stats.link_counts(index)
+    overview = {
+        "days": days,
+        "platforms": stats.platform_counts(index),
+        "contributors": people[:10],
+        "tags": stats.top_tags(index),
+        "links": links[:10],
+        "featured": [render_post(theme, v, base) for v in views.posts(featured)],
+        "stories": story_links(stories),
+        "coverage": stats.coverage(index),
+        "excluded": sum(index.excluded.values()),
+    }
+    pages = {
+        "index.html": ("event.html", overview),
+        "timeline.html": ("timeline.html", {"days": days}),
+        "people.html": ("people.html", {"people": people}),
+        "links.html": ("links.html", {"links": links}),
+        "stats.html": ("stats.html", {"charts": stats.charts(index), "days": days}),
+        "search.html": ("search.html", {}),
+    }
+    for name, (template, extra) in pages.items():
+        writer.write(f"{slug}/{name}", theme.get(template).render(**base, **extra))
+    _write_gallery(theme, writer, views, index, base)
+    for story in stories:
+        blocks = _story_blocks(theme, views, story, by_id, base)
+        writer.write(
+            f"{slug}/{story_file(story.slug)}",
+            theme.get("story.html").render(**base, story=story_links([story])[0],
+                                           description=markdown_html(story.description),
+                                           blocks=blocks),
+        )  # fmt: skip
+
+
+def _write_gallery(
+    theme: Theme, writer: SiteWriter, views: Views, index: EventIndex, base: dict[str, Any]
+) -> None:
+    items = []
+    for post in index.posts:
+        for media in index.media.get(post.id, ()):
+            items.append(
+                GalleryItem(
+                    views.media(media),
+                    post.href,
+                    views.author(post.author_id),
+                    post.sensitive or post.has_cw,
+                    time_view(post.created_at, index.zone).local,
+                )  # fmt: skip
+            )
+    chunks = [items[i : i + GALLERY_PAGE] for i in range(0, len(items), GALLERY_PAGE)] or [[]]
+    names = ["media.html"] + [f"media-{n}.html" for n in range(2, len(chunks) + 1)]
+    for number, chunk in enumerate(chunks, start=1):
+        writer.write(
+            f"{base['event'].slug}/{names[number - 1]}",
+            theme.get("media.html").render(**base, items=chunk, number=number,
+                                           pages=list(enumerate(names, start=1)),
+                                           total=len(items)),
+        )  # fmt: skip
+
+
+def _story_blocks(
+    theme: Theme, views: Views, story: Story, by_id: dict[int, Any], base: dict[str, Any]
+) -> list[StoryBlock]:
+    wanted = [by_id[i.post_id] for i in story.items if i.kind == "post" and i.post_id in by_id]
+    rendered = {v.uri: render_post(theme, v, base) for v in views.posts(wanted)}
+    blocks = []
+    for item in story.items:
+        if item.kind == "heading":
+            level = item.level if item.level in (2, 3) else 2
+            blocks.append(StoryBlock("heading", level, item.text or "", None, None, None))
+        elif item.kind == "text":
+            blocks.append(StoryBlock("text", 2, "", markdown_html(item.text or ""), None, None))
+        elif item.kind == "post" and item.post_id in by_id:
+            note = markdown_html(item.annotation) if item.annotation else None
+            post = rendered[by_id[item.post_id].uri]
+            blocks.append(StoryBlock("post", 2, "", None, post, note))
+        else:  # removed, hidden, forgotten, or an author who opted out since
+            blocks.append(StoryBlock("removed", 2, "", None, None, None))
+    return blocks

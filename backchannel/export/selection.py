@@ -1,0 +1,305 @@
+"""Which posts of an event may be published, and which may be indexed: one place.
+
+:func:`load_index` reads a light row for every post the event may publish (no text,
+no HTML), in chronological order, with the authors, media, tags, links and sightings
+that go with them. Everything heavier is loaded day by day later.
+
+:func:`verdict` is the single rule for a post, applied after the SQL filter of
+:func:`candidate_posts`:
+
+* a post the curator hid, or that was deleted at its source, is left out of everything;
+* a post that is not public is left out (the collectors never store one; belt and braces);
+* an author excluded by :func:`backchannel.consent.exclusion_reason` under the event's
+  policy *today* (its consent overrides and opt-in setting) is left out, so a stricter
+  setting after collection changes the next export;
+* an author whose ``indexable`` is false is published but not indexed: kept out of the
+  search index, the data downloads and the feed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from backchannel.consent import Policy, exclusion_reason, may_index, policy_for
+from backchannel.models import (
+    Author,
+    ConsentOverride,
+    Event,
+    EventPost,
+    Link,
+    Media,
+    Post,
+    PostSighting,
+    PostTag,
+    Tag,
+)
+
+_IN_CHUNK = 500
+
+
+class Verdict(NamedTuple):
+    publish: bool
+    index: bool
+    reason: str | None = None
+
+
+def event_policy(session: Session, event: Event, allow_bots: bool = False) -> Policy:
+    """The consent policy in force for ``event`` now: its setting and its overrides."""
+    overrides = dict(
+        session.execute(
+            select(ConsentOverride.handle, ConsentOverride.decision).where(
+                ConsentOverride.event_id == event.id
+            )
+        ).all()
+    )
+    return policy_for(event.policy == "opt-in", allow_bots, overrides)
+
+
+def author_verdict(author: object, policy: Policy) -> Verdict:
+    reason = exclusion_reason(author, policy)
+    if reason:
+        return Verdict(False, False, reason)
+    return Verdict(True, may_index(author))
+
+
+def verdict(state: str, deleted_at: datetime | None, visibility: str, author: Verdict) -> Verdict:
+    """May this post of the event be published, and indexed? (see the module docstring)."""
+    if state == "hidden":
+        return Verdict(False, False, "hidden by a curator")
+    if deleted_at is not None:
+        return Verdict(False, False, "deleted at the source")
+    if visibility != "public":
+        return Verdict(False, False, "not public")
+    return author
+
+
+def candidate_posts(event_id: int) -> Select[Any]:
+    """The SQL half of the rule: the event's posts that are not hidden nor deleted."""
+    return (
+        select(
+            Post.id,
+            Post.uri,
+            Post.created_at,
+            Post.author_id,
+            Post.platform,
+            Post.language,
+            Post.reply_to_uri,
+            Post.quote_uri,
+            EventPost.state,
+            Post.edited_at,
+            Post.fetched_at,
+            Post.cid,
+            Post.sensitive,
+            Post.content_warning.is_not(None),
+            Post.reply_count,
+            Post.repost_count,
+            Post.like_count,
+            Post.quote_count,
+            Post.deleted_at,
+            Post.visibility,
+        )
+        .join(EventPost, EventPost.post_id == Post.id)
+        .where(
+            EventPost.event_id == event_id,
+            EventPost.state != "hidden",
+            Post.deleted_at.is_(None),
+        )
+        .order_by(Post.created_at, Post.uri)
+    )
+
+
+def anchor_for(uri: str) -> str:
+    """A post's anchor: derived from its canonical URI, so every export keeps it."""
+    return "p-" + hashlib.sha256(uri.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(slots=True)
+class IndexedPost:
+    id: int
+    uri: str
+    created_at: datetime
+    author_id: int
+    platform: str
+    language: str | None
+    reply_to_uri: str | None
+    quote_uri: str | None
+    featured: bool
+    edited_at: datetime | None
+    fetched_at: datetime | None
+    cid: str | None
+    sensitive: bool
+    has_cw: bool
+    counts: tuple[int, int, int, int]
+    indexable: bool
+    day: str  # the local date, ISO
+    anchor: str
+    href: str = ""  # "<day page>.html#<anchor>", set once days are paginated
+
+    def fingerprint(self) -> tuple[Any, ...]:
+        return (
+            self.uri,
+            self.created_at.isoformat(),
+            self.author_id,
+            self.featured,
+            self.edited_at.isoformat() if self.edited_at else None,
+            self.fetched_at.isoformat() if self.fetched_at else None,
+            self.cid,
+            self.indexable,
+        )
+
+
+@dataclass(slots=True)
+class AuthorRow:
+    id: int
+    platform: str
+    uri: str
+    handle: str
+    display_name: str
+    avatar_url: str | None
+    profile_url: str | None
+    bot: bool
+    indexable: bool
+    emojis: list[list[str]]
+
+    def fingerprint(self) -> tuple[Any, ...]:
+        return (self.handle, self.display_name, self.profile_url, self.bot, self.indexable,
+                repr(self.emojis))  # fmt: skip
+
+
+@dataclass(slots=True)
+class MediaRow:
+    id: int
+    post_id: int | None
+    author_id: int | None
+    position: int
+    kind: str
+    remote_url: str | None
+    alt: str | None
+    width: int | None
+    height: int | None
+    sha256: str | None
+    local_path: str | None
+    content_type: str | None
+    fetch_state: str
+
+    def fingerprint(self) -> tuple[Any, ...]:
+        return (self.kind, self.alt, self.width, self.height, self.sha256, self.fetch_state)
+
+
+@dataclass
+class EventIndex:
+    """What the exporter knows about one event before it renders anything."""
+
+    event: Event
+    zone: ZoneInfo
+    policy: Policy
+    posts: list[IndexedPost] = field(default_factory=list)  # chronological
+    by_uri: dict[str, IndexedPost] = field(default_factory=dict)
+    authors: dict[int, AuthorRow] = field(default_factory=dict)
+    excluded: dict[str, int] = field(default_factory=dict)  # reason -> posts
+    media: dict[int, list[MediaRow]] = field(default_factory=dict)  # post id -> rows
+    avatars: dict[int, MediaRow] = field(default_factory=dict)  # author id -> row
+    tags: dict[int, list[str]] = field(default_factory=dict)
+    links: dict[int, list[str]] = field(default_factory=dict)
+    sightings: dict[str, int] = field(default_factory=dict)  # server -> posts
+    days: dict[str, list[IndexedPost]] = field(default_factory=dict)
+
+    def day_of(self, moment: datetime) -> date:
+        return moment.astimezone(self.zone).date()
+
+
+def load_index(session: Session, event: Event, allow_bots: bool = False) -> EventIndex:
+    zone = ZoneInfo(event.timezone)
+    index = EventIndex(event=event, zone=zone, policy=event_policy(session, event, allow_bots))
+    rows = session.execute(candidate_posts(event.id)).all()
+    author_ids = sorted({row[3] for row in rows})
+    author_verdicts: dict[int, Verdict] = {}
+    for chunk in _chunks(author_ids):
+        for author in session.scalars(select(Author).where(Author.id.in_(chunk))):
+            decided = author_verdict(author, index.policy)
+            author_verdicts[author.id] = decided
+            if decided.publish:
+                index.authors[author.id] = AuthorRow(
+                    author.id, author.platform, author.uri, author.handle,
+                    author.display_name or "", author.avatar_url, author.profile_url,
+                    author.bot, decided.index, [list(e) for e in author.emojis or []],
+                )  # fmt: skip
+            session.expunge(author)  # keep the session small on big events
+    excluded: dict[str, int] = defaultdict(int)
+    for row in rows:
+        (pid, uri, created, author_id, platform, language, reply_to, quote, state,
+         edited, fetched, cid, sensitive, has_cw, r, b, lk, q, deleted, visibility) = row  # fmt: skip
+        decided = verdict(state, deleted, visibility, author_verdicts[author_id])
+        if not decided.publish:
+            excluded[decided.reason or "excluded"] += 1
+            continue
+        post = IndexedPost(
+            pid, uri, created, author_id, platform, language, reply_to, quote,
+            state == "featured", edited, fetched, cid, bool(sensitive), bool(has_cw),
+            (r, b, lk, q), decided.index, created.astimezone(zone).date().isoformat(),
+            anchor_for(uri),
+        )  # fmt: skip
+        index.posts.append(post)
+        index.by_uri[uri] = post
+        index.days.setdefault(post.day, []).append(post)
+    index.excluded = dict(sorted(excluded.items()))
+    _load_children(session, index)
+    return index
+
+
+def _load_children(session: Session, index: EventIndex) -> None:
+    ids = [p.id for p in index.posts]
+    wanted = set(ids)
+    for chunk in _chunks(ids):
+        for row in session.execute(
+            select(PostTag.post_id, Tag.name)
+            .join(Tag, Tag.id == PostTag.tag_id)
+            .where(PostTag.post_id.in_(chunk))
+            .order_by(PostTag.post_id, Tag.name)
+        ):
+            index.tags.setdefault(row[0], []).append(row[1])
+        for row in session.execute(
+            select(Link.post_id, Link.url)
+            .where(Link.post_id.in_(chunk))
+            .order_by(Link.post_id, Link.position)
+        ):
+            index.links.setdefault(row[0], []).append(row[1])
+        for media in _media_rows(session, Media.post_id.in_(chunk)):
+            index.media.setdefault(media.post_id or 0, []).append(media)
+        for server, post_id in session.execute(
+            select(PostSighting.server, PostSighting.post_id).where(PostSighting.post_id.in_(chunk))
+        ):
+            if post_id in wanted:
+                index.sightings[server] = index.sightings.get(server, 0) + 1
+    for chunk in _chunks(sorted(index.authors)):
+        for media in _media_rows(
+            session, Media.author_id.in_(chunk), Media.kind == "avatar", Media.post_id.is_(None)
+        ):
+            index.avatars.setdefault(media.author_id or 0, media)
+
+
+def _media_rows(session: Session, *where: Any) -> list[MediaRow]:
+    rows = session.execute(
+        select(
+            Media.id, Media.post_id, Media.author_id, Media.position, Media.kind,
+            Media.remote_url, Media.alt, Media.width, Media.height, Media.sha256,
+            Media.local_path, Media.content_type, Media.fetch_state,
+        ).where(*where).order_by(Media.post_id, Media.author_id, Media.position, Media.id)
+    )  # fmt: skip
+    return [MediaRow(*row) for row in rows]
+
+
+def _chunks(items: list[int]) -> list[list[int]]:
+    return [items[i : i + _IN_CHUNK] for i in range(0, len(items), _IN_CHUNK)]
+
+
+def chunks(items: list[int], size: int = _IN_CHUNK) -> list[list[int]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -1,0 +1,301 @@
+"""The export service: database in, static site out. Reads only; writes files only.
+
+:func:`export_site` renders the chosen events (all by default) one at a time, each
+day by day, so memory holds one event's light index and one page of posts, never the
+archive. Events not asked for keep the files a previous export wrote for them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backchannel.db import Database
+from backchannel.errors import ExportError
+from backchannel.events import get_event, list_events
+from backchannel.export import data, feeds, pages, robots, search, timeline
+from backchannel.export.context import Views, date_text, time_view
+from backchannel.export.environment import Theme, load_theme
+from backchannel.export.media import MediaResolver
+from backchannel.export.selection import EventIndex, candidate_posts, load_index
+from backchannel.export.writer import SiteWriter, WriteStats
+from backchannel.models import Event, Media
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # (posts done, posts in all)
+RESERVED = {"assets", "media", "pagefind"}
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """How to export. :meth:`from_config` fills it from ``[export]`` and ``[archive]``."""
+
+    out: Path
+    title: str = "Conference backchannels"
+    base_url: str = ""
+    templates_dir: Path | None = None
+    allow_indexing: bool = False
+    posts_per_page: int = 200
+    contact: str = ""
+    media_dir: Path | None = None
+    allow_bots: bool = False
+    search: bool = True
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Any,
+        out: Path | None = None,
+        templates_dir: Path | None = None,
+        base_url: str | None = None,
+    ) -> ExportOptions:
+        export = config.export
+        theme = templates_dir or (
+            config.resolve(export.templates_dir) if export.templates_dir else None
+        )
+        return cls(
+            out=out or config.site_dir,
+            title=export.title,
+            base_url=export.base_url if base_url is None else base_url,
+            templates_dir=theme,
+            allow_indexing=export.allow_indexing,
+            posts_per_page=export.posts_per_page,
+            contact=export.contact,
+            media_dir=config.media_dir,
+            allow_bots=config.consent.allow_bots,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SiteView:
+    title: str
+    base_url: str
+    contact: str
+    robots: str  # the robots meta content
+    csp: str
+    allow_indexing: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    slug: str
+    title: str
+    description: str
+    hashtags: tuple[str, ...]
+    timezone: str
+    starts: str  # "Thursday 14 November 2013"
+    ends: str  # the last day, same form
+    starts_utc: str
+    ends_utc: str
+    posts: int
+    href: str  # relative to the site root: "swrb13/index.html"
+
+
+@dataclass
+class ExportResult:
+    out: Path
+    events: list[str] = field(default_factory=list)
+    posts: int = 0
+    excluded: dict[str, int] = field(default_factory=dict)
+    stats: WriteStats = field(default_factory=WriteStats)
+    searched: bool = False
+
+
+def export_site(
+    database: Database,
+    options: ExportOptions,
+    events: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> ExportResult:
+    """Export ``events`` (slugs; all when empty) into ``options.out``."""
+    theme = load_theme(options.templates_dir)
+    writer = SiteWriter(options.out)
+    resolver = MediaResolver(writer, options.media_dir)
+    result = ExportResult(out=options.out)
+    site = SiteView(options.title, options.base_url, options.contact,
+                    robots.robots_meta(options.allow_indexing), robots.CSP,
+                    options.allow_indexing)  # fmt: skip
+    with database.reading() as session:
+        chosen = [get_event(session, s) for s in dict.fromkeys(events)] or list_events(session)
+        for event in chosen:
+            if event.slug in RESERVED or event.slug.startswith("."):
+                raise ExportError(f"an event slug cannot be {event.slug!r} in a site")
+        total = sum(_count(session, e) for e in chosen)
+        done = 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress is not None:
+                progress(done, total)
+
+        # Events exported before and not asked for now keep their files as they are.
+        carried: dict[str, EventView] = {}
+        existing = {e.slug for e in list_events(session)}
+        chosen_slugs = {e.slug for e in chosen}
+        for name in writer.previous_units():
+            slug = name.split("/", 1)[0]
+            if name.endswith("/summary") and slug in existing and slug not in chosen_slugs:
+                writer.carry_over(f"{slug}/")
+                summary = writer.previous_unit_data(name) or {}
+                summary["hashtags"] = tuple(summary.get("hashtags") or ())
+                carried[slug] = EventView(**summary)
+        summaries: dict[str, EventView] = {}
+        pending: list[search.PendingIndex | None] = []
+
+        def days_done() -> None:
+            # After the last event's days every indexed page exists: Pagefind can start
+            # while the overview, data files and feeds are written.
+            if options.search and len(summaries) == len(chosen) - 1:
+                slugs = chosen_slugs | set(carried)
+                pages = [f for f in writer.files if _is_day_page(f, slugs)]
+                pending.append(search.start_index(writer, pages))
+
+        for event in chosen:
+            summaries[event.slug] = _export_event(
+                session, event, theme, writer, resolver, options, site, advance, result,
+                days_done,
+            )  # fmt: skip
+            result.events.append(event.slug)
+        summaries.update(carried)
+        _write_common(theme, writer, site, summaries, options)
+    if options.search and not pending:  # no event to export: index what was kept
+        slugs = set(summaries)
+        pending.append(
+            search.start_index(writer, [f for f in writer.files if _is_day_page(f, slugs)])
+        )
+    if pending and pending[0] is not None:
+        search.finish_index(writer, pending[0])
+        result.searched = True
+    result.stats = writer.finish()
+    return result
+
+
+def _is_day_page(relative: str, slugs: set[str]) -> bool:
+    slug, _, name = relative.partition("/")
+    return slug in slugs and name[:4].isdigit() and name.endswith(".html")
+
+
+def _count(session: Session, event: Event) -> int:
+    query = candidate_posts(event.id).order_by(None).subquery()
+    return session.scalar(select(func.count()).select_from(query)) or 0
+
+
+def _event_view(index: EventIndex) -> EventView:
+    event = index.event
+    last = event.ends_at
+    local_end = last.astimezone(index.zone)
+    if (local_end.hour, local_end.minute, local_end.second) == (0, 0, 0):
+        last = last - timedelta(seconds=1)
+    return EventView(
+        slug=event.slug,
+        title=event.title,
+        description=event.description or "",
+        hashtags=tuple(event.hashtags or ()),
+        timezone=event.timezone,
+        starts=date_text(time_view(event.starts_at, index.zone).day),
+        ends=date_text(time_view(last, index.zone).day),
+        starts_utc=time_view(event.starts_at, index.zone).utc,
+        ends_utc=time_view(event.ends_at, index.zone).utc,
+        posts=len(index.posts),
+        href=f"{event.slug}/index.html",
+    )
+
+
+def _fingerprint(*parts: Any) -> str:
+    text = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _media_state(session: Session) -> list[Any]:
+    """Changes when stored emoji change (they can appear in any post)."""
+    row = session.execute(
+        select(func.count(), func.max(Media.id)).where(
+            Media.kind == "emoji", Media.fetch_state == "done"
+        )
+    ).one()
+    return list(row)
+
+
+def _export_event(
+    session: Session,
+    event: Event,
+    theme: Theme,
+    writer: SiteWriter,
+    resolver: MediaResolver,
+    options: ExportOptions,
+    site: SiteView,
+    advance: Callable[[int], None],
+    result: ExportResult,
+    days_done: Callable[[], None],
+) -> EventView:
+    index = load_index(session, event, options.allow_bots)
+    for reason, count in index.excluded.items():
+        result.excluded[reason] = result.excluded.get(reason, 0) + count
+    result.posts += len(index.posts)
+    chunks = timeline.paginate(index, options.posts_per_page)
+    days = timeline.day_links(index)
+    view = _event_view(index)
+    base = {"site": site, "event": view, "root": "../"}
+    views = Views(session, index, resolver)
+    event_fp = _fingerprint(
+        theme.fingerprint, options.title, options.base_url, options.contact,
+        options.allow_indexing, str(options.media_dir), replace(view, posts=0),
+        _media_state(session),
+    )  # fmt: skip
+    day_fps = []
+    for position, day in enumerate(days):
+        posts = chunks[day.day]
+        fingerprint = timeline.day_fingerprint(event_fp, index, days, position, posts)
+        day_fps.append(fingerprint)
+        name = f"{event.slug}/day/{day.day}"
+        if writer.keep_unit(name, fingerprint):
+            advance(day.posts)
+            continue
+        with writer.unit(name, fingerprint):
+            timeline.render_day(theme, writer, views, dict(base, page_kind="day"), days,
+                                position, posts, advance)  # fmt: skip
+    days_done()
+    stories = pages.load_stories(session, index)
+    with writer.unit(f"{event.slug}/pages", event_fp):
+        pages.write_event_pages(session, theme, writer, views, index, base, days, stories)
+    counts = [p.counts for p in index.posts]
+    data_fp = _fingerprint(event_fp, day_fps, counts, options.base_url)
+    if not writer.keep_unit(f"{event.slug}/data", data_fp):
+        with writer.unit(f"{event.slug}/data", data_fp):
+            data.write_data(session, writer, index, event.slug)
+            writer.write(
+                f"{event.slug}/feed.atom",
+                feeds.build_feed(index, views, event.slug, options.title, options.base_url),
+            )
+    with writer.unit(f"{event.slug}/summary", event_fp) as unit:
+        unit.data = {k: getattr(view, k) for k in view.__slots__}
+        unit.data["hashtags"] = list(view.hashtags)
+    log.info("exported %s: %d posts on %d days", event.slug, len(index.posts), len(days))
+    return view
+
+
+def _write_common(
+    theme: Theme,
+    writer: SiteWriter,
+    site: SiteView,
+    summaries: dict[str, EventView],
+    options: ExportOptions,
+) -> None:
+    with writer.unit("site", theme.fingerprint):
+        events = sorted(summaries.values(), key=lambda e: (e.starts_utc, e.slug), reverse=True)
+        writer.write("index.html", theme.get("home.html").render(site=site, events=events,
+                                                                 root="", event=None))  # fmt: skip
+        writer.write("robots.txt", robots.robots_txt(options.allow_indexing))
+        for name, path in theme.static_files().items():
+            writer.write(f"assets/{name}", path.read_bytes())

@@ -1,0 +1,124 @@
+"""Numbers about an event, from the export's index (so consent applies to them too)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from backchannel.export.charts import Chart, horizontal_bars, vertical_bars
+from backchannel.export.context import platform_label
+from backchannel.export.selection import EventIndex
+from backchannel.sanitize import safe_url
+
+
+@dataclass(frozen=True, slots=True)
+class Contributor:
+    author_id: int
+    posts: int
+    first_href: str  # the author's first post in the archive
+
+
+@dataclass(frozen=True, slots=True)
+class LinkCount:
+    url: str
+    host: str
+    posts: int
+    first_href: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceCoverage:
+    platform: str
+    platform_label: str
+    base_url: str
+    posts: int  # published posts this source served (a post can come from several)
+    discovered: bool
+
+
+def platform_counts(index: EventIndex) -> list[tuple[str, int]]:
+    counts = Counter(p.platform for p in index.posts)
+    return [
+        (platform_label(k), v) for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
+def contributors(index: EventIndex) -> list[Contributor]:
+    counts: Counter[int] = Counter()
+    first: dict[int, str] = {}
+    for post in index.posts:
+        counts[post.author_id] += 1
+        first.setdefault(post.author_id, post.href)
+    handle = {a: index.authors[a].handle.casefold() for a in counts}
+    ordered = sorted(counts, key=lambda a: (-counts[a], handle[a], a))
+    return [Contributor(a, counts[a], first[a]) for a in ordered]
+
+
+def top_tags(index: EventIndex, limit: int = 10) -> list[tuple[str, int]]:
+    own = set(index.event.hashtags or [])
+    counts = Counter(t for tags in index.tags.values() for t in tags if t not in own)
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+
+
+def link_counts(index: EventIndex) -> list[LinkCount]:
+    counts: Counter[str] = Counter()
+    first: dict[str, str] = {}
+    for post in index.posts:
+        for url in index.links.get(post.id, ()):
+            if safe_url(url) is None:
+                continue  # only http(s) links are ever written into a page
+            counts[url] += 1
+            first.setdefault(url, post.href)
+    ordered = sorted(counts, key=lambda u: (-counts[u], u))
+    return [LinkCount(u, urlsplit(u).hostname or u, counts[u], first[u]) for u in ordered]
+
+
+def coverage(index: EventIndex) -> list[SourceCoverage]:
+    return [
+        SourceCoverage(
+            s.platform,
+            platform_label(s.platform),
+            s.base_url,
+            index.sightings.get(s.base_url, 0),
+            s.discovered,
+        )  # fmt: skip
+        for s in sorted(index.event.sources, key=lambda s: (s.platform, s.base_url))
+    ]
+
+
+def language_counts(index: EventIndex) -> list[tuple[str, int]]:
+    counts = Counter((p.language or "unknown").lower() for p in index.posts)
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def hourly(index: EventIndex) -> list[tuple[datetime, int]]:
+    """Posts per local hour, from the first post's hour to the last's, gaps as zero."""
+    if not index.posts:
+        return []
+    counts: Counter[datetime] = Counter()
+    for post in index.posts:
+        local = post.created_at.astimezone(index.zone)
+        counts[local.replace(minute=0, second=0, microsecond=0)] += 1
+    hours = []
+    moment = min(counts).astimezone(index.zone)
+    last = max(counts)
+    while moment <= last:
+        hours.append((moment, counts.get(moment, 0)))
+        # Step in UTC so a daylight-saving change neither repeats nor skips an hour.
+        moment = (moment + timedelta(hours=1)).astimezone(index.zone)
+        moment = moment.replace(minute=0, second=0, microsecond=0)
+    return hours
+
+
+def charts(index: EventIndex) -> list[Chart]:
+    hours = hourly(index)
+    data = [(f"{h.strftime('%Y-%m-%d %H:00')} {h.strftime('%Z')}", n) for h, n in hours]
+    ticks = [(i, h.strftime("%d %b")) for i, (h, _) in enumerate(hours) if h.hour == 0]
+    if hours and hours[0][0].hour != 0:
+        ticks.insert(0, (0, hours[0][0].strftime("%d %b %H:00")))
+    return [
+        vertical_bars("posts-per-hour", "Posts per hour", data, ticks, "Hour"),
+        horizontal_bars("platforms", "Posts by platform", platform_counts(index), "Platform"),
+        horizontal_bars("languages", "Posts by language", language_counts(index), "Language"),
+    ]

@@ -1,0 +1,285 @@
+"""The site writer: atomic writes, unchanged files untouched, a manifest, safe cleanup.
+
+Every file the exporter produces goes through :class:`SiteWriter`. It keeps
+``.backchannel-manifest.json`` in the site folder: the relative path and SHA-256 of
+each file it wrote, and a fingerprint per *unit* (a day of an event, the search index,
+the data files ...), so a later export can skip a unit whose inputs did not change.
+
+* A file whose content hash equals the manifest's (and that still exists, with the
+  same size) is not written again: its mtime and inode stay as they were.
+* A changed file is written to a temporary file beside it and renamed over the old one.
+* At :meth:`SiteWriter.finish`, files that the previous manifest lists and this export
+  did not produce are removed, but only if they still hold what the exporter wrote
+  (a file someone edited by hand is left, with a warning). A file the exporter never
+  wrote is never deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from backchannel.errors import ExportError
+
+log = logging.getLogger(__name__)
+
+MANIFEST = ".backchannel-manifest.json"
+MANIFEST_VERSION = 1
+_CHUNK = 1 << 20
+
+
+@dataclass
+class WriteStats:
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    kept_units: int = 0
+
+
+@dataclass
+class _Unit:
+    fingerprint: str
+    files: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_relative(relative: str) -> str:
+    path = PurePosixPath(relative)
+    if path.is_absolute() or ".." in path.parts or not path.parts or relative != str(path):
+        raise ExportError(f"refusing to write outside the site folder: {relative!r}")
+    return relative
+
+
+class SiteWriter:
+    """Writes files under ``root`` and records them in the manifest."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.stats = WriteStats()
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ExportError(f"cannot create the site folder {root}: {exc}") from exc
+        old = self._load_manifest()
+        self._old_files: dict[str, dict[str, Any]] = old.get("files", {})
+        self._old_units: dict[str, dict[str, Any]] = old.get("units", {})
+        self.files: dict[str, dict[str, Any]] = {}  # produced by this export
+        self.units: dict[str, _Unit] = {}
+        self._open_units: list[_Unit] = []
+
+    # -- manifest -----------------------------------------------------------------
+
+    def _load_manifest(self) -> dict[str, Any]:
+        path = self.root / MANIFEST
+        if not path.exists():
+            return {}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring an unreadable manifest %s: %s", path, exc)
+            return {}
+        if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
+            log.warning("ignoring a manifest of another version in %s", self.root)
+            return {}
+        return data
+
+    def previous_unit_data(self, name: str) -> dict[str, Any] | None:
+        unit = self._old_units.get(name)
+        return dict(unit.get("data") or {}) if unit else None
+
+    def previous_units(self) -> list[str]:
+        return sorted(self._old_units)
+
+    # -- units --------------------------------------------------------------------
+
+    def keep_unit(self, name: str, fingerprint: str) -> bool:
+        """Carry a unit over unchanged if its fingerprint matches and its files exist."""
+        old = self._old_units.get(name)
+        if not old or old.get("fingerprint") != fingerprint:
+            return False
+        files = list(old.get("files") or [])
+        for relative in files:
+            entry = self._old_files.get(relative)
+            target = self.root / relative
+            if entry is None or not target.is_file() or target.stat().st_size != entry["size"]:
+                return False
+        unit = _Unit(fingerprint, files, dict(old.get("data") or {}))
+        self.units[name] = unit
+        for relative in files:
+            self.files[relative] = self._old_files[relative]
+            for parent in self._open_units:
+                parent.files.append(relative)
+        self.stats.kept_units += 1
+        return True
+
+    @contextmanager
+    def unit(self, name: str, fingerprint: str) -> Iterator[_Unit]:
+        """Record every file written inside the block as belonging to ``name``."""
+        unit = _Unit(fingerprint)
+        self._open_units.append(unit)
+        try:
+            yield unit
+        finally:
+            self._open_units.remove(unit)
+        self.units[name] = unit
+
+    def carry_over(self, prefix: str) -> None:
+        """Keep every file and unit of a previous export under ``prefix`` as it is
+        (an event that this export was not asked to render)."""
+        for name, old in self._old_units.items():
+            if name.startswith(prefix):
+                files = [f for f in old.get("files") or [] if f in self._old_files]
+                self.units[name] = _Unit(old["fingerprint"], files, dict(old.get("data") or {}))
+        for relative, entry in self._old_files.items():
+            if relative.startswith(prefix) and (self.root / relative).is_file():
+                self.files[relative] = entry
+
+    # -- writing ------------------------------------------------------------------
+
+    def _record(self, relative: str, digest: str, size: int, changed: bool) -> bool:
+        if relative in self.files and self.files[relative]["sha256"] != digest:
+            raise ExportError(f"two different files were produced for {relative}")
+        self.files[relative] = {"sha256": digest, "size": size}
+        for unit in self._open_units:
+            unit.files.append(relative)
+        if changed:
+            self.stats.written += 1
+        else:
+            self.stats.unchanged += 1
+        return changed
+
+    def _unchanged(self, relative: str, digest: str, size: int) -> bool:
+        target = self.root / relative
+        old = self._old_files.get(relative)
+        if old is not None and old["sha256"] == digest and old["size"] == size:
+            return target.is_file() and target.stat().st_size == size
+        # Not ours before (or changed since): compare with what is on disk.
+        return target.is_file() and target.stat().st_size == size and sha256_file(target) == digest
+
+    def write(self, relative: str, content: str | bytes) -> bool:
+        """Write a file unless it already holds ``content``. True if it was written."""
+        _check_relative(relative)
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        digest = sha256_bytes(data)
+        if relative in self.files and self.files[relative]["sha256"] == digest:
+            return False  # produced twice with the same bytes (shared media)
+        if self._unchanged(relative, digest, len(data)):
+            return self._record(relative, digest, len(data), changed=False)
+        self._atomic(relative, lambda handle: handle.write(data))
+        return self._record(relative, digest, len(data), changed=True)
+
+    def copy(self, relative: str, source: Path, digest: str | None = None) -> bool:
+        """Copy a file in (media). ``digest`` (when known) saves hashing it again."""
+        _check_relative(relative)
+        if relative in self.files:
+            return False
+        size = source.stat().st_size
+        digest = digest or sha256_file(source)
+        if self._unchanged(relative, digest, size):
+            return self._record(relative, digest, size, changed=False)
+
+        def fill(handle: IO[bytes]) -> None:
+            with source.open("rb") as src:
+                shutil.copyfileobj(src, handle, _CHUNK)
+
+        self._atomic(relative, fill)
+        return self._record(relative, digest, size, changed=True)
+
+    @contextmanager
+    def stream(self, relative: str) -> Iterator[IO[str]]:
+        """A text file to write a large output into; kept only if it changed."""
+        _check_relative(relative)
+        target = self.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=".bc-", suffix=".tmp", dir=target.parent)
+        temp_path = Path(temp)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+                yield handle
+            digest, size = sha256_file(temp_path), temp_path.stat().st_size
+            if self._unchanged(relative, digest, size):
+                temp_path.unlink()
+                self._record(relative, digest, size, changed=False)
+            else:
+                os.chmod(temp_path, 0o644)
+                os.replace(temp_path, target)
+                self._record(relative, digest, size, changed=True)
+        finally:
+            if temp_path.exists():
+                temp_path.unlink()
+
+    def _atomic(self, relative: str, fill: Any) -> None:
+        target = self.root / relative
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(prefix=".bc-", suffix=".tmp", dir=target.parent)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    fill(handle)
+                os.chmod(temp, 0o644)
+                os.replace(temp, target)
+            except BaseException:
+                Path(temp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise ExportError(f"cannot write {target}: {exc}") from exc
+
+    # -- finishing ----------------------------------------------------------------
+
+    def finish(self) -> WriteStats:
+        """Remove what the exporter wrote before and no longer produces; save the manifest."""
+        for relative in sorted(set(self._old_files) - set(self.files)):
+            self._remove(relative, self._old_files[relative])
+        manifest = {
+            "version": MANIFEST_VERSION,
+            "files": {k: self.files[k] for k in sorted(self.files)},
+            "units": {
+                name: {
+                    "fingerprint": unit.fingerprint,
+                    "files": sorted(set(unit.files)),
+                    "data": unit.data,
+                }
+                for name, unit in sorted(self.units.items())
+            },
+        }
+        text = json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+        target = self.root / MANIFEST
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            self._atomic(MANIFEST, lambda handle: handle.write(text.encode("utf-8")))
+        return self.stats
+
+    def _remove(self, relative: str, entry: dict[str, Any]) -> None:
+        target = self.root / relative
+        if not target.is_file():
+            return
+        if target.stat().st_size != entry.get("size") or sha256_file(target) != entry.get("sha256"):
+            log.warning("leaving %s: it changed since the exporter wrote it", target)
+            return
+        target.unlink()
+        self.stats.removed += 1
+        # Remove folders the exporter emptied, never the site root itself.
+        parent = target.parent
+        while parent != self.root and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent

@@ -1,0 +1,325 @@
+"""Remote HTML made safe to publish, shared by the collectors and the exporter.
+
+Five functions, and nothing else is public:
+
+* :func:`clean_post_html` -- post HTML (Mastodon ``content``, or HTML a collector built)
+  to a small allow list: paragraphs, line breaks, basic inline formatting, lists,
+  quotes, code, links (``rel="nofollow noopener ugc"``, http(s) only), the few classes
+  Mastodon uses (``h-card``, ``mention``, ``hashtag``, ``u-url``, ``quote-inline``) and
+  custom emoji as ``<img class="emoji">``. Mastodon's shortened links are made plain:
+  ``<span class="invisible">`` parts are dropped and an ``ellipsis`` span gets a real
+  "…", so the text reads ``example.org/abc…`` while ``href`` keeps the full URL.
+  Output is stable: cleaning it again with the same emoji gives the same string.
+* :func:`safe_url` -- an absolute http(s) URL, or None.
+* :func:`html_to_text` -- the plain text a reader sees (for feeds, search, opt-out tags).
+* :func:`escape` -- plain text to HTML, optionally with custom emoji as images
+  (display names).
+* :func:`emoji_img` -- the one way an emoji image is written.
+
+Why a pre-pass before nh3: nh3 (ammonia) decides what is *allowed*, but cannot drop
+the text inside an invisible span, add the ellipsis, or turn ``:shortcode:`` text into
+images. A small :class:`html.parser.HTMLParser` rewrite does those first; its output
+then goes through nh3, which always has the last word on what survives.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import nh3
+
+__all__ = ["clean_post_html", "emoji_img", "escape", "html_to_text", "safe_url"]
+
+_TAGS = {
+    "p", "br", "span", "a", "img",
+    "b", "strong", "i", "em", "u", "s", "del",
+    "code", "pre", "blockquote", "ul", "ol", "li",
+}  # fmt: skip
+# Removed together with everything inside them (nh3 requires these to be disjoint
+# from _TAGS). Keeping the text of a <script> or an <svg> would only show garbage.
+_CLEAN_CONTENT = {
+    "script", "style", "svg", "math", "iframe", "object", "embed", "template",
+    "noscript", "textarea", "title", "select", "noembed", "noframes", "xmp",
+}  # fmt: skip
+_ATTRIBUTES = {"a": {"href"}, "img": {"src", "alt", "title"}, "ol": {"start"}}
+_CLASSES = {
+    "a": {"mention", "hashtag", "u-url"},
+    "span": {"h-card"},
+    "p": {"quote-inline"},  # Mastodon's "RE: <link>" fallback line of a quote post
+    "img": {"emoji"},
+}
+LINK_REL = "nofollow noopener ugc"
+_SCHEMES = {"http", "https"}
+_VOID = {"br", "img", "hr", "wbr", "input", "meta", "link", "source", "track", "area", "col"}
+_BLOCKS = {"p", "blockquote", "pre", "ul", "ol", "li", "div", "h1", "h2", "h3", "h4", "h5", "h6"}
+_SKIP_TEXT = _CLEAN_CONTENT | {"head"}
+_NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
+_ATTR_RE = re.compile(r"^[a-z][a-z0-9_.:-]*$")
+_SHORTCODE_RE = re.compile(r":([A-Za-z0-9_]+):")
+_CONTROL_RE = re.compile(r"[\x00-\x20\x7f]")
+
+
+def safe_url(url: object) -> str | None:
+    """``url`` if it is an absolute http(s) URL with a host, else None.
+
+    Anything with whitespace or control characters inside is refused outright:
+    browsers strip some of them (``java\\tscript:``), so they can only hide tricks.
+    """
+    if not isinstance(url, str):
+        return None
+    url = url.strip()
+    if not url or _CONTROL_RE.search(url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        return None
+    if parts.scheme.lower() not in _SCHEMES or not parts.hostname:
+        return None
+    return url
+
+
+def escape(text: str, emojis: Mapping[str, str] | None = None) -> str:
+    """Plain ``text`` as HTML; ``:shortcode:`` of ``emojis`` become emoji images."""
+    return _emojify(text or "", _safe_emojis(emojis))
+
+
+def emoji_img(shortcode: str, url: str) -> str:
+    """``<img class="emoji">`` for one custom emoji (alt and title are ``:shortcode:``)."""
+    label = html.escape(f":{shortcode}:", quote=True)
+    return f'<img class="emoji" alt="{label}" title="{label}" src="{html.escape(url, quote=True)}">'
+
+
+def clean_post_html(source: str, emojis: Mapping[str, str] | None = None) -> str:
+    """Sanitised HTML of a post, safe to publish (see the module docstring).
+
+    ``emojis`` maps shortcodes (without colons) to image URLs: ``:code:`` in text
+    becomes an emoji image. An ``<img>`` already in ``source`` survives only if it is
+    an emoji image whose ``src`` is one of those URLs, so that cleaning twice is stable
+    and no other remote image (a tracking pixel) can reach the archive.
+    """
+    allowed = _safe_emojis(emojis)
+    rewriter = _Rewriter(allowed)
+    rewriter.feed(source or "")
+    rewriter.close()
+    urls = set(allowed.values())
+
+    def keep(element: str, attribute: str, value: str) -> str | None:
+        if attribute in ("href", "src"):
+            if safe_url(value) is None:
+                return None
+            if element == "img" and value.strip() not in urls:
+                return None
+        return value
+
+    return nh3.clean(
+        "".join(rewriter.out),
+        tags=_TAGS,
+        clean_content_tags=_CLEAN_CONTENT,
+        attributes=_ATTRIBUTES,
+        attribute_filter=keep,
+        link_rel=LINK_REL,
+        url_schemes=_SCHEMES,
+        allowed_classes=_CLASSES,
+        url_relative="deny",
+    )
+
+
+def html_to_text(source: str) -> str:
+    """The text a reader sees: paragraphs split by a blank line, ``<br>`` a newline.
+
+    Invisible link parts are left out and ellipses shown, as in :func:`clean_post_html`;
+    emoji images become their ``:shortcode:``; script and style content is ignored.
+    """
+    parser = _TextExtractor()
+    parser.feed(source or "")
+    parser.close()
+    text = "".join(parser.out)
+    text = re.sub(r"[ \t]*\n[ \t]*", "\n", text)  # no stray spaces around line breaks
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+# -- internals ----------------------------------------------------------------------
+
+
+def _safe_emojis(emojis: Mapping[str, str] | None) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for code, url in (emojis or {}).items():
+        safe = safe_url(url)
+        if safe and re.fullmatch(r"[A-Za-z0-9_]+", code or ""):
+            result[code] = safe
+    return result
+
+
+def _emojify(text: str, emojis: Mapping[str, str]) -> str:
+    """Escape ``text``; known ``:shortcode:`` become images.
+
+    A colon that closes an unknown code may open the next one (``:x:blob:``), so the
+    scan steps back onto it rather than past it.
+    """
+    if not emojis or ":" not in text:
+        return html.escape(text, quote=True)
+    out: list[str] = []
+    last = pos = 0
+    while (match := _SHORTCODE_RE.search(text, pos)) is not None:
+        url = emojis.get(match.group(1))
+        if url is None:
+            pos = match.end() - 1
+            continue
+        out.append(html.escape(text[last : match.start()], quote=True))
+        out.append(emoji_img(match.group(1), url))
+        last = pos = match.end()
+    out.append(html.escape(text[last:], quote=True))
+    return "".join(out)
+
+
+def _classes(attrs: list[tuple[str, str | None]]) -> set[str]:
+    for name, value in attrs:
+        if name == "class" and value:
+            return set(value.split())
+    return set()
+
+
+def _attributes(tag: str, attrs: list[tuple[str, str | None]]) -> str:
+    """Attributes re-serialised; classes cut to the allow list now, so that a span
+    whose only class was ``ellipsis`` does not end up as ``<span class="">``."""
+    parts = []
+    for name, value in attrs:
+        if not _ATTR_RE.match(name):
+            continue
+        if name == "class":
+            value = " ".join(c for c in (value or "").split() if c in _CLASSES.get(tag, ()))
+            if not value:
+                continue
+        parts.append(f' {name}="{html.escape(value or "", quote=True)}"')
+    return "".join(parts)
+
+
+class _Rewriter(HTMLParser):
+    """Re-serialises HTML with Mastodon's link spans resolved and emoji as images.
+
+    It is not a sanitiser (nh3 runs after it); it only has to keep what it does not
+    understand escaped, so that nothing it writes can change meaning later.
+    """
+
+    def __init__(self, emojis: Mapping[str, str]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self._emojis = emojis
+        self._emoji_urls = set(emojis.values())
+        self._hidden = 0  # depth of <span> nesting inside an invisible span
+        self._spans: list[bool] = []  # open spans: does each end with an ellipsis?
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._hidden:
+            if tag == "span":
+                self._hidden += 1
+            return
+        if not _NAME_RE.match(tag):
+            return
+        if tag == "img":
+            self._image(attrs)
+            return
+        if tag == "span":
+            classes = _classes(attrs)
+            if "invisible" in classes:
+                self._hidden = 1
+                return
+            self._spans.append("ellipsis" in classes)
+        self.out.append(f"<{tag}{_attributes(tag, attrs)}>")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        # "<span/>" opens a span in HTML; only void elements close themselves.
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._hidden:
+            if tag == "span":
+                self._hidden -= 1
+            return
+        if not _NAME_RE.match(tag) or tag in _VOID:
+            return
+        if tag == "span" and self._spans and self._spans.pop():
+            self.out.append("…")
+        self.out.append(f"</{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.out.append(_emojify(data, self._emojis))
+
+    def _image(self, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        src = (values.get("src") or "").strip()
+        if "emoji" not in _classes(attrs) or src not in self._emoji_urls:
+            return  # only our own emoji images; any other remote image is dropped
+        code = next((c for c, u in self._emojis.items() if u == src), None)
+        label = (values.get("alt") or "").strip(":")
+        if label in self._emojis and self._emojis[label] == src:
+            code = label
+        if code is not None:
+            self.out.append(emoji_img(code, src))
+
+    # Comments, doctypes, processing instructions and CDATA are dropped: the default
+    # handlers of HTMLParser do nothing with them.
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self._hidden = 0
+        self._skip: list[str] = []
+        self._spans: list[bool] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_TEXT and tag not in _VOID:
+            self._skip.append(tag)
+            return
+        if self._hidden or self._skip:
+            if tag == "span" and self._hidden:
+                self._hidden += 1
+            return
+        if tag == "span":
+            classes = _classes(attrs)
+            if "invisible" in classes:
+                self._hidden = 1
+                return
+            self._spans.append("ellipsis" in classes)
+        elif tag == "br":
+            self.out.append("\n")
+        elif tag == "img":
+            self.out.append(dict(attrs).get("alt") or "")
+        elif tag == "li":
+            self.out.append("\n")
+        elif tag in _BLOCKS:
+            self.out.append("\n\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._skip:
+            if tag == self._skip[-1]:
+                self._skip.pop()
+            return
+        if self._hidden:
+            if tag == "span":
+                self._hidden -= 1
+            return
+        if tag == "span" and self._spans and self._spans.pop():
+            self.out.append("…")
+        elif tag in _BLOCKS and tag != "li":
+            self.out.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden and not self._skip:
+            self.out.append(data)

@@ -1,0 +1,80 @@
+"""The exported site as a person uses it, in headless Chromium over HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from backchannel.export import ExportOptions, export_site
+from tests.export_browser import Watch, browser, serve
+from tests.export_fixture import WORDS, build_fixture
+
+pytestmark = pytest.mark.browser
+
+
+def test_open_event_expand_warning_search_and_screenshot(
+    sqlite_url: str, tmp_path: Path, artifacts_dir: Path
+) -> None:
+    database = build_fixture(sqlite_url)
+    out = tmp_path / "site"
+    export_site(database, ExportOptions(out=out, posts_per_page=200))
+    database.dispose()
+    with serve(out) as origin, browser() as chromium:
+        page = chromium.new_page(viewport={"width": 1000, "height": 1400})
+        watch = Watch(origin)
+        watch.attach(page)
+        page.goto(origin + "index.html")
+        page.get_by_role("link", name="SWRB conference 2013").click()
+        assert page.locator("h1").inner_text() == "SWRB conference 2013"
+        page.get_by_role("link", name="Thursday 14 November 2013").first.click()
+        assert page.url.endswith("swrb13/2013-11-14.html")
+
+        # The content warning is collapsed; its content shows once expanded.
+        body = page.get_by_text(WORDS["cw_body"])
+        assert not body.is_visible()
+        page.locator("details.cw > summary").first.click()
+        assert body.is_visible()
+        page.screenshot(path=str(artifacts_dir / "export-timeline.png"), full_page=True)
+
+        # Search finds a known post and leads to it; unindexed words find nothing.
+        page.get_by_role("link", name="Search").click()
+        page.get_by_label("Search posts, people and hashtags").fill(WORDS["searchable"])
+        page.get_by_role("button", name="Search").click()
+        expect(page.locator("#search-status")).to_contain_text("result")
+        result = page.locator("#search-results a").first
+        assert "#p-" in (result.get_attribute("href") or "")
+        result.click()
+        page.wait_for_url("**/2013-11-14.html#p-*")
+        target = page.locator(":target")
+        assert WORDS["searchable"] in target.locator("xpath=ancestor::article").inner_text()
+
+        page.goto(origin + f"swrb13/search.html?q={WORDS['unindexable']}")
+        expect(page.locator("#search-status")).to_contain_text("Nothing found")
+        page.goto(origin + f"swrb13/search.html?q={WORDS['cw_text'].split()[-1]}")
+        expect(page.locator("#search-status")).to_contain_text("Nothing found")
+        watch.assert_clean()
+
+
+def test_reading_needs_no_javascript_and_works_from_files(sqlite_url: str, tmp_path: Path) -> None:
+    database = build_fixture(sqlite_url)
+    out = tmp_path / "site"
+    export_site(database, ExportOptions(out=out, search=False))
+    database.dispose()
+    with browser() as chromium:
+        context = chromium.new_context(java_script_enabled=False, reduced_motion="reduce")
+        page = context.new_page()
+        page.goto((out / "index.html").as_uri())
+        page.get_by_role("link", name="SWRB conference 2013").click()
+        page.get_by_role("link", name="Friday 15 November 2013").first.click()
+        assert "see you" not in page.content()
+        # Sensitive media blurred, then revealed without any script.
+        image = page.locator(".media.sensitive img").first
+        assert "blur" in image.evaluate("e => getComputedStyle(e).filter")
+        page.locator(".media.sensitive details.reveal > summary").first.click()
+        assert image.evaluate("e => getComputedStyle(e).filter") == "none"
+        # The stylesheet loaded from file:// despite the CSP.
+        color = page.evaluate("getComputedStyle(document.body).maxWidth")
+        assert color != "none"
+        context.close()
