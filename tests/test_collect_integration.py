@@ -186,3 +186,35 @@ def test_collect_reports_coverage_and_discovery_adds_missing_servers(env: Sandbo
     assert discovered and all(r.status == "ok" for r in discovered)
     assert len(discovered) <= env.config.collect.discover_max_sources
     assert {r.base_url for r in discovered} <= set(missing)
+
+
+def test_a_failing_source_fails_alone_and_the_others_are_committed(env: SandboxEnv) -> None:
+    from backchannel.sandbox.httpbase import Fault
+    from backchannel.sandbox.mastodon_server import TAG_PREFIX
+    from tests.helpers import run_cli
+
+    locked, broken, healthy = env.sandbox.mastodon_urls
+    env.sandbox.mastodon.server_for(locked).hashtag_feeds = "authenticated"
+    env.sandbox.mastodon.server_for(broken).faults.add(Fault("malformed", path=TAG_PREFIX))
+    result = run_cli("collect", conference.SLUG, config=env.config_path)
+    assert result.exit_code == 1
+    lines = {line.split()[2]: line for line in result.output.splitlines() if "swrs26  " in line}
+    assert "failed" in lines[locked] and "access token" in lines[locked]
+    assert "mastodon.<name>.access_token_env" in lines[locked]
+    assert "failed" in lines[broken]
+    assert " ok " in lines[healthy] and " ok " in lines[env.sandbox.bluesky_url]
+    assert "2 of 4 source(s) did not finish" in result.output
+    with env.db.reading() as session:
+        servers = set(session.scalars(select(PostSighting.server)))
+    assert healthy in servers and env.sandbox.bluesky_url in servers
+    assert locked not in servers
+    # The malformed page stored nothing and moved no cursor: once the fault is gone,
+    # a second run collects that server whole.
+    env.sandbox.mastodon.server_for(locked).hashtag_feeds = "public"
+    env.sandbox.mastodon.world.advance()  # the answer key describes the final state
+    again = run_cli("collect", conference.SLUG, config=env.config_path)
+    assert again.exit_code == 0, again.output
+    key = env.sandbox.mastodon.answer_key()
+    with env.db.reading() as session:
+        stored = set(session.scalars(select(Post.uri).where(Post.platform == "mastodon")))
+    assert stored == key.archivable() | (stored & key.deleted)
