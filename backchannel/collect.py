@@ -24,13 +24,13 @@ from sqlalchemy.exc import IntegrityError
 from backchannel.collectors.base import Collector
 from backchannel.collectors.mastodon_lookup import HomeServerLookup
 from backchannel.config import Config
-from backchannel.consent import policy_for
+from backchannel.consent import event_policy
 from backchannel.coverage import discover_sources
 from backchannel.db import Database
 from backchannel.errors import BackchannelError, Interrupted, SourceError
 from backchannel.events import collection_window
 from backchannel.home_signals import HomeSignals
-from backchannel.models import ConsentOverride, Event, EventSource
+from backchannel.models import CollectionRun, Event, EventSource
 from backchannel.sources import Clock, make_collector
 from backchannel.store import PageResult, add_to_run, finish_run, load_cursor, save_page, start_run
 
@@ -149,14 +149,9 @@ def _collect_source(
         result.discovered = source.discovered
         hashtags = list(event.hashtags)
         window = collection_window(event)
-        overrides = {
-            o.handle: o.decision
-            for o in session.scalars(
-                select(ConsentOverride).where(ConsentOverride.event_id == event.id)
-            )
-        }
-        opt_in = event.policy == "opt-in" or config.consent.default_policy == "opt-in"
-        policy = policy_for(opt_in, config.consent.allow_bots, overrides)
+        policy = event_policy(
+            session, event, config.consent.default_policy == "opt-in", config.consent.allow_bots
+        )
         run_id = start_run(session, source).id
     collector: Collector | None = None
     try:
@@ -189,9 +184,18 @@ def _collect_source(
         if collector is not None:
             collector.close()
         result.seconds = time.monotonic() - started
+        rate_limit = getattr(collector, "rate_limit", None)
         with db.writing() as session:
             finish_run(session, run_id, result.status, result.error, extra)
+            _note_rate_limit(session, run_id, rate_limit)
     return result
+
+
+def _note_rate_limit(session: object, run_id: int, rate_limit: object) -> None:
+    """Keep the source's last rate-limit headers on the run (for ``backchannel status``)."""
+    run = session.get(CollectionRun, run_id)  # type: ignore[attr-defined]
+    if run is not None and isinstance(rate_limit, dict):
+        run.rate_limit = dict(rate_limit)
 
 
 def _source(session: object, source_id: int) -> EventSource:

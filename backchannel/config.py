@@ -63,6 +63,7 @@ class CollectConfig:
     backoff_cap: float = 60.0  # seconds, the longest backoff between retries
     max_rate_limit_sleep: float = 300.0  # seconds, the longest single rate-limit wait
     rescan_hours: float = 6.0  # Mastodon: trailing window re-read for late posts
+    rescan_every_minutes: float = 60.0  # Mastodon: re-read that window at most this often
     bluesky_overlap_minutes: float = 10.0  # Bluesky: incremental runs re-read this much
     concurrency: int = 4  # sources collected at once
     discover_max_sources: int = 3  # servers `discover = true` may add to an event
@@ -90,6 +91,9 @@ class MediaConfig:
     max_bytes: int = 10_000_000
     fetch_video: bool = False
     max_video_bytes: int = 50_000_000
+    timeout: float = 30.0  # seconds for one download (connect, and between bytes)
+    retries: int = 3  # tries of one download in a run (5xx, timeouts, dropped connections)
+    concurrency: int = 4  # downloads at once
 
 
 @dataclass(frozen=True)
@@ -291,6 +295,9 @@ def _check(config: Config) -> None:
         "collect.concurrency": config.collect.concurrency,
         "export.posts_per_page": config.export.posts_per_page,
         "media.max_bytes": config.media.max_bytes,
+        "media.timeout": config.media.timeout,
+        "media.retries": config.media.retries,
+        "media.concurrency": config.media.concurrency,
         "schedule.collect_every_minutes": config.schedule.collect_every_minutes,
         "schedule.after_event_every_minutes": config.schedule.after_event_every_minutes,
     }
@@ -299,6 +306,7 @@ def _check(config: Config) -> None:
             raise ConfigError(path, key, f"expected a number above 0, got {value}")
     for key, value in {
         "collect.rescan_hours": config.collect.rescan_hours,
+        "collect.rescan_every_minutes": config.collect.rescan_every_minutes,
         "collect.bluesky_overlap_minutes": config.collect.bluesky_overlap_minutes,
         "collect.discover_max_sources": config.collect.discover_max_sources,
         "schedule.after_event_days": config.schedule.after_event_days,

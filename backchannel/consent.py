@@ -10,13 +10,23 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, NamedTuple
 
 from backchannel.collectors.base import NormalizedAuthor, NormalizedPost
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from backchannel.models import Event
 
 # Opt-out hashtags the fediverse uses in bios and profile fields.
 OPT_OUT_TAGS = ("nobot", "noarchive", "noindex", "nosearch")
 _OPT_OUT = re.compile(r"(?<![\w#])#(" + "|".join(OPT_OUT_TAGS) + r")\b", re.IGNORECASE)
 NO_UNAUTHENTICATED = "!no-unauthenticated"
+HIDDEN = "hidden by a curator"
+DELETED = "deleted at the source"
+NOT_PUBLIC = "not public"
 
 
 @dataclass(frozen=True)
@@ -68,9 +78,45 @@ def exclusion_reason(author: NormalizedAuthor | object, policy: Policy) -> str |
 
 
 def post_exclusion_reason(post: NormalizedPost, policy: Policy) -> str | None:
-    if post.visibility != "public":
-        return "not public"
-    return exclusion_reason(post.author, policy)
+    """At collection: why this post may not be stored, or None."""
+    return verdict("included", None, post.visibility, author_verdict(post.author, policy)).reason
+
+
+def is_author_reason(reason: str | None) -> bool:
+    """Whether a reason is about the author (so the author's handle may be recorded)."""
+    return reason is not None and reason not in (HIDDEN, DELETED, NOT_PUBLIC)
+
+
+class Verdict(NamedTuple):
+    publish: bool
+    index: bool
+    reason: str | None = None
+
+
+def author_verdict(author: object, policy: Policy) -> Verdict:
+    """May this author's posts be stored and published, and indexed?"""
+    reason = exclusion_reason(author, policy)
+    if reason:
+        return Verdict(False, False, reason)
+    return Verdict(True, may_index(author))
+
+
+def verdict(state: str, deleted_at: datetime | None, visibility: str, author: Verdict) -> Verdict:
+    """THE rule for one post of an event, at collection (may it be stored?) and at export
+    (may it be published, and indexed?): the same function, so a new signal or a
+    stricter setting applies to the whole archive at the next export.
+
+    A post the curator hid or that was deleted at its source is left out of
+    everything; so is a post that is not public; then the author's verdict applies:
+    left out, or published but kept out of search and data (``indexable`` false).
+    """
+    if state == "hidden":
+        return Verdict(False, False, HIDDEN)
+    if deleted_at is not None:
+        return Verdict(False, False, DELETED)
+    if visibility != "public":
+        return Verdict(False, False, NOT_PUBLIC)
+    return author
 
 
 def may_index(author: object) -> bool:
@@ -86,3 +132,49 @@ def policy_for(opt_in: bool, allow_bots: bool, overrides: Mapping[str, str]) -> 
         allowed=frozenset(h for h, d in overrides.items() if d == "allow"),
         denied=frozenset(h for h, d in overrides.items() if d == "deny"),
     )
+
+
+def event_policy(
+    session: Session, event: Event, default_opt_in: bool = False, allow_bots: bool = False
+) -> Policy:
+    """The policy in force for ``event`` now: the config's defaults, the event's own
+    setting and its allow/deny entries. Collection and export both build it here."""
+    from sqlalchemy import select
+
+    from backchannel.models import ConsentOverride
+
+    overrides = dict(
+        session.execute(
+            select(ConsentOverride.handle, ConsentOverride.decision).where(
+                ConsentOverride.event_id == event.id
+            )
+        ).all()
+    )
+    return policy_for(event.policy == "opt-in" or default_opt_in, allow_bots, overrides)
+
+
+def describe(policy: Policy) -> list[str]:
+    """The policy in plain language, for the archive's About page."""
+    if policy.opt_in:
+        lines = ["Only people who told the organisers they agree to be archived are included."]
+    else:
+        lines = [
+            "Public posts with the event's hashtags are archived, except those of people "
+            "who opted out.",
+            "Opting out: a Mastodon account set not to be indexed by search engines "
+            "(noindex), #nobot, #noarchive, #noindex or #nosearch in the profile, a "
+            "suspended or limited account, or a Bluesky account that asks to be hidden "
+            "from logged-out visitors (!no-unauthenticated).",
+        ]
+        lines.append(
+            "Automated (bot) accounts are included."
+            if policy.allow_bots
+            else "Automated (bot) accounts are left out."
+        )
+    lines += [
+        "Unlisted, followers-only and direct posts are never archived.",
+        "People whose account asks not to appear in search (indexable off) are shown on "
+        "the pages but left out of the search index, the data downloads and the feed.",
+        "Content warnings are kept: such posts stay collapsed.",
+    ]
+    return lines

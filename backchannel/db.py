@@ -16,12 +16,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.exc import OperationalError as SAOperationalError
@@ -183,6 +186,33 @@ class Database:
             source.backup(copy)
         log.info("backed up %s to %s", path, target)
         return target
+
+
+def upsert(
+    session: Session,
+    table: Any,
+    rows: list[dict[str, Any]],
+    keys: list[str],
+    update: list[str],
+) -> None:
+    """Insert ``rows``, or update ``update`` columns where ``keys`` already match.
+
+    One atomic ``INSERT ... ON CONFLICT`` (SQLite and PostgreSQL alike), so writers
+    racing on the same key (concurrent sources, or `run` beside `collect`) cannot
+    collide the way a read-then-insert can.
+    """
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table).values(rows)
+    if update:
+        statement = statement.on_conflict_do_update(
+            index_elements=keys, set_={name: statement.excluded[name] for name in update}
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=keys)
+    session.execute(statement)
 
 
 def alembic_config(url: str) -> AlembicConfig:

@@ -4,8 +4,10 @@ A tag timeline only carries ``noindex`` for the queried server's own accounts, s
 post first met on another server would slip past an author's opt-out. Before each
 page is stored, authors whose ``noindex`` is unknown are looked up on their home
 server, at most once per author per ``ttl``: remembered in memory for the run (shared
-by the concurrent sources) and in the database (``Author.last_checked_at``) across
-runs. A lookup that fails is tried again on the next page that needs it.
+by the concurrent sources) and in the database across runs (``Author.last_checked_at``
+for stored authors, and :class:`HomeCheck` by a hash of the author's URI for everyone,
+so an author who opted out, and is therefore never stored, is not asked again and
+again). A lookup that fails is tried again on the next page that needs it.
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ from sqlalchemy import select
 
 from backchannel.collectors.base import NormalizedAuthor, NormalizedPost
 from backchannel.collectors.mastodon_lookup import HomeProfile, HomeServerLookup
-from backchannel.db import Database
-from backchannel.models import Author
+from backchannel.db import Database, upsert
+from backchannel.models import Author, HomeCheck
+from backchannel.tombstones import key_hash
+
+Cached = tuple[bool, bool, bool]  # noindex, suspended, limited
 
 
 class HomeSignals:
@@ -28,6 +33,7 @@ class HomeSignals:
         self._lookup = lookup
         self._ttl = ttl
         self._memo: dict[str, tuple[HomeProfile, datetime]] = {}
+        self._unsaved: dict[str, tuple[HomeProfile, datetime]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -46,28 +52,47 @@ class HomeSignals:
         now = datetime.now(UTC)
         fresh = self._fresh_in_database(list(authors), now)
         merged = {uri: self._merged(author, fresh.get(uri), now) for uri, author in authors.items()}
+        self._save_checks()
         return [
             replace(p, author=merged[p.author.uri]) if p.author.uri in merged else p for p in posts
         ]
 
-    def _fresh_in_database(self, uris: list[str], now: datetime) -> dict[str, bool | None]:
+    def _fresh_in_database(self, uris: list[str], now: datetime) -> dict[str, Cached]:
+        by_key = {key_hash(uri): uri for uri in uris}
         with self._db.reading() as session:
+            checks = session.execute(
+                select(
+                    HomeCheck.author_key_sha256, HomeCheck.noindex, HomeCheck.suspended,
+                    HomeCheck.limited, HomeCheck.checked_at,
+                ).where(HomeCheck.author_key_sha256.in_(list(by_key)))
+            )  # fmt: skip
+            fresh = {
+                by_key[key]: (noindex, suspended, limited)
+                for key, noindex, suspended, limited, checked in checks
+                if now - checked < self._ttl
+            }
             rows = session.execute(
                 select(Author.uri, Author.noindex, Author.last_checked_at).where(
                     Author.platform == "mastodon", Author.uri.in_(uris)
                 )
             )
-            return {
-                uri: noindex
-                for uri, noindex, checked in rows
-                if checked is not None and now - checked < self._ttl
-            }
+            for uri, noindex, checked in rows:
+                if uri not in fresh and noindex is not None and checked is not None:
+                    if now - checked < self._ttl:
+                        fresh[uri] = (noindex, False, False)
+            return fresh
 
     def _merged(
-        self, author: NormalizedAuthor, cached_noindex: bool | None, now: datetime
+        self, author: NormalizedAuthor, cached: Cached | None, now: datetime
     ) -> NormalizedAuthor:
-        if cached_noindex is not None:
-            return replace(author, noindex=cached_noindex)
+        if cached is not None:
+            noindex, suspended, limited = cached
+            return replace(
+                author,
+                noindex=noindex,
+                suspended=author.suspended or suspended,
+                limited=author.limited or limited,
+            )
         profile = self._profile(author, now)
         if profile is None:
             return author
@@ -95,7 +120,35 @@ class HomeSignals:
             if profile is None:
                 return None
             self._memo[author.uri] = (profile, now)
+            with self._guard:
+                self._unsaved[author.uri] = (profile, now)
             return self._memo[author.uri]
+
+    def _save_checks(self) -> None:
+        """Remember this run's lookups across runs (one small write per page at most)."""
+        with self._guard:
+            unsaved, self._unsaved = self._unsaved, {}
+        if not unsaved:
+            return
+        by_key = {key_hash(uri): value for uri, value in unsaved.items()}
+        rows = [
+            {
+                "author_key_sha256": key,
+                "noindex": home.noindex,
+                "suspended": home.suspended,
+                "limited": home.limited,
+                "checked_at": checked_at,
+            }
+            for key, (home, checked_at) in by_key.items()
+        ]
+        with self._db.writing() as session:  # `run` and `collect` may race on one author
+            upsert(
+                session,
+                HomeCheck,
+                rows,
+                keys=["author_key_sha256"],
+                update=["noindex", "suspended", "limited", "checked_at"],
+            )
 
     def close(self) -> None:
         self._lookup.close()

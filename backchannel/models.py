@@ -179,6 +179,7 @@ class Post(Base):
     fetched_at: Mapped[datetime]
     fetched_from: Mapped[str] = mapped_column(String(500))  # base URL of the source
     deleted_at: Mapped[datetime | None]
+    checked_at: Mapped[datetime | None]  # last recheck at the source (issue 8, recheck)
 
     author: Mapped[Author] = relationship(back_populates="posts")
     sightings: Mapped[list[PostSighting]] = relationship(
@@ -322,6 +323,22 @@ class CollectionRun(Base):
     updated: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[dict[str, Any]] = mapped_column(default=dict)  # reason -> count
     error: Mapped[str | None] = mapped_column(Text)
+    # The source's rate-limit headers as last seen: {"limit", "remaining", "reset"} (issue 8)
+    rate_limit: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class SchedulerLock(Base):
+    """Who runs ``backchannel run`` on this database: one row per lock name, claimed in
+    a transaction and kept alive by a heartbeat (see :mod:`backchannel.runlock`)."""
+
+    __tablename__ = "scheduler_locks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))  # a random id per process
+    pid: Mapped[int] = mapped_column(Integer)
+    host: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # -- curation and consent ---------------------------------------------------------------
@@ -387,3 +404,35 @@ class ConsentOverride(Base):
     decision: Mapped[str] = mapped_column(String(8))  # allow or deny
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Exclusion(Base):
+    """A post of an event left out at collection, and why (issue 9). Holds no content:
+    a hash of the post's URI, the reason, and the author's handle only when the reason
+    is the author's own (opted out, bot, denied, not on the opt-in list)."""
+
+    __tablename__ = "exclusions"
+    __table_args__ = (UniqueConstraint("event_id", "post_key_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    post_key_sha256: Mapped[str] = mapped_column(String(64))
+    author_handle: Mapped[str | None] = mapped_column(String(300))
+    reason: Mapped[str] = mapped_column(String(200))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HomeCheck(Base):
+    """When an author's home server was last asked about them, and what it said: keyed
+    by a hash of the author's URI, so authors who opted out (and are never stored)
+    also cost at most one lookup per ``consent.noindex_ttl_hours``."""
+
+    __tablename__ = "home_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    noindex: Mapped[bool] = mapped_column(Boolean, default=False)
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    limited: Mapped[bool] = mapped_column(Boolean, default=False)
+    checked_at: Mapped[datetime]

@@ -57,6 +57,7 @@ def _mastodon(config: Config, base_url: str, stop: threading.Event) -> Collector
         user_agent=config.collect.user_agent,
         timeout=config.collect.timeout,
         rescan=timedelta(hours=config.collect.rescan_hours),
+        rescan_every=timedelta(minutes=config.collect.rescan_every_minutes),
         policy=retry_policy(config),
         stop=stop,
         config_key=key,

@@ -8,7 +8,6 @@ Lookups are batched per page (one query per table, not per post).
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,8 +16,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from backchannel import exclusions
 from backchannel.collectors.base import NormalizedAuthor, NormalizedMedia, NormalizedPost, Page
-from backchannel.consent import Policy, post_exclusion_reason
+from backchannel.consent import DELETED, Policy, post_exclusion_reason
 from backchannel.models import (
     Author,
     CollectionRun,
@@ -31,15 +31,10 @@ from backchannel.models import (
     PostSighting,
     PostTag,
     Tag,
-    Tombstone,
 )
+from backchannel.tombstones import buried_reasons, handle_key, key_hash
 
 FORGOTTEN = "forgotten at the author's request"
-
-
-def key_hash(identifier: str) -> str:
-    """What a tombstone keeps of an identifier: a hash, never the identifier itself."""
-    return hashlib.sha256(identifier.encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -78,6 +73,8 @@ def save_page(
     result = PageResult(skipped=Counter(page.skipped))
     now = datetime.now(UTC)
     wanted: dict[str, NormalizedPost] = {}
+    left_out: list[tuple[str, str, str]] = []  # (uri, handle, reason), recorded below
+    refused: list[NormalizedAuthor] = []
     for post in page.posts:
         if hashtag not in post.tags:
             # A server matched something we do not count as this hashtag; leave it out.
@@ -86,13 +83,19 @@ def save_page(
         reason = post_exclusion_reason(post, policy)
         if reason:
             result.skipped[reason] += 1
+            left_out.append((post.uri, post.author.handle, reason))
+            refused.append(post.author)
             continue
         wanted.setdefault(post.uri, post)
-    forgotten = _tombstoned(session, wanted.values())
-    for uri in list(wanted):
-        if uri in forgotten:
-            result.skipped[FORGOTTEN] += 1
-            del wanted[uri]
+    for uri, label in _tombstoned(session, wanted.values()).items():
+        result.skipped[label] += 1
+        left_out.append((uri, "", label))
+        del wanted[uri]
+    # A new opt-out reaches the posts stored before it: the author's row learns it, and
+    # the export (which applies the same rule) stops publishing them.
+    _refresh_known_authors(session, refused, now)
+    exclusions.record(session, source.event_id, left_out, now)
+    exclusions.clear(session, source.event_id, wanted)
     if wanted:
         authors = _upsert_authors(session, [p.author for p in wanted.values()], now)
         existing = {
@@ -100,37 +103,50 @@ def save_page(
         }
         tag_ids = _tag_ids(session, {t for p in wanted.values() for t in p.tags})
         parents = _parent_uris(session, source.base_url, wanted.values())
+        added: list[tuple[Post, NormalizedPost]] = []
+        seen: list[tuple[Post, NormalizedPost]] = []
         for uri, post in wanted.items():
             author = authors[(post.author.platform, post.author.uri)]
             if post.reply_to_uri is None and post.reply_to_native_id in parents:
                 post.reply_to_uri = parents[post.reply_to_native_id]
             row = existing.get(uri)
             if row is None:
-                row = _new_post(session, post, author, source, now, tag_ids)
+                row = Post(uri=post.uri, author_id=author.id, **_post_fields(post, source, now))
+                session.add(row)
+                added.append((row, post))
                 result.new += 1
             elif _is_newer(post, row):
                 _update_post(session, row, post, author, source, now, tag_ids)
                 result.updated += 1
             else:
                 _refresh_counts(row, post)
-            _record_sighting(session, row, source.base_url, post.native_id, now)
-            _include_in_event(session, source.event_id, row.id)
+            seen.append((row, post))
+        # The page's new posts go in as one batched INSERT (their ids come back), then
+        # their children, sightings and event rows: a few statements a page, not a post.
+        session.flush()
+        for row, post in added:
+            _write_children(session, row, post, tag_ids)
+        _record_sightings(session, seen, source.base_url, now)
+        _include_all_in_event(session, source.event_id, [row.id for row, _ in seen])
     save_cursor(session, source, hashtag, page.cursor)
     return result
 
 
-def _tombstoned(session: Session, posts: Any) -> set[str]:
+def _tombstoned(session: Session, posts: Any) -> dict[str, str]:
+    """Posts a tombstone keeps out (by post, author or handle), with the reason to count."""
     posts = list(posts)
     if not posts:
-        return set()
-    hashes = {key_hash(p.uri): p.uri for p in posts}
-    hashes.update({key_hash(p.author.uri): p.uri for p in posts})
-    found = session.scalars(select(Tombstone.key_sha256).where(Tombstone.key_sha256.in_(hashes)))
-    forgotten = set()
-    for digest in found:
-        uri = hashes[digest]
-        forgotten.update(p.uri for p in posts if p.uri == uri or p.author.uri == uri)
-    return forgotten
+        return {}
+    keys = {
+        p.uri: (key_hash(p.uri), key_hash(p.author.uri), handle_key(p.author.handle)) for p in posts
+    }
+    found = buried_reasons(session, (digest for triple in keys.values() for digest in triple))
+    out = {}
+    for uri, triple in keys.items():
+        reasons = [found[digest] for digest in triple if digest in found]
+        if reasons:
+            out[uri] = DELETED if reasons == [DELETED] else FORGOTTEN
+    return out
 
 
 def _parent_uris(session: Session, server: str, posts: Any) -> dict[str, str]:
@@ -168,6 +184,19 @@ def _upsert_authors(
         _apply_author(row, author, now)
     session.flush()
     return rows
+
+
+def _refresh_known_authors(
+    session: Session, authors: list[NormalizedAuthor], now: datetime
+) -> None:
+    """Update the authors already stored whose posts are now refused; never add one."""
+    unique = {(a.platform, a.uri): a for a in authors}
+    if not unique:
+        return
+    for row in session.scalars(select(Author).where(Author.uri.in_([u for _, u in unique]))):
+        author = unique.get((row.platform, row.uri))
+        if author is not None:
+            _apply_author(row, author, now)
 
 
 def _apply_author(row: Author, author: NormalizedAuthor, now: datetime) -> None:
@@ -213,6 +242,10 @@ def _is_newer(post: NormalizedPost, row: Post) -> bool:
 
 
 def _post_fields(post: NormalizedPost, source: EventSource, now: datetime) -> dict[str, Any]:
+    return _fields(post, source.base_url, now)
+
+
+def _fields(post: NormalizedPost, fetched_from: str, now: datetime) -> dict[str, Any]:
     return {
         "platform": post.platform,
         "url": post.url,
@@ -241,7 +274,7 @@ def _post_fields(post: NormalizedPost, source: EventSource, now: datetime) -> di
         "cid": post.cid,
         "raw": post.raw,
         "fetched_at": now,
-        "fetched_from": source.base_url,
+        "fetched_from": fetched_from,
     }
 
 
@@ -269,7 +302,19 @@ def _update_post(
     now: datetime,
     tag_ids: dict[str, int],
 ) -> None:
-    for name, value in _post_fields(post, source, now).items():
+    _replace_post(session, row, post, author, source.base_url, now, tag_ids)
+
+
+def _replace_post(
+    session: Session,
+    row: Post,
+    post: NormalizedPost,
+    author: Author,
+    fetched_from: str,
+    now: datetime,
+    tag_ids: dict[str, int],
+) -> None:
+    for name, value in _fields(post, fetched_from, now).items():
         setattr(row, name, value)
     row.author_id = author.id
     # An edit can change media, tags and links: replace them with the new version's.
@@ -340,6 +385,45 @@ def _record_sighting(
     else:
         sighting.native_id = native_id
         sighting.last_seen_at = now
+
+
+def _record_sightings(
+    session: Session, rows: list[tuple[Post, NormalizedPost]], server: str, now: datetime
+) -> None:
+    """:func:`_record_sighting` for a page: one query for the sightings already known."""
+    known = {
+        s.post_id: s
+        for s in session.scalars(
+            select(PostSighting).where(
+                PostSighting.server == server,
+                PostSighting.post_id.in_([row.id for row, _ in rows]),
+            )
+        )
+    }
+    for row, post in rows:
+        sighting = known.get(row.id)
+        if sighting is None:
+            session.add(PostSighting(post_id=row.id, server=server, native_id=post.native_id))
+        else:
+            sighting.native_id = post.native_id
+            sighting.last_seen_at = now
+
+
+def _include_all_in_event(session: Session, event_id: int, post_ids: list[int]) -> None:
+    """:func:`_include_in_event` for a page: one query, one batched INSERT."""
+    present = set(
+        session.scalars(
+            select(EventPost.post_id).where(
+                EventPost.event_id == event_id, EventPost.post_id.in_(post_ids)
+            )
+        )
+    )
+    session.add_all(
+        EventPost(event_id=event_id, post_id=post_id)
+        for post_id in dict.fromkeys(post_ids)
+        if post_id not in present
+    )
+    session.flush()
 
 
 def _include_in_event(session: Session, event_id: int, post_id: int) -> None:

@@ -517,3 +517,26 @@ def test_window_moved_earlier_restarts_the_walk(
 def test_user_agent_names_a_contact() -> None:
     ua = default_user_agent("https://example.org/archive-contact")
     assert ua.startswith("backchannel/") and "https://example.org/archive-contact" in ua
+
+
+def test_the_rescan_runs_at_most_once_per_interval(
+    small: tuple[MastodonWorld, MastodonSandbox],
+) -> None:
+    _world, sandbox = small
+    server = sandbox.instances["tui.example"]
+    first = run(collector(server.base_url), "swrs26", WINDOW)
+    rescanned = run(collector(server.base_url), "swrs26", WINDOW, first[-1].cursor)
+    assert rescanned[-1].cursor["rescan_done_at"]
+
+    # Within the interval an idle run costs the instance request and one forward page.
+    server.request_log.clear()
+    idle = run(collector(server.base_url), "swrs26", WINDOW, rescanned[-1].cursor)
+    assert len(server.request_log) == 2
+    assert [t for t in timeline_requests(server) if "max_id=" in t] == []
+    assert idle[-1].cursor["rescan_done_at"] == rescanned[-1].cursor["rescan_done_at"]
+
+    # With no interval (the demo's setting) every run re-scans the trailing span.
+    server.request_log.clear()
+    eager = collector(server.base_url, rescan_every=timedelta(0))
+    run(eager, "swrs26", WINDOW, idle[-1].cursor)
+    assert len([t for t in timeline_requests(server) if "max_id=" in t]) == math.ceil(100 / 40)

@@ -105,9 +105,20 @@ pass_app = click.make_pass_decorator(App)
 
 
 def _register() -> None:
-    from backchannel.cli import collecting, database, demo, events, exporting
+    from backchannel.cli import (
+        archiving,
+        collecting,
+        consenting,
+        curating,
+        database,
+        demo,
+        events,
+        exporting,
+        running,
+    )
 
-    for module in (database, events, collecting, exporting, demo):
+    modules = (database, events, collecting, archiving, curating, consenting, exporting)
+    for module in (*modules, running, demo):
         module.register(main)
 
 

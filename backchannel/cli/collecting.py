@@ -85,11 +85,14 @@ class _Ticker:
 @click.command()
 @click.argument("event_slug", metavar="[EVENT]", required=False)
 @click.option("--source", "source_url", metavar="URL", help="Only this source's base URL.")
+@click.option("--no-media", is_flag=True, help="Do not fetch media after collecting.")
 @pass_app
-def collect(app: App, event_slug: str | None, source_url: str | None) -> None:
+def collect(app: App, event_slug: str | None, source_url: str | None, no_media: bool) -> None:
     """Collect new posts for one event (or all) from each of its sources, once.
 
-    Exits non-zero if any source failed, after committing what the others got.
+    Then fetches their media (images, avatars, emoji) unless --no-media; see
+    `media fetch`. Exits non-zero if any source failed, after committing what the
+    others got.
 
     \b
     Example:
@@ -115,6 +118,10 @@ def collect(app: App, event_slug: str | None, source_url: str | None) -> None:
     click.echo(results_table(results))
     for slug in dict.fromkeys(r.event for r in results):
         click.echo(coverage_text(app, slug))
+    if not no_media:
+        from backchannel.cli.archiving import media_summary, run_media_fetch
+
+        click.echo(media_summary(run_media_fetch(app, event_slug)))
     failed = [r for r in results if r.status != "ok"]
     if failed:
         raise click.ClickException(f"{len(failed)} of {len(results)} source(s) did not finish")

@@ -142,6 +142,11 @@ class BlueskyCollector:
     def close(self) -> None:
         self.session.close()
 
+    @property
+    def rate_limit(self) -> dict[str, str] | None:
+        """The service's rate-limit headers as last seen (for ``backchannel status``)."""
+        return self.session.rate_limit
+
     def __enter__(self) -> BlueskyCollector:
         return self
 

@@ -106,7 +106,11 @@ class BlueskySession:
         self.pacer = pacer
         self.requests = 0  # every HTTP request, login and token refreshes included
         self.logins = 0  # createSession attempts
-        request = Request(timeout=timeout, event_hooks={"request": [self._count]})
+        self.rate_limit: dict[str, str] | None = None  # ratelimit-* headers as last sent
+        request = Request(
+            timeout=timeout,
+            event_hooks={"request": [self._count], "response": [self._note_rate_limit]},
+        )
         request.add_additional_header("User-Agent", user_agent)
         self.client = Client(base_url=self.service, request=request)
         self.client.on_session_change(self._on_session_change)
@@ -114,6 +118,13 @@ class BlueskySession:
 
     def _count(self, _request: httpx.Request) -> None:
         self.requests += 1
+
+    def _note_rate_limit(self, response: httpx.Response) -> None:
+        if "ratelimit-remaining" in response.headers:
+            self.rate_limit = {
+                key: response.headers.get(f"ratelimit-{key}", "")
+                for key in ("limit", "remaining", "reset")
+            }
 
     def close(self) -> None:
         self.client.request.close()

@@ -12,14 +12,19 @@ How a run reads ``#tag`` from one server (``collect``):
    backwards (``max_id`` from the run's starting cursor, ``since_id`` as the floor)
    over the trailing ``rescan`` span (default 6 h) before the newest post seen,
    clipped to the window. Repeats are harmless (the store upserts on uri) and posts
-   already yielded in the same run are not yielded twice.
+   already yielded in the same run are not yielded twice. The re-scan re-reads every
+   post in its span, so it runs at most once per ``rescan_every`` (default 1 h): a
+   scheduler collecting every few minutes would otherwise re-read hours of posts each
+   time and spend the server's rate budget on them. A re-scan owed by a stopped run
+   is always done.
 
 Cursor (JSON): ``{"v": 1, "start_id", "min_id", "newest_at", "rescan_since",
-"rescan_done_until"}``: ``min_id`` is the forward position (highest id read); ``newest_at`` the creation
+"rescan_done_until", "rescan_done_at"}``: ``min_id`` is the forward position (highest id read); ``newest_at`` the creation
 time of the newest in-window post seen; ``rescan_since`` the floor id of the re-scan
 this run owes (set on every page until the re-scan is done, so a run stopped early
 hands it on to the next run, whose re-scan then reaches at least as low);
-``rescan_done_until`` the ceiling id of the last completed re-scan; ``start_id``
+``rescan_done_until`` the ceiling id of the last completed re-scan and
+``rescan_done_at`` when (wall-clock UTC) it finished; ``start_id``
 notices a window moved earlier, which restarts the walk.
 
 Skipped reasons in ``Page.skipped``: ``"not public"``, ``"outside window"``.
@@ -32,7 +37,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -68,6 +73,10 @@ def _max_id(ids: list[str]) -> str:
     return max(ids, key=id_key)
 
 
+def _recent(moment: datetime | None, within: timedelta) -> bool:
+    return moment is not None and datetime.now(UTC) - moment < within
+
+
 def _min_id(ids: list[str]) -> str:
     return min(ids, key=id_key)
 
@@ -79,6 +88,7 @@ class _Cursor:
     newest_at: datetime | None = None
     rescan_since: str | None = None
     rescan_done_until: str | None = None
+    rescan_done_at: datetime | None = None
 
     @classmethod
     def load(cls, raw: dict[str, Any] | None, window: Window) -> _Cursor:
@@ -91,12 +101,14 @@ class _Cursor:
             log.info("the window now starts earlier than the cursor's; walking from its start")
             return fresh
         newest = raw.get("newest_at")
+        done_at = raw.get("rescan_done_at")
         return cls(
             start_id=start_id,
             min_id=max(str(raw["min_id"]), start_id, key=id_key),
             newest_at=parse_datetime(newest) if newest else None,
             rescan_since=raw.get("rescan_since") or None,
             rescan_done_until=raw.get("rescan_done_until") or None,
+            rescan_done_at=parse_datetime(done_at) if done_at else None,
         )
 
     def dump(self) -> dict[str, Any]:
@@ -107,6 +119,7 @@ class _Cursor:
             "newest_at": self.newest_at.isoformat() if self.newest_at else None,
             "rescan_since": self.rescan_since,
             "rescan_done_until": self.rescan_done_until,
+            "rescan_done_at": self.rescan_done_at.isoformat() if self.rescan_done_at else None,
         }
 
 
@@ -123,6 +136,7 @@ class MastodonCollector:
         user_agent: str | None = None,
         timeout: float = 30.0,
         rescan: timedelta = timedelta(hours=6),
+        rescan_every: timedelta = timedelta(hours=1),
         policy: RetryPolicy | None = None,
         stop: threading.Event | None = None,
         config_key: str = "mastodon.<name>.access_token_env",
@@ -133,6 +147,7 @@ class MastodonCollector:
             base_url = f"https://{base_url}"
         self.base_url = base_url
         self.rescan = rescan
+        self.rescan_every = rescan_every
         self.limit = limit
         self.domain = urlsplit(base_url).hostname or base_url
         self._pacer = Pacer(policy, stop)
@@ -156,6 +171,11 @@ class MastodonCollector:
         """Seconds spent waiting (rate limits, backoff)."""
         return self._pacer.slept
 
+    @property
+    def rate_limit(self) -> dict[str, str] | None:
+        """The server's rate-limit headers as last seen (for ``backchannel status``)."""
+        return self._client.rate_limit
+
     def close(self) -> None:
         self._client.close()
 
@@ -173,6 +193,8 @@ class MastodonCollector:
         # run stopped before finishing it leaves it owed to the next one.
         ceiling = min(state.min_id, str(snowflake_floor(window.end) + (1 << 16)), key=id_key)
         floor = self._rescan_floor(state.newest_at, state.rescan_since, window)
+        if state.rescan_since is None and _recent(state.rescan_done_at, self.rescan_every):
+            floor = None  # re-scanned lately; nothing is owed
         if floor is not None and id_key(floor) >= id_key(ceiling):
             floor = None
         state.rescan_since = floor
@@ -209,6 +231,7 @@ class MastodonCollector:
             done = len(statuses) < self.limit
             if done:
                 state.rescan_since, state.rescan_done_until = None, ceiling
+                state.rescan_done_at = datetime.now(UTC)
             yield self._page(posts, state, skipped)
             if done:
                 break

@@ -66,12 +66,18 @@ class CountingSession(requests.Session):
         super().__init__()
         self.sent = 0
         self.last_response: requests.Response | None = None
+        self.rate_limit: dict[str, str] | None = None  # X-RateLimit-* as last sent
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         self.sent += 1
         self.last_response = None
         response = super().send(request, **kwargs)
         self.last_response = response
+        if "X-RateLimit-Remaining" in response.headers:
+            self.rate_limit = {
+                key: response.headers.get(f"X-RateLimit-{key.capitalize()}", "")
+                for key in ("limit", "remaining", "reset")
+            }
         return response
 
 
@@ -123,6 +129,11 @@ class TimelineClient:
     @property
     def requests_sent(self) -> int:
         return self._session.sent
+
+    @property
+    def rate_limit(self) -> dict[str, str] | None:
+        """The server's last ``X-RateLimit-*`` headers (limit, remaining, reset)."""
+        return self._session.rate_limit
 
     def close(self) -> None:
         self._session.close()
@@ -199,41 +210,7 @@ class TimelineClient:
         )
 
     def _reset_at(self) -> float | None:
-        """When the rate limit resets, as an epoch time on *our* clock, if the server said.
-
-        ``X-RateLimit-Reset`` is the server's clock, so it is read relative to the
-        server's ``Date``; ``Retry-After`` (seconds or an HTTP date) is honoured too.
-        """
-        response = self._session.last_response
-        if response is None:
-            return None
-        headers = response.headers
-        retry_after = headers.get("Retry-After")
-        if retry_after:
-            if retry_after.strip().isdigit():
-                return time.time() + int(retry_after)
-            try:
-                return parsedate_to_datetime(retry_after).timestamp()
-            except (TypeError, ValueError):
-                log.debug("unusable Retry-After header %r", retry_after)
-        reset = headers.get("X-RateLimit-Reset")
-        if not reset:
-            return None
-        try:
-            reset_at = (
-                float(reset) if reset.strip().isdigit() else parse_datetime(reset).timestamp()
-            )
-        except ValueError:
-            log.warning("%s sent an unusable X-RateLimit-Reset %r", self.base_url, reset)
-            return None
-        try:
-            server_now = parsedate_to_datetime(headers["Date"]).astimezone(UTC).timestamp()
-        except (KeyError, TypeError, ValueError):
-            return reset_at
-        skew = time.time() - server_now
-        # ``Date`` has whole seconds only: correct for a clock that is really off, not
-        # for the truncation (which would add up to a second to every wait).
-        return reset_at + skew if abs(skew) > 2 else reset_at
+        return reset_at(self._session.last_response, self.base_url)
 
     def _settle_instance_check(self) -> None:
         """Make Mastodon.py's hidden ``GET /api/v2/instance/`` happen once per client.
@@ -275,3 +252,38 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, MastodonServerError) and len(exc.args) > 2:
         return f"HTTP {exc.args[1]} {exc.args[2]}"
     return f"network error ({exc})"
+
+
+def reset_at(response: requests.Response | None, base_url: str) -> float | None:
+    """When the rate limit resets, as an epoch time on *our* clock, if the server said.
+
+    ``X-RateLimit-Reset`` is the server's clock, so it is read relative to the
+    server's ``Date``; ``Retry-After`` (seconds or an HTTP date) is honoured too.
+    """
+    if response is None:
+        return None
+    headers = response.headers
+    retry_after = headers.get("Retry-After")
+    if retry_after:
+        if retry_after.strip().isdigit():
+            return time.time() + int(retry_after)
+        try:
+            return parsedate_to_datetime(retry_after).timestamp()
+        except (TypeError, ValueError):
+            log.debug("unusable Retry-After header %r", retry_after)
+    reset = headers.get("X-RateLimit-Reset")
+    if not reset:
+        return None
+    try:
+        when = float(reset) if reset.strip().isdigit() else parse_datetime(reset).timestamp()
+    except ValueError:
+        log.warning("%s sent an unusable X-RateLimit-Reset %r", base_url, reset)
+        return None
+    try:
+        server_now = parsedate_to_datetime(headers["Date"]).astimezone(UTC).timestamp()
+    except (KeyError, TypeError, ValueError):
+        return when
+    skew = time.time() - server_now
+    # ``Date`` has whole seconds only: correct for a clock that is really off, not
+    # for the truncation (which would add up to a second to every wait).
+    return when + skew if abs(skew) > 2 else when

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
@@ -77,10 +78,10 @@ def normalize_account(raw: Mapping[str, Any], server_domain: str) -> NormalizedA
     handle = acct if "@" in acct else f"{acct}@{domain}"
     emojis = _emoji_pairs(raw.get("emojis"))
     display_name = str(raw.get("display_name") or "")
-    bio = [html_to_text(str(raw.get("note") or ""))]
+    bio = [_plain(str(raw.get("note") or ""))]
     for item in raw.get("fields") or ():
         if isinstance(item, Mapping):
-            bio.append(f"{item.get('name') or ''}: {html_to_text(str(item.get('value') or ''))}")
+            bio.append(f"{item.get('name') or ''}: {_plain(str(item.get('value') or ''))}")
     profile_url = safe_url(raw.get("url"))
     return NormalizedAuthor(
         platform=PLATFORM,
@@ -315,7 +316,13 @@ def _quote(raw: object, server_domain: str) -> tuple[str | None, dict[str, Any] 
     }
 
 
+# An author's bio comes with every one of their posts: convert each distinct one once.
+_plain = lru_cache(maxsize=4096)(html_to_text)
+
+
 def _links(body: str) -> list[str]:
+    if "<a" not in body:
+        return []
     parser = _LinkFinder()
     parser.feed(body)
     parser.close()

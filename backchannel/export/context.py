@@ -206,8 +206,11 @@ class Views:
     def media(self, media: MediaRow) -> MediaView:
         local = self._local(media)
         alt = (media.alt or "").strip()
+        kind = media.kind
+        if local and kind in ("video", "gifv", "audio") and _is_image(media.content_type):
+            kind = "image"  # the still (poster, thumbnail) kept in place of the file
         return MediaView(
-            kind=media.kind,
+            kind=kind,
             src=self.prefix + (local or PLACEHOLDER_IMAGE),
             local=local is not None,
             alt=alt or f"{media.kind.capitalize()} without a description",
@@ -339,3 +342,7 @@ def _poll(poll: object) -> tuple[PollOptionView, ...]:
                 )
             )
     return tuple(options)
+
+
+def _is_image(content_type: str | None) -> bool:
+    return (content_type or "").lower().startswith("image/")

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from backchannel.export import stats
-from backchannel.export.content import markdown_html
 from backchannel.export.context import AuthorView, MediaView, PostView, Views, time_view
 from backchannel.export.environment import Theme
 from backchannel.export.selection import EventIndex
+from backchannel.export.stories import file_stem, write_stories
 from backchannel.export.timeline import DayLink
 from backchannel.export.writer import SiteWriter
 from backchannel.models import Story
@@ -46,19 +46,8 @@ class StoryLink:
     href: str
 
 
-@dataclass(frozen=True, slots=True)
-class StoryBlock:
-    kind: str  # heading text post removed
-    level: int  # heading level (2 or 3)
-    text: str  # heading text
-    html: Markup | None  # the curator's Markdown, sanitised (kind "text")
-    post: Markup | None  # the rendered _post.html (kind "post")
-    annotation: Markup | None  # the curator's note on the post, sanitised
-
-
 def story_file(slug: str) -> str:
-    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in slug.lower()).strip("-")
-    return f"story-{safe or 'untitled'}.html"
+    return f"{file_stem(slug)}.html"
 
 
 def load_stories(session: Session, index: EventIndex) -> list[Story]:
@@ -93,7 +82,6 @@ def write_event_pages(
     stories: list[Story],
 ) -> None:
     slug = base["event"].slug
-    by_id = {p.id: p for p in index.posts}
     people = [
         PersonView(views.author(c.author_id), c.posts, c.first_href)
         for c in stats.contributors(index)
@@ -122,14 +110,7 @@ def write_event_pages(
     for name, (template, extra) in pages.items():
         writer.write(f"{slug}/{name}", theme.get(template).render(**base, **extra))
     _write_gallery(theme, writer, views, index, base)
-    for story in stories:
-        blocks = _story_blocks(theme, views, story, by_id, base)
-        writer.write(
-            f"{slug}/{story_file(story.slug)}",
-            theme.get("story.html").render(**base, story=story_links([story])[0],
-                                           description=markdown_html(story.description),
-                                           blocks=blocks),
-        )  # fmt: skip
+    write_stories(theme, writer, views, index, base, stories)
 
 
 def _write_gallery(
@@ -156,24 +137,3 @@ def _write_gallery(
                                            pages=list(enumerate(names, start=1)),
                                            total=len(items)),
         )  # fmt: skip
-
-
-def _story_blocks(
-    theme: Theme, views: Views, story: Story, by_id: dict[int, Any], base: dict[str, Any]
-) -> list[StoryBlock]:
-    wanted = [by_id[i.post_id] for i in story.items if i.kind == "post" and i.post_id in by_id]
-    rendered = {v.uri: render_post(theme, v, base) for v in views.posts(wanted)}
-    blocks = []
-    for item in story.items:
-        if item.kind == "heading":
-            level = item.level if item.level in (2, 3) else 2
-            blocks.append(StoryBlock("heading", level, item.text or "", None, None, None))
-        elif item.kind == "text":
-            blocks.append(StoryBlock("text", 2, "", markdown_html(item.text or ""), None, None))
-        elif item.kind == "post" and item.post_id in by_id:
-            note = markdown_html(item.annotation) if item.annotation else None
-            post = rendered[by_id[item.post_id].uri]
-            blocks.append(StoryBlock("post", 2, "", None, post, note))
-        else:  # removed, hidden, forgotten, or an author who opted out since
-            blocks.append(StoryBlock("removed", 2, "", None, None, None))
-    return blocks

@@ -4,7 +4,8 @@
 no HTML), in chronological order, with the authors, media, tags, links and sightings
 that go with them. Everything heavier is loaded day by day later.
 
-:func:`verdict` is the single rule for a post, applied after the SQL filter of
+:func:`backchannel.consent.verdict` is the single rule for a post (the store applies
+the same one at collection), applied here after the SQL filter of
 :func:`candidate_posts`:
 
 * a post the curator hid, or that was deleted at its source, is left out of everything;
@@ -22,16 +23,16 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from backchannel.consent import Policy, exclusion_reason, may_index, policy_for
+from backchannel import consent
+from backchannel.consent import Policy, Verdict, author_verdict, verdict
 from backchannel.models import (
     Author,
-    ConsentOverride,
     Event,
     EventPost,
     Link,
@@ -45,40 +46,11 @@ from backchannel.models import (
 _IN_CHUNK = 500
 
 
-class Verdict(NamedTuple):
-    publish: bool
-    index: bool
-    reason: str | None = None
-
-
-def event_policy(session: Session, event: Event, allow_bots: bool = False) -> Policy:
-    """The consent policy in force for ``event`` now: its setting and its overrides."""
-    overrides = dict(
-        session.execute(
-            select(ConsentOverride.handle, ConsentOverride.decision).where(
-                ConsentOverride.event_id == event.id
-            )
-        ).all()
-    )
-    return policy_for(event.policy == "opt-in", allow_bots, overrides)
-
-
-def author_verdict(author: object, policy: Policy) -> Verdict:
-    reason = exclusion_reason(author, policy)
-    if reason:
-        return Verdict(False, False, reason)
-    return Verdict(True, may_index(author))
-
-
-def verdict(state: str, deleted_at: datetime | None, visibility: str, author: Verdict) -> Verdict:
-    """May this post of the event be published, and indexed? (see the module docstring)."""
-    if state == "hidden":
-        return Verdict(False, False, "hidden by a curator")
-    if deleted_at is not None:
-        return Verdict(False, False, "deleted at the source")
-    if visibility != "public":
-        return Verdict(False, False, "not public")
-    return author
+def event_policy(
+    session: Session, event: Event, allow_bots: bool = False, default_opt_in: bool = False
+) -> Policy:
+    """The consent policy in force for ``event`` now (see :func:`consent.event_policy`)."""
+    return consent.event_policy(session, event, default_opt_in, allow_bots)
 
 
 def candidate_posts(event_id: int) -> Select[Any]:
@@ -216,9 +188,12 @@ class EventIndex:
         return moment.astimezone(self.zone).date()
 
 
-def load_index(session: Session, event: Event, allow_bots: bool = False) -> EventIndex:
+def load_index(
+    session: Session, event: Event, allow_bots: bool = False, default_opt_in: bool = False
+) -> EventIndex:
     zone = ZoneInfo(event.timezone)
-    index = EventIndex(event=event, zone=zone, policy=event_policy(session, event, allow_bots))
+    policy = event_policy(session, event, allow_bots, default_opt_in)
+    index = EventIndex(event=event, zone=zone, policy=policy)
     rows = session.execute(candidate_posts(event.id)).all()
     author_ids = sorted({row[3] for row in rows})
     author_verdicts: dict[int, Verdict] = {}

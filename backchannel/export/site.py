@@ -19,10 +19,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backchannel.consent import Policy
 from backchannel.db import Database
 from backchannel.errors import ExportError
 from backchannel.events import get_event, list_events
-from backchannel.export import data, feeds, pages, robots, search, timeline
+from backchannel.export import about, data, feeds, pages, robots, search, timeline, wall
 from backchannel.export.context import Views, date_text, time_view
 from backchannel.export.environment import Theme, load_theme
 from backchannel.export.media import MediaResolver
@@ -49,7 +50,9 @@ class ExportOptions:
     contact: str = ""
     media_dir: Path | None = None
     allow_bots: bool = False
+    default_opt_in: bool = False  # [consent] default_policy = "opt-in"
     search: bool = True
+    wall: bool = False  # the live wall page, <event>/wall.html ([export] live)
 
     @classmethod
     def from_config(
@@ -73,6 +76,8 @@ class ExportOptions:
             contact=export.contact,
             media_dir=config.media_dir,
             allow_bots=config.consent.allow_bots,
+            default_opt_in=config.consent.default_policy == "opt-in",
+            wall=export.live,
         )
 
 
@@ -239,7 +244,7 @@ def _export_event(
     result: ExportResult,
     days_done: Callable[[], None],
 ) -> EventView:
-    index = load_index(session, event, options.allow_bots)
+    index = load_index(session, event, options.allow_bots, options.default_opt_in)
     for reason, count in index.excluded.items():
         result.excluded[reason] = result.excluded.get(reason, 0) + count
     result.posts += len(index.posts)
@@ -269,6 +274,10 @@ def _export_event(
     stories = pages.load_stories(session, index)
     with writer.unit(f"{event.slug}/pages", event_fp):
         pages.write_event_pages(session, theme, writer, views, index, base, days, stories)
+    if options.wall:
+        wall.write_wall(theme, writer, views, index, base, event_fp)
+    with writer.unit(f"{event.slug}/about", event_fp):
+        about.write_event_about(session, theme, writer, index, base)
     counts = [p.counts for p in index.posts]
     data_fp = _fingerprint(event_fp, day_fps, counts, options.base_url)
     if not writer.keep_unit(f"{event.slug}/data", data_fp):
@@ -297,5 +306,7 @@ def _write_common(
         writer.write("index.html", theme.get("home.html").render(site=site, events=events,
                                                                  root="", event=None))  # fmt: skip
         writer.write("robots.txt", robots.robots_txt(options.allow_indexing))
+        default = Policy(opt_in=options.default_opt_in, allow_bots=options.allow_bots)
+        about.write_site_about(theme, writer, site, events, default)
         for name, path in theme.static_files().items():
             writer.write(f"assets/{name}", path.read_bytes())

@@ -2,8 +2,9 @@
 
 It starts the sandbox servers on free loopback ports, writes a throwaway config into a
 data folder, registers the demo event and runs the same services a user runs:
-collection (twice, with late posts, edits and deletions arriving in between) and the
-export of the static archive. Each step is reported through ``report`` with its counts.
+collection (twice, with late posts, edits and deletions arriving in between), media
+preservation, a recheck for edits and deletions, the import of a sample storyboard,
+and the export of the static archive. Each step is reported through ``report`` with its counts.
 """
 
 from __future__ import annotations
@@ -24,7 +25,10 @@ from backchannel.db import Database
 from backchannel.errors import SandboxError
 from backchannel.events import EventSpec, create_event
 from backchannel.export import ExportOptions, export_site
+from backchannel.media import fetch_media
+from backchannel.recheck import recheck
 from backchannel.sandbox import conference
+from backchannel.sandbox.demo_story import import_demo_story
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +115,8 @@ def write_config(
         "retries = 3\n"
         "backoff_cap = 1.0\n"
         "max_rate_limit_sleep = 5.0\n"
+        # The demo's second pass follows the first at once: re-scan on every pass.
+        "rescan_every_minutes = 0.0\n"
         "[export]\n"
         f'title = "{conference.TITLE} (demo)"\n'
         'contact = "organisers@swrs.example"\n',
@@ -163,6 +169,20 @@ def run_demo(data_dir: Path, site_dir: Path, report: Report) -> DemoResult:
         sandbox.advance()
         result.passes.append(collect(db, config, conference.SLUG, clock=sandbox.now))
         report("collected again, after late posts, edits and deletions arrived", result.passes[-1])
+        media = fetch_media(db, config, conference.SLUG)
+        report(
+            f"stored {media.fetched} media files, avatars and emoji locally "
+            f"({media.bytes // 1024} KiB in {media.requests} downloads; "
+            f"{media.gone} gone, {media.failed + media.refused} not stored)",
+            None,
+        )
+        checked = recheck(db, config, conference.SLUG)
+        report(
+            f"rechecked {checked.posts} posts in {checked.requests} requests: "
+            f"{checked.edited} edited, {checked.deleted} deleted at their source and removed",
+            None,
+        )
+        import_demo_story(db, report)
         exported = export_site(
             db, ExportOptions.from_config(config, out=site_dir), (conference.SLUG,)
         )

@@ -47,6 +47,8 @@ class Account:
     bot: bool = False
     noindex: bool = False
     indexable: bool = True
+    suspended: bool = False  # sent only when true, like Mastodon
+    limited: bool = False
     discoverable: bool | None = True
     locked: bool = False
     group: bool = False

@@ -131,6 +131,9 @@ class Renderer:
         }
         if local:  # Mastodon only tells its own users' noindex
             out["noindex"] = account.noindex
+        for flag in ("suspended", "limited"):  # extra attributes, present only when true
+            if getattr(account, flag):
+                out[flag] = True
         out["feature_approval"] = {"automatic": ["public"], "manual": [], "current_user": "denied"}
         out["emojis"] = self.emojis(
             account.home, account.display_name, account.note, *(v for _, v in account.fields)

@@ -1,0 +1,53 @@
+""" "About this archive": the organiser's contact, the consent policy in force, how to
+ask for removal, and how many posts were left out, by reason (never which ones).
+
+The site has one (``about.html``: the defaults and every event) and each event has
+its own (``<slug>/about.html``), so the footer's relative link works on every page.
+Counts are what the store declined at collection (:mod:`backchannel.exclusions`) plus
+what the consent rule leaves out of the stored posts at this export.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from backchannel import exclusions
+from backchannel.consent import Policy, describe
+from backchannel.export.environment import Theme
+from backchannel.export.selection import EventIndex
+from backchannel.export.writer import SiteWriter
+
+
+def left_out(session: Session, index: EventIndex) -> list[tuple[str, int]]:
+    """Posts of the event left out, by reason, largest first."""
+    total: Counter[str] = Counter(index.excluded)
+    total.update(exclusions.counts(session, index.event.id))
+    return sorted(total.items(), key=lambda item: (-item[1], item[0]))
+
+
+def write_event_about(
+    session: Session, theme: Theme, writer: SiteWriter, index: EventIndex, base: dict[str, Any]
+) -> None:
+    counts = left_out(session, index)
+    writer.write(
+        f"{index.event.slug}/about.html",
+        theme.get("about.html").render(
+            **base, page_kind="about", policy=describe(index.policy), counts=counts,
+            left_out=sum(n for _, n in counts), events=(),
+        ),
+    )  # fmt: skip
+
+
+def write_site_about(
+    theme: Theme, writer: SiteWriter, site: Any, events: list[Any], default: Policy
+) -> None:
+    writer.write(
+        "about.html",
+        theme.get("about.html").render(
+            site=site, root="", event=None, page_kind="about", policy=describe(default),
+            counts=(), left_out=0, events=events,
+        ),
+    )  # fmt: skip

@@ -1,0 +1,431 @@
+"""The measurements, each run in a fresh interpreter: ``python -m benchmarks.tasks NAME JSON``.
+
+Prints one JSON object (the figures) as the last line of stdout. Peak memory is the
+child's own maximum resident set size, so every task starts from a clean process.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import resource
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from benchmarks import data
+
+SLUG = "bench"
+MASTODON_PAGE = 40
+BLUESKY_PAGE = 100
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+# -- databases ------------------------------------------------------------------------
+
+
+def fresh_database(url: str) -> Any:
+    """An empty database at ``url`` with the benchmark event and its two sources."""
+    from sqlalchemy import create_engine, text
+
+    from backchannel.db import Database
+    from backchannel.events import EventSpec, create_event
+
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    else:
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    db = Database(url)
+    db.init()
+    with db.writing() as session:
+        create_event(
+            session,
+            EventSpec(
+                slug=SLUG, title="Benchmark conference", hashtags=[data.TAG],
+                start="2026-03-12", end="2026-03-14", timezone="Pacific/Auckland",
+                mastodon=[data.MASTODON_URL], bluesky=data.BLUESKY_URL,
+            ),
+        )  # fmt: skip
+    return db
+
+
+def _ingest(db: Any, platform: str, raw_lines: list[str], page_offset: int = 0) -> int:
+    """Normalise and store ``raw_lines`` page by page, as the collect service does."""
+    from sqlalchemy import select
+
+    from backchannel.collectors.base import Page
+    from backchannel.collectors.bluesky_normalize import normalize_post_view
+    from backchannel.collectors.mastodon_normalize import normalize_status
+    from backchannel.consent import policy_for
+    from backchannel.models import EventSource
+    from backchannel.store import save_page
+
+    policy = policy_for(False, False, {})
+    base_url = data.MASTODON_URL if platform == "mastodon" else data.BLUESKY_URL
+    size = MASTODON_PAGE if platform == "mastodon" else BLUESKY_PAGE
+    with db.reading() as session:
+        source_id = session.scalar(select(EventSource.id).where(EventSource.base_url == base_url))
+    stored = 0
+    for number, at in enumerate(range(0, len(raw_lines), size), start=page_offset):
+        chunk = raw_lines[at : at + size]
+        if platform == "mastodon":
+            posts = [normalize_status(json.loads(line), data.MASTODON_SERVER) for line in chunk]
+        else:
+            posts = [normalize_post_view(json.loads(line)) for line in chunk]
+        with db.writing() as session:
+            source = session.get(EventSource, source_id)
+            result = save_page(session, source, data.TAG, Page(posts, {"page": number}), policy)
+        stored += result.new + result.updated
+    return stored
+
+
+# -- tasks ----------------------------------------------------------------------------
+
+
+def task_generate(args: dict[str, Any]) -> dict[str, Any]:
+    started = time.perf_counter()
+    folder = Path(args["cache"])
+    for platform in ("mastodon", "bluesky"):
+        data.generate(folder, platform, args["n"])
+    return {"seconds": time.perf_counter() - started}
+
+
+def task_ingest(args: dict[str, Any]) -> dict[str, Any]:
+    """N raw posts of one platform through normalise + save_page into a fresh database."""
+    path = data.generate(Path(args["cache"]), args["platform"], args["n"])
+    raw_lines = data.lines(path)
+    db = fresh_database(args["url"])
+    started = time.perf_counter()
+    stored = _ingest(db, args["platform"], raw_lines)
+    seconds = time.perf_counter() - started
+    db.dispose()
+    return {"posts": len(raw_lines), "stored": stored, "seconds": seconds,
+            "rate": len(raw_lines) / seconds, "peak_rss_mb": peak_rss_mb()}  # fmt: skip
+
+
+def task_ingest_baseline(args: dict[str, Any]) -> dict[str, Any]:
+    """The unavoidable work: json.loads, nh3.clean, one executemany into SQLite."""
+    import nh3
+
+    path = data.generate(Path(args["cache"]), args["platform"], args["n"])
+    raw_lines = data.lines(path)
+    folder = Path(tempfile.mkdtemp(prefix="bench-baseline-", dir=args.get("work")))
+    connection = sqlite3.connect(folder / "baseline.db")
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute(
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, uri TEXT UNIQUE, author TEXT, "
+        "created_at TEXT, html TEXT, text TEXT, raw TEXT)"
+    )
+    mastodon = args["platform"] == "mastodon"
+    started = time.perf_counter()
+    rows = []
+    for line in raw_lines:
+        raw = json.loads(line)
+        if mastodon:
+            html, author, created = raw["content"], raw["account"]["uri"], raw["created_at"]
+            text = ""
+        else:
+            text, author = raw["record"]["text"], raw["author"]["did"]
+            created, html = raw["record"]["createdAt"], ""
+        rows.append((raw["uri"], author, created, nh3.clean(html or text), text, line))
+    with connection:
+        connection.executemany(
+            "INSERT INTO posts (uri, author, created_at, html, text, raw) VALUES (?,?,?,?,?,?)",
+            rows,
+        )
+    seconds = time.perf_counter() - started
+    connection.close()
+    shutil.rmtree(folder, ignore_errors=True)
+    return {"posts": len(raw_lines), "seconds": seconds, "rate": len(raw_lines) / seconds}
+
+
+def task_build_export_db(args: dict[str, Any]) -> dict[str, Any]:
+    """N posts, half from each platform, for the export benchmarks (not timed as such)."""
+    n, cache = args["n"], Path(args["cache"])
+    db = fresh_database(args["url"])
+    started = time.perf_counter()
+    for platform in ("mastodon", "bluesky"):
+        path = data.generate(cache, platform, n)
+        raw_lines = data.lines(path)
+        half = raw_lines[: n // 2]
+        _ingest(db, platform, half)
+    db.dispose()
+    return {"seconds": time.perf_counter() - started}
+
+
+def _export(url: str, out: Path) -> tuple[float, Any]:
+    from backchannel.db import Database
+    from backchannel.export import ExportOptions, export_site
+
+    db = Database(url)
+    started = time.perf_counter()
+    result = export_site(db, ExportOptions(out=out), events=[SLUG])
+    seconds = time.perf_counter() - started
+    db.dispose()
+    return seconds, result
+
+
+def task_export(args: dict[str, Any]) -> dict[str, Any]:
+    """A full export into an empty folder."""
+    out = Path(args["out"])
+    shutil.rmtree(out, ignore_errors=True)
+    seconds, result = _export(args["url"], out)
+    return {"seconds": seconds, "posts": result.posts, "peak_rss_mb": peak_rss_mb(),
+            "searched": result.searched}  # fmt: skip
+
+
+def task_export_incremental(args: dict[str, Any]) -> dict[str, Any]:
+    """Add 1% new posts (both platforms, spread over the event), then export again."""
+    from backchannel.db import Database
+
+    n, cache = args["n"], Path(args["cache"])
+    extra = max(2, n // 100)
+    db = Database(args["url"])
+    for platform in ("mastodon", "bluesky"):
+        raw_lines = data.lines(data.generate(cache, platform, n))
+        # Posts beyond the first half were never stored: take every k-th of them.
+        rest = raw_lines[n // 2 :]
+        step = max(1, len(rest) // (extra // 2))
+        _ingest(db, platform, rest[::step][: extra // 2], page_offset=10**6)
+    db.dispose()
+    seconds, result = _export(args["url"], Path(args["out"]))
+    return {"seconds": seconds, "posts": result.posts, "added": extra,
+            "written": result.stats.written if hasattr(result.stats, "written") else None,
+            "peak_rss_mb": peak_rss_mb()}  # fmt: skip
+
+
+BARE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ day }}</title>
+</head><body><h1>{{ day }}</h1>
+{% for p in posts %}<article id="p-{{ p.id }}"><header><strong>{{ p.name }}</strong>
+<span>@{{ p.handle }}</span> <time datetime="{{ p.created }}">{{ p.created }}</time></header>
+<div>{{ p.html | safe }}</div><footer>{{ p.replies }} {{ p.reposts }} {{ p.likes }}</footer>
+</article>
+{% endfor %}</body></html>
+"""
+
+
+def task_export_baseline(args: dict[str, Any]) -> dict[str, Any]:
+    """The same posts, read in one query, through one bare template, written to files."""
+    import jinja2
+    from sqlalchemy import select
+
+    from backchannel.db import Database
+    from backchannel.models import Author, Event, EventPost, Post
+
+    out = Path(args["out"])
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    template = jinja2.Environment(autoescape=True).from_string(BARE)
+    db = Database(args["url"])
+    started = time.perf_counter()
+    with db.reading() as session:
+        rows = session.execute(
+            select(Post.id, Post.created_at, Post.html, Post.text, Post.reply_count,
+                   Post.repost_count, Post.like_count, Author.display_name, Author.handle)
+            .join(Author, Author.id == Post.author_id)
+            .join(EventPost, EventPost.post_id == Post.id)
+            .join(Event, Event.id == EventPost.event_id)
+            .where(Event.slug == SLUG)
+            .order_by(Post.created_at, Post.id)
+        )  # fmt: skip
+        pages: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            day = row.created_at.date().isoformat()
+            pages.setdefault(day, []).append({
+                "id": row.id, "created": row.created_at.isoformat(), "html": row.html or row.text,
+                "replies": row.reply_count, "reposts": row.repost_count,
+                "likes": row.like_count, "name": row.display_name, "handle": row.handle,
+            })  # fmt: skip
+    count = 0
+    for day, posts in pages.items():
+        for number, at in enumerate(range(0, len(posts), 200), start=1):
+            name = f"{day}.html" if number == 1 else f"{day}-{number}.html"
+            (out / name).write_text(template.render(day=day, posts=posts[at : at + 200]))
+            count += len(posts[at : at + 200])
+    seconds = time.perf_counter() - started
+    db.dispose()
+    return {"seconds": seconds, "posts": count, "peak_rss_mb": peak_rss_mb()}
+
+
+# -- requests over the sandbox --------------------------------------------------------
+
+
+def _retry() -> Any:
+    from backchannel.collectors.retry import RetryPolicy
+
+    return RetryPolicy(attempts=4, backoff_base=0.01, backoff_cap=0.05, max_rate_limit_sleep=2.0)
+
+
+def _mastodon_world(n: int, instances: list[str]) -> Any:
+    from backchannel.sandbox.mastodon_world import MastodonWorld
+
+    world = MastodonWorld()
+    for name in instances:
+        world.add_instance(name)
+    authors = [
+        world.add_account(f"talker{i}", instances[i % len(instances)], seen_by=instances)
+        for i in range(20)
+    ]
+    for i in range(n):
+        world.add_post(
+            authors[i % len(authors)],
+            f"Talk note {i} #{data.TAG}",
+            created_at=data.START + data.SPAN * (i / max(n, 1)),
+        )
+    return world
+
+
+def _window() -> Any:
+    from backchannel.collectors.base import Window
+
+    return Window(data.START - timedelta(hours=1), data.START + data.SPAN + timedelta(hours=1))
+
+
+def task_requests_mastodon(args: dict[str, Any]) -> dict[str, Any]:
+    from backchannel.collectors.mastodon import MastodonCollector
+    from backchannel.sandbox.mastodon_server import MastodonSandbox
+
+    n = args["n"]
+    world = _mastodon_world(n, ["kea.example"])
+    timeline = "/api/v1/timelines/tag/"
+    with MastodonSandbox(world) as sandbox:
+        server = sandbox.instances["kea.example"]
+
+        def run(cursor: Any) -> tuple[int, int, Any]:
+            before_t, before_all = len(server.requests_to(timeline)), len(server.request_log)
+            collector = MastodonCollector(server.base_url, policy=_retry(), timeout=10.0)
+            got, last = 0, cursor
+            for page in collector.collect(data.TAG, _window(), cursor):
+                got += len(page.posts)
+                last = page.cursor
+            collector.close()
+            t = len(server.requests_to(timeline)) - before_t
+            return got, t, (len(server.request_log) - before_all - t, last)
+
+        got, first, (other_first, cursor) = run(None)
+        idle_got, idle, (other_idle, _) = run(cursor)
+    return {"posts": got, "minimum": math.ceil(n / MASTODON_PAGE), "requests": first,
+            "other": other_first, "idle_requests": idle, "idle_other": other_idle,
+            "idle_posts": idle_got}  # fmt: skip
+
+
+def task_requests_bluesky(args: dict[str, Any]) -> dict[str, Any]:
+    from backchannel.collectors.bluesky import BlueskyCollector
+    from backchannel.sandbox.bluesky import BlueskySandbox, World
+
+    n = args["n"]
+    window = _window()
+    world = World(hashtags=[data.TAG], window=(window.start, window.end))
+    world.login = world.add_account(
+        "archivist.bsky.example", "Archivist", app_password="abcd-efgh-ijkl-mnop", avatar=False
+    )
+    world.add_bulk(data.TAG, n, data.START, data.START + data.SPAN)
+    world.clock = window.end + timedelta(hours=2)
+    search = "/xrpc/app.bsky.feed.searchPosts"
+    state = Path(tempfile.mkdtemp(prefix="bench-bsky-", dir=args.get("work")))
+    with BlueskySandbox(world) as sandbox:
+
+        def run(cursor: Any) -> tuple[int, int, int, Any]:
+            before_s, before_all = len(sandbox.requests_to(search)), len(sandbox.request_log)
+            collector = BlueskyCollector(
+                sandbox.base_url, sandbox.handle, sandbox.app_password,
+                state / "session.json", policy=_retry(), timeout=10.0, clock=world.now,
+            )  # fmt: skip
+            got, last = 0, cursor
+            for page in collector.collect(data.TAG, window, cursor):
+                got += len(page.posts)
+                last = page.cursor
+            collector.close()
+            s = len(sandbox.requests_to(search)) - before_s
+            return got, s, len(sandbox.request_log) - before_all - s, last
+
+        got, first, other_first, cursor = run(None)
+        idle_got, idle, other_idle, _ = run(cursor)
+    shutil.rmtree(state, ignore_errors=True)
+    return {"posts": got, "minimum": math.ceil(n / BLUESKY_PAGE), "requests": first,
+            "other": other_first, "idle_requests": idle, "idle_other": other_idle,
+            "idle_posts": idle_got}  # fmt: skip
+
+
+def task_concurrency(args: dict[str, Any]) -> dict[str, Any]:
+    """Three Mastodon sources with added latency through the collect service:
+    one at a time (concurrency 1), then all at once (concurrency 3), fresh databases."""
+    from backchannel.collect import collect
+    from backchannel.config import load_config
+    from backchannel.db import Database
+    from backchannel.events import EventSpec, create_event
+    from backchannel.sandbox.mastodon_server import MastodonSandbox
+
+    names = ["kea.example", "tui.example", "ruru.example"]
+    world = _mastodon_world(args["n"], names)
+    work = Path(tempfile.mkdtemp(prefix="bench-concurrency-", dir=args.get("work")))
+    timings = {}
+    with MastodonSandbox(world) as sandbox:
+        for server in sandbox.instances.values():
+            server.faults.latency = args.get("latency", 0.05)
+        for workers in (1, 3):
+            folder = work / f"c{workers}"
+            folder.mkdir()
+            (folder / "config.toml").write_text(
+                f'[database]\nurl = "sqlite:///{folder / "db.sqlite"}"\n'
+                '[collect]\nuser_agent = "backchannel-bench (+https://backchannel.example)"\n'
+                f"concurrency = {workers}\n",
+                encoding="utf-8",
+            )
+            config = load_config(folder / "config.toml")
+            db = Database(config.database_url)
+            db.init()
+            with db.writing() as session:
+                create_event(session, EventSpec(
+                    slug=SLUG, title="Bench", hashtags=[data.TAG], start="2026-03-12",
+                    end="2026-03-14", timezone="Pacific/Auckland",
+                    mastodon=sandbox.source_urls,
+                ))  # fmt: skip
+            started = time.perf_counter()
+            results = collect(db, config, SLUG, clock=lambda: data.START + data.SPAN * 2)
+            timings[workers] = time.perf_counter() - started
+            assert all(r.status == "ok" for r in results), [r.error for r in results]
+            db.dispose()
+    shutil.rmtree(work, ignore_errors=True)
+    return {"sequential": timings[1], "concurrent": timings[3],
+            "ratio": timings[3] / timings[1]}  # fmt: skip
+
+
+TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    name.removeprefix("task_"): fn for name, fn in globals().items() if name.startswith("task_")
+}
+
+
+def main() -> None:
+    name, args = sys.argv[1], json.loads(sys.argv[2])
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        result = profiler.runcall(TASKS[name], args)
+        stats = pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative")
+        stats.print_stats(int(os.environ.get("BENCH_PROFILE_LINES", "40")))
+    else:
+        result = TASKS[name](args)
+    sys.stdout.write("\n" + json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main()
