@@ -8,6 +8,7 @@ now, the same rule the export applies. Handles are shown only when asked for.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -19,6 +20,9 @@ from backchannel.consent import author_verdict, event_policy, normalize_handle, 
 from backchannel.errors import InputError
 from backchannel.events import get_event
 from backchannel.models import Author, ConsentOverride, EventPost, Post
+from backchannel.store import reset_cursors
+
+log = logging.getLogger(__name__)
 
 DECISIONS = ("allow", "deny")
 POLICIES = ("opt-out", "opt-in")
@@ -44,7 +48,15 @@ def set_decision(
         session.add(row)
     row.decision, row.note = decision, note
     session.flush()
+    if decision == "allow" and exclusions.excluded_handles(session, event.id).get(wanted):
+        _reread(session, event.id)
     return row
+
+
+def _reread(session: Session, event_id: int) -> None:
+    """Posts declined earlier may now be archived: collect the event's window again."""
+    if reset_cursors(session, event_id):
+        log.info("the next collection re-reads the event's window for posts declined earlier")
 
 
 def remove_decision(session: Session, slug: str, handle: str) -> bool:
@@ -57,6 +69,8 @@ def remove_decision(session: Session, slug: str, handle: str) -> bool:
     )
     if row is None:
         return False
+    if row.decision == "deny" and exclusions.excluded_handles(session, event.id).get(row.handle):
+        _reread(session, event.id)
     session.delete(row)
     return True
 
@@ -75,7 +89,10 @@ def decisions(session: Session, slug: str) -> list[ConsentOverride]:
 def set_policy(session: Session, slug: str, policy: str) -> None:
     if policy not in POLICIES:
         raise InputError(f"policy must be opt-out or opt-in, not {policy!r}")
-    get_event(session, slug).policy = policy
+    event = get_event(session, slug)
+    if event.policy == "opt-in" and policy == "opt-out":
+        _reread(session, event.id)
+    event.policy = policy
 
 
 @dataclass

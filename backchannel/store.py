@@ -464,3 +464,13 @@ def finish_run(
     run.error = error
     run.requests += extra_requests
     run.finished_at = datetime.now(UTC)
+
+
+def reset_cursors(session: Session, event_id: int) -> int:
+    """Forget where collection of an event stands, so the next run re-reads its window.
+
+    For a loosened consent decision: posts declined earlier were never stored, and
+    cursors past them would never bring them back. Upserts make the re-read harmless.
+    """
+    source_ids = select(EventSource.id).where(EventSource.event_id == event_id)
+    return session.execute(delete(Cursor).where(Cursor.source_id.in_(source_ids))).rowcount or 0

@@ -218,3 +218,31 @@ def test_a_failing_source_fails_alone_and_the_others_are_committed(env: SandboxE
     with env.db.reading() as session:
         stored = set(session.scalars(select(Post.uri).where(Post.platform == "mastodon")))
     assert stored == key.archivable() | (stored & key.deleted)
+
+
+def test_bluesky_opt_out_label_keeps_an_author_out_until_they_consent(env: SandboxEnv) -> None:
+    from backchannel.models import Author
+    from tests.helpers import run_cli
+
+    bluesky = env.sandbox.bluesky_url
+    results = collect(env.db, env.config, conference.SLUG, bluesky, clock=env.sandbox.now)
+    assert results[0].skipped["opted out: !no-unauthenticated"] > 0
+    key = env.sandbox.bluesky.answer_key()
+    assert not set(_uris(env, "bluesky")) & key.opted_out
+    with env.db.reading() as session:  # nothing of theirs is stored, not even the author
+        labelled = session.scalars(select(Author).where(Author.platform == "bluesky")).all()
+        assert not [a for a in labelled if "!no-unauthenticated" in a.labels]
+
+    # Only the organiser's report, asked for names, shows who was left out.
+    report = run_cli("consent", "report", conference.SLUG, "--names", config=env.config_path)
+    handles = [w for w in report.output.split() if w.endswith(".bsky.example")]
+    assert handles, report.output
+    allowed = run_cli("consent", "allow", conference.SLUG, handles[0], config=env.config_path)
+    assert allowed.exit_code == 0, allowed.output
+    collect(env.db, env.config, conference.SLUG, bluesky, clock=env.sandbox.now)
+    with env.db.reading() as session:
+        back = session.scalars(
+            select(Post.uri).join(Author).where(Author.handle == handles[0])
+        ).all()
+    assert back and set(back) <= key.opted_out
+    assert not (set(_uris(env, "bluesky")) - set(back)) & key.opted_out  # the others stay out

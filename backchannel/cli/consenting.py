@@ -24,7 +24,8 @@ def _decide(app: App, event: str, handle: str, decision: str, note: str | None) 
     with app.db.writing() as session:
         row = set_decision(session, event, handle, decision, note)
         click.echo(
-            f"{event}: {row.handle} {decision}ed (takes effect at the next collection and export)"
+            f"{event}: {row.handle} {decision}ed (takes effect at the next collection and export"
+            + ("; it re-reads the event's window for their posts)" if decision == "allow" else ")")
         )
 
 

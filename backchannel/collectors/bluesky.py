@@ -36,10 +36,11 @@ Pass the cursor of the last committed page back and the walk resumes exactly the
 An idle incremental run re-reads only the overlap: one request per tag when the
 overlap holds fewer than 100 posts, two at most otherwise in practice.
 
-Skipped (``Page.skipped``) reasons: ``"opted out: !no-unauthenticated"`` (the author
-asked not to be shown to logged-out viewers), ``"unreadable"`` (logged with the
-URI), ``"not a post"``, ``"tag not in post"`` (a search hit that does not carry the
-tag anywhere).
+Skipped (``Page.skipped``) reasons: ``"unreadable"`` (logged with the URI), ``"not a
+post"``, ``"tag not in post"`` (a search hit that does not carry the tag anywhere).
+Posts of authors labelled ``!no-unauthenticated`` (who asked not to be shown to
+logged-out viewers) are yielded with ``author.labels``: consent.py decides, in the
+store, so that an organiser's allow entry (explicit consent) can bring them back.
 
 atproto is imported only when a collector is built (it costs about a second).
 """
@@ -59,7 +60,6 @@ from typing import TYPE_CHECKING, Any
 
 from backchannel.collectors.base import NormalizedPost, Page, Window, normalize_hashtag
 from backchannel.collectors.bluesky_normalize import (
-    OPT_OUT_LABEL,
     UnreadablePost,
     normalize_post_view,
     parse_timestamp,
@@ -77,7 +77,6 @@ SEARCH = "app.bsky.feed.searchPosts"
 CURSOR_VERSION = 1
 SLACK = timedelta(seconds=1)
 MAX_EMPTY_PAGES = 3  # pages with a cursor but no posts, in a row, before a query is over
-OPTED_OUT = f"opted out: {OPT_OUT_LABEL}"
 DEFAULT_USER_AGENT = "backchannel (+https://backchannel.example/about)"
 
 
@@ -297,9 +296,10 @@ class BlueskyCollector:
                 log.warning("Bluesky #%s: skipping unreadable post %s", tag, uri, exc_info=True)
                 skipped["unreadable"] += 1
                 continue
-            if OPT_OUT_LABEL in post.author.labels:
-                skipped[OPTED_OUT] += 1
-            elif not _carries_tag(post, tag):
+            # Authors labelled !no-unauthenticated are yielded with their labels: the
+            # store's consent rule leaves them out (and records why) unless the
+            # organiser holds their explicit consent, the one place that decides.
+            if not _carries_tag(post, tag):
                 log.info("Bluesky #%s: %s does not carry the tag", tag, post.uri)
                 skipped["tag not in post"] += 1
             else:
