@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +15,9 @@ from backchannel.collectors.bluesky_normalize import (
     parse_timestamp,
     sort_at,
 )
+from tests.helpers import FIXTURES as SHARED_FIXTURES
 
-FIXTURES = Path("/work/shared/fixtures/bluesky")
+FIXTURES = SHARED_FIXTURES / "bluesky"
 DID = "did:plc:kvwvcn5iqfooopmyzvb4qzba"
 CDN = "https://cdn.bsky.app/img"
 

@@ -13,7 +13,6 @@ import math
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,12 +31,9 @@ from backchannel.sandbox.httpbase import Fault, Response, SandboxServer
 from backchannel.sandbox.mastodon_demo import build_demo_world
 from backchannel.sandbox.mastodon_server import MastodonSandbox, MastodonServer
 from backchannel.sandbox.mastodon_world import MastodonWorld
+from tests.helpers import FIXTURES as SHARED_FIXTURES
 
-FIXTURES = Path("/work/shared/fixtures/mastodon")
-for _candidate in Path(__file__).resolve().parents:
-    if (_candidate / "shared" / "fixtures" / "mastodon").is_dir():
-        FIXTURES = _candidate / "shared" / "fixtures" / "mastodon"
-        break
+FIXTURES = SHARED_FIXTURES / "mastodon"
 FAST = RetryPolicy(attempts=4, backoff_base=0.01, backoff_cap=0.05, max_rate_limit_sleep=2.0)
 TIMELINE = "/api/v1/timelines/"
 T0 = datetime(2026, 3, 12, 0, 0, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """Mastodon Status JSON -> NormalizedPost, and the shared HTML sanitiser.
 
-Real statuses come from the recorded cassettes in ../shared/fixtures/mastodon; the
+Real statuses come from the recorded cassettes in tests/fixtures/mastodon; the
 hostile corpus is checked by parsing the output, not by looking for substrings.
 """
 
@@ -11,7 +11,6 @@ import json
 import time
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,10 +20,9 @@ from backchannel.collectors.base import normalize_hashtag
 from backchannel.collectors.mastodon_normalize import normalize_status
 from backchannel.errors import MalformedResponseError
 from backchannel.sanitize import clean_post_html, escape, html_to_text, safe_url
+from tests.helpers import FIXTURES as SHARED_FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "mastodon"
-if not FIXTURES.is_dir():  # a checkout next to the shared folder, or inside it
-    FIXTURES = Path("/work/shared/fixtures/mastodon")
+FIXTURES = SHARED_FIXTURES / "mastodon"
 
 
 def cassette(name: str) -> list[dict[str, Any]]:

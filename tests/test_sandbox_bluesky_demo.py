@@ -7,12 +7,10 @@ Driven through the atproto SDK over HTTP, as a collector would see it.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,12 +22,15 @@ from atproto_client.request import Request
 from backchannel.sandbox import conference
 from backchannel.sandbox.bluesky import AnswerKey, BlueskySandbox, World, build_demo_world
 from backchannel.sandbox.bluesky_ids import format_datetime, parse_datetime
+from tests.helpers import FIXTURES as SHARED_FIXTURES
 
-FIXTURES = Path(os.environ.get("BACKCHANNEL_FIXTURES", Path(__file__).resolve().parents[2] / "shared" / "fixtures")) / "bluesky"  # fmt: skip
+FIXTURES = SHARED_FIXTURES / "bluesky"
 LEXICONS = {
     doc["id"]: doc
     for doc in (json.loads(path.read_text()) for path in (FIXTURES / "lexicons").glob("*.json"))
 }
+# A missing folder must fail loudly: with no lexicons, every check would pass.
+assert len(LEXICONS) >= 10, f"the official lexicons are missing from {FIXTURES}"
 BROKEN_FACET_TEXTS = {  # the demo's deliberately broken facets, by the start of their text
     "Tēnā koutou", "See https", "Past the end", "Bold claim", "Missing tag key",
 }  # fmt: skip

@@ -1,6 +1,6 @@
 """Conformance of the Mastodon sandbox, driven through the real Mastodon.py client.
 
-The expected shapes come from the recorded responses in ../shared/fixtures/mastodon
+The expected shapes come from the recorded responses in tests/fixtures/mastodon (copied from the project's shared fixtures)
 (real Mastodon 4.6); the expected posts come from the world's answer key.
 """
 
