@@ -8,6 +8,8 @@ in step. Rows are streamed chunk by chunk, in chronological order.
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -32,9 +34,13 @@ def _utc(moment: Any) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
 
 
-def records(session: Session, index: EventIndex, slug: str) -> Iterator[dict[str, Any]]:
-    """One dict per published, indexable post, with the keys of :data:`COLUMNS`."""
-    posts: list[IndexedPost] = [p for p in index.posts if p.indexable]
+def records(
+    session: Session, index: EventIndex, slug: str, posts: list[IndexedPost] | None = None
+) -> Iterator[dict[str, Any]]:
+    """One dict per published, indexable post (of ``posts``, default all), with the keys
+    of :data:`COLUMNS`."""
+    if posts is None:
+        posts = [p for p in index.posts if p.indexable]
     by_id = {p.id: p for p in posts}
     for chunk in chunks([p.id for p in posts], 1000):
         loaded = {
@@ -90,17 +96,129 @@ def _csv_value(column: str, value: Any) -> Any:
     return value
 
 
-def write_data(session: Session, writer: SiteWriter, index: EventIndex, slug: str) -> int:
-    """Write both files; returns the number of rows."""
-    count = 0
-    with (
-        writer.stream(f"{slug}/posts.csv") as csv_file,
-        writer.stream(f"{slug}/posts.jsonl") as jsonl_file,
-    ):
-        table = csv.writer(csv_file, lineterminator="\r\n")
-        table.writerow(COLUMNS)
-        for record in records(session, index, slug):
-            table.writerow([_csv_value(c, record[c]) for c in COLUMNS])
-            jsonl_file.write(json.dumps(record, ensure_ascii=False) + "\n")
-            count += 1
-    return count
+def _chunk_key(index: EventIndex, slug: str, keys: dict[int, str], chunk: list[IndexedPost]) -> str:
+    payload = [slug, index.event.timezone]
+    payload += [
+        [keys[p.id], p.counts, index.links.get(p.id, []), index.authors[p.author_id].uri]
+        for p in chunk
+    ]
+    text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def _page_chunks(posts: list[IndexedPost]) -> list[list[IndexedPost]]:
+    """Consecutive posts of one timeline page: a chunk the next export can reuse."""
+    out: list[list[IndexedPost]] = []
+    page = None
+    for post in posts:
+        here = post.href.partition("#")[0]
+        if here != page or not out:
+            out.append([])
+            page = here
+        out[-1].append(post)
+    return out
+
+
+class _Previous:
+    """Byte ranges of chunks in the previous export's data files."""
+
+    def __init__(self, writer: SiteWriter, slug: str, previous: dict[str, Any] | None) -> None:
+        self.places: dict[str, tuple[int, int, int, int]] = {}
+        spans = str((previous or {}).get("chunks") or "")
+        for span in spans.split(";") if spans else ():
+            key, *numbers = span.split(":")
+            a, b, c, d = (int(n) for n in numbers)
+            self.places[key] = (a, b, c, d)
+        self.files: list[Any] = []
+        if self.places:
+            for name in ("posts.csv", "posts.jsonl"):
+                handle = writer.previous_file(f"{slug}/{name}")
+                if handle is None:
+                    self.close()
+                    self.places = {}
+                    break
+                self.files.append(handle)
+
+    def get(self, key: str) -> tuple[str, str] | None:
+        place = self.places.get(key)
+        if place is None:
+            return None
+        parts = []
+        for handle, start, end in zip(self.files, place[::2], place[1::2], strict=True):
+            handle.seek(start)
+            data = handle.read(end - start)
+            if len(data) != end - start or not data.endswith(b"\n"):
+                return None
+            parts.append(data.decode("utf-8"))
+        return parts[0], parts[1]
+
+    def close(self) -> None:
+        for handle in self.files:
+            handle.close()
+
+
+def _render_chunk(
+    session: Session, index: EventIndex, slug: str, chunk: list[IndexedPost]
+) -> tuple[str, str]:
+    csv_out, jsonl_out = io.StringIO(), io.StringIO()
+    table = csv.writer(csv_out, lineterminator="\r\n")
+    for record in records(session, index, slug, chunk):
+        table.writerow([_csv_value(c, record[c]) for c in COLUMNS])
+        jsonl_out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return csv_out.getvalue(), jsonl_out.getvalue()
+
+
+def write_data(
+    session: Session,
+    writer: SiteWriter,
+    index: EventIndex,
+    slug: str,
+    keys: dict[int, str] | None = None,
+    previous: dict[str, Any] | None = None,
+) -> tuple[int, str]:
+    """Write both files; returns the number of rows and where each chunk of rows sits
+    in them (for the next export, which copies unchanged chunks instead of making them)."""
+    posts = [p for p in index.posts if p.indexable]
+    old = _Previous(writer, slug, previous) if keys is not None else None
+    spans: list[str] = []
+    try:
+        with (
+            writer.stream(f"{slug}/posts.csv") as csv_file,
+            writer.stream(f"{slug}/posts.jsonl") as jsonl_file,
+        ):
+            header = io.StringIO()
+            csv.writer(header, lineterminator="\r\n").writerow(COLUMNS)
+            csv_file.write(header.getvalue())
+            at_csv, at_jsonl = len(header.getvalue().encode("utf-8")), 0
+            pending: list[IndexedPost] = []
+
+            def flush() -> None:
+                if pending:
+                    emit(None, *_render_chunk(session, index, slug, pending))
+                    pending.clear()
+
+            def emit(key: str | None, csv_text: str, jsonl_text: str) -> None:
+                nonlocal at_csv, at_jsonl
+                csv_file.write(csv_text)
+                jsonl_file.write(jsonl_text)
+                csv_size, jsonl_size = len(csv_text.encode()), len(jsonl_text.encode())
+                if key is not None:
+                    spans.append(f"{key}:{at_csv}:{at_csv + csv_size}:"
+                                 f"{at_jsonl}:{at_jsonl + jsonl_size}")  # fmt: skip
+                at_csv += csv_size
+                at_jsonl += jsonl_size
+
+            for chunk in _page_chunks(posts):
+                if keys is None:
+                    pending.extend(chunk)
+                    if len(pending) >= 1000:
+                        flush()
+                    continue
+                key = _chunk_key(index, slug, keys, chunk)
+                reused = old.get(key) if old is not None else None
+                emit(key, *(reused or _render_chunk(session, index, slug, chunk)))
+            flush()
+    finally:
+        if old is not None:
+            old.close()
+    return len(posts), ";".join(spans)

@@ -198,7 +198,10 @@ def load_index(
     author_ids = sorted({row[3] for row in rows})
     author_verdicts: dict[int, Verdict] = {}
     for chunk in _chunks(author_ids):
-        for author in session.scalars(select(Author).where(Author.id.in_(chunk))):
+        # Plain rows, not ORM objects: the consent rule reads only column attributes.
+        for author in session.execute(
+            select(*Author.__table__.columns).where(Author.id.in_(chunk))
+        ):
             decided = author_verdict(author, index.policy)
             author_verdicts[author.id] = decided
             if decided.publish:
@@ -207,7 +210,6 @@ def load_index(
                     author.display_name or "", author.avatar_url, author.profile_url,
                     author.bot, decided.index, [list(e) for e in author.emojis or []],
                 )  # fmt: skip
-            session.expunge(author)  # keep the session small on big events
     excluded: dict[str, int] = defaultdict(int)
     for row in rows:
         (pid, uri, created, author_id, platform, language, reply_to, quote, state,
@@ -231,29 +233,35 @@ def load_index(
 
 
 def _load_children(session: Session, index: EventIndex) -> None:
-    ids = [p.id for p in index.posts]
-    wanted = set(ids)
-    for chunk in _chunks(ids):
-        for row in session.execute(
-            select(PostTag.post_id, Tag.name)
-            .join(Tag, Tag.id == PostTag.tag_id)
-            .where(PostTag.post_id.in_(chunk))
-            .order_by(PostTag.post_id, Tag.name)
-        ):
-            index.tags.setdefault(row[0], []).append(row[1])
-        for row in session.execute(
-            select(Link.post_id, Link.url)
-            .where(Link.post_id.in_(chunk))
-            .order_by(Link.post_id, Link.position)
-        ):
-            index.links.setdefault(row[0], []).append(row[1])
-        for media in _media_rows(session, Media.post_id.in_(chunk)):
+    """Tags, links, media and sightings of the event's posts: one query each, joined
+    on the event (not one per chunk of ids), keeping only the published posts."""
+    wanted = {p.id for p in index.posts}
+    in_event = (
+        select(EventPost.post_id).where(EventPost.event_id == index.event.id).scalar_subquery()
+    )
+    for post_id, name in session.execute(
+        select(PostTag.post_id, Tag.name)
+        .join(Tag, Tag.id == PostTag.tag_id)
+        .where(PostTag.post_id.in_(in_event))
+        .order_by(PostTag.post_id, Tag.name)
+    ):
+        if post_id in wanted:
+            index.tags.setdefault(post_id, []).append(name)
+    for post_id, url in session.execute(
+        select(Link.post_id, Link.url)
+        .where(Link.post_id.in_(in_event))
+        .order_by(Link.post_id, Link.position)
+    ):
+        if post_id in wanted:
+            index.links.setdefault(post_id, []).append(url)
+    for media in _media_rows(session, Media.post_id.in_(in_event)):
+        if media.post_id in wanted:
             index.media.setdefault(media.post_id or 0, []).append(media)
-        for server, post_id in session.execute(
-            select(PostSighting.server, PostSighting.post_id).where(PostSighting.post_id.in_(chunk))
-        ):
-            if post_id in wanted:
-                index.sightings[server] = index.sightings.get(server, 0) + 1
+    for server, post_id in session.execute(
+        select(PostSighting.server, PostSighting.post_id).where(PostSighting.post_id.in_(in_event))
+    ):
+        if post_id in wanted:
+            index.sightings[server] = index.sightings.get(server, 0) + 1
     for chunk in _chunks(sorted(index.authors)):
         for media in _media_rows(
             session, Media.author_id.in_(chunk), Media.kind == "avatar", Media.post_id.is_(None)

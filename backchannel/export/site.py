@@ -259,17 +259,22 @@ def _export_event(
         _media_state(session),
     )  # fmt: skip
     day_fps = []
+    keys = {p.id: timeline.post_key(event_fp, index, p) for p in index.posts}
+    fragments: timeline.Fragments | None = None
     for position, day in enumerate(days):
         posts = chunks[day.day]
-        fingerprint = timeline.day_fingerprint(event_fp, index, days, position, posts)
+        fingerprint = timeline.day_fingerprint(event_fp, days, position, posts, keys)
         day_fps.append(fingerprint)
         name = f"{event.slug}/day/{day.day}"
         if writer.keep_unit(name, fingerprint):
             advance(day.posts)
             continue
-        with writer.unit(name, fingerprint):
-            timeline.render_day(theme, writer, views, dict(base, page_kind="day"), days,
-                                position, posts, advance)  # fmt: skip
+        if fragments is None:
+            fragments = timeline.Fragments(writer, event.slug)
+        with writer.unit(name, fingerprint) as unit:
+            places = timeline.render_day(theme, writer, views, dict(base, page_kind="day"),
+                                         days, position, posts, advance, keys, fragments)  # fmt: skip
+            unit.data = {"posts": places}
     days_done()
     stories = pages.load_stories(session, index)
     with writer.unit(f"{event.slug}/pages", event_fp):
@@ -281,8 +286,10 @@ def _export_event(
     counts = [p.counts for p in index.posts]
     data_fp = _fingerprint(event_fp, day_fps, counts, options.base_url)
     if not writer.keep_unit(f"{event.slug}/data", data_fp):
-        with writer.unit(f"{event.slug}/data", data_fp):
-            data.write_data(session, writer, index, event.slug)
+        previous = writer.previous_unit_data(f"{event.slug}/data")
+        with writer.unit(f"{event.slug}/data", data_fp) as unit:
+            _, spans = data.write_data(session, writer, index, event.slug, keys, previous)
+            unit.data = {"chunks": spans}
             writer.write(
                 f"{event.slug}/feed.atom",
                 feeds.build_feed(index, views, event.slug, options.title, options.base_url),

@@ -92,6 +92,48 @@ def post_fingerprint(index: EventIndex, post: IndexedPost) -> list[Any]:
     return parts
 
 
+def post_key(event_fingerprint: str, index: EventIndex, post: IndexedPost) -> str:
+    """Changes when anything that shows in the post's rendered HTML changes."""
+    payload = [event_fingerprint, post.href, post_fingerprint(index, post)]
+    text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+class Fragments:
+    """Posts rendered by the previous export, cut out of its day pages.
+
+    The manifest keeps, per day, where each post's HTML sits in the page it was
+    written to (``key:start:end`` in characters). A post whose key is unchanged is
+    taken from there instead of being rendered again, provided the page on disk is
+    still the one the exporter wrote."""
+
+    def __init__(self, writer: SiteWriter, slug: str) -> None:
+        self.writer = writer
+        self.slug = slug
+        self.places: dict[str, tuple[str, int, int]] = {}
+        for name in writer.previous_units():
+            if not name.startswith(f"{slug}/day/"):
+                continue
+            previous = writer.previous_unit_data(name) or {}
+            for page, spans in (previous.get("posts") or {}).items():
+                for span in str(spans).split(";") if spans else ():
+                    key, start, end = span.split(":")
+                    self.places[key] = (page, int(start), int(end))
+        self._texts: dict[str, str | None] = {}
+
+    def get(self, key: str) -> str | None:
+        place = self.places.get(key)
+        if place is None:
+            return None
+        page, start, end = place
+        if page not in self._texts:
+            if len(self._texts) >= 4:  # pages are visited in order: keep a few, not all
+                del self._texts[next(iter(self._texts))]
+            self._texts[page] = self.writer.previous_text(f"{self.slug}/{page}")
+        text = self._texts[page]
+        return text[start:end] if text is not None and end <= len(text) else None
+
+
 def render_day(
     theme: Theme,
     writer: SiteWriter,
@@ -101,19 +143,28 @@ def render_day(
     position: int,
     chunks: list[list[IndexedPost]],
     advance: Callable[[int], None],
-) -> None:
-    """Write one day's pages."""
+    keys: dict[int, str] | None = None,
+    previous: Fragments | None = None,
+) -> dict[str, str]:
+    """Write one day's pages. Returns, per page file, where its posts sit in it."""
     post_template = theme.get("_post.html")
     day_template = theme.get("day.html")
     day = days[position]
     slug = base["event"].slug
     links = [PageLink(n, page_file(day.day, n), False) for n in range(1, len(chunks) + 1)]
     first = 1
+    places: dict[str, str] = {}
     for number, chunk in enumerate(chunks, start=1):
-        rendered = tuple(
-            Markup(post_template.render(post=view, **base))  # noqa: S704 - our template
-            for view in views.posts(chunk)
-        )
+        known: dict[int, str] = {}
+        if keys is not None and previous is not None:
+            for post in chunk:
+                fragment = previous.get(keys[post.id])
+                if fragment is not None:
+                    known[post.id] = fragment
+        missing = [post for post in chunk if post.id not in known]
+        for post, view in zip(missing, views.posts(missing), strict=True):
+            known[post.id] = post_template.render(post=view, **base)
+        rendered = tuple(Markup(known[post.id]) for post in chunk)  # noqa: S704 - our template
         page = DayPage(
             day=day,
             number=number,
@@ -125,23 +176,41 @@ def render_day(
             first_index=first,
             posts=rendered,
         )
-        writer.write(f"{slug}/{page_file(day.day, number)}", day_template.render(page=page, **base))
+        name = page_file(day.day, number)
+        html = day_template.render(page=page, **base)
+        writer.write(f"{slug}/{name}", html)
+        if keys is not None:
+            places[name] = _spans(html, [(keys[p.id], known[p.id]) for p in chunk])
         first += len(chunk)
         advance(len(chunk))
+    return places
+
+
+def _spans(html: str, fragments: list[tuple[str, str]]) -> str:
+    """``key:start:end;...`` for each fragment found, in order, in ``html``."""
+    spans = []
+    at = 0
+    for key, fragment in fragments:
+        start = html.find(fragment, at) if fragment else -1
+        if start < 0:
+            continue  # a theme that changes the fragment: it is simply rendered next time
+        at = start + len(fragment)
+        spans.append(f"{key}:{start}:{at}")
+    return ";".join(spans)
 
 
 def day_fingerprint(
     event_fingerprint: str,
-    index: EventIndex,
     days: list[DayLink],
     position: int,
     chunks: list[list[IndexedPost]],
+    keys: dict[int, str],
 ) -> str:
     neighbours = [
         days[position - 1].day if position > 0 else None,
         days[position + 1].day if position + 1 < len(days) else None,
     ]
     payload = [event_fingerprint, neighbours, [len(c) for c in chunks]]
-    payload += [post_fingerprint(index, post) for chunk in chunks for post in chunk]
+    payload += [keys[post.id] for chunk in chunks for post in chunk]
     text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

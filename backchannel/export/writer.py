@@ -108,6 +108,36 @@ class SiteWriter:
         unit = self._old_units.get(name)
         return dict(unit.get("data") or {}) if unit else None
 
+    def previous_text(self, relative: str) -> str | None:
+        """A file of the previous export, if it still holds what the exporter wrote
+        (read before this export replaces it)."""
+        data = self.previous_bytes(relative)
+        return data.decode("utf-8") if data is not None else None
+
+    def previous_bytes(self, relative: str) -> bytes | None:
+        entry = self._old_files.get(relative)
+        if entry is None:
+            return None
+        try:
+            data = (self.root / relative).read_bytes()
+        except OSError:
+            return None
+        if len(data) != entry["size"] or sha256_bytes(data) != entry["sha256"]:
+            return None
+        return data
+
+    def previous_file(self, relative: str) -> IO[bytes] | None:
+        """A file of the previous export opened for reading, if it is still there at
+        the size the exporter wrote (for copying parts of a large file)."""
+        entry = self._old_files.get(relative)
+        target = self.root / relative
+        try:
+            if entry is None or target.stat().st_size != entry["size"]:
+                return None
+            return target.open("rb")
+        except OSError:
+            return None
+
     def previous_units(self) -> list[str]:
         return sorted(self._old_units)
 
