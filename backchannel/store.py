@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from backchannel import exclusions
@@ -69,7 +69,15 @@ def save_page(
     page: Page,
     policy: Policy,
 ) -> PageResult:
-    """Store a page's posts for the source's event, and the cursor after the page."""
+    """Store a page's posts for the source's event, and the cursor after the page.
+
+    The common work is a few set-based statements per page (SQLAlchemy Core, not the
+    unit of work): one query each for tombstones, authors, posts, sightings and event
+    rows already there; one multi-row INSERT each for new authors (ids come back with
+    ``RETURNING``), posts, tags, links, media, sightings and event rows; UPDATEs only
+    for authors, counts and sightings that changed or were seen again. An edit newer
+    than the stored post (rare) goes through the ORM, as ``recheck`` does.
+    """
     result = PageResult(skipped=Counter(page.skipped))
     now = datetime.now(UTC)
     wanted: dict[str, NormalizedPost] = {}
@@ -93,43 +101,77 @@ def save_page(
         del wanted[uri]
     # A new opt-out reaches the posts stored before it: the author's row learns it, and
     # the export (which applies the same rule) stops publishing them.
-    _refresh_known_authors(session, refused, now)
+    _author_ids(session, refused, now, add=False)
     exclusions.record(session, source.event_id, left_out, now)
     exclusions.clear(session, source.event_id, wanted)
     if wanted:
-        authors = _upsert_authors(session, [p.author for p in wanted.values()], now)
-        existing = {
-            p.uri: p for p in session.scalars(select(Post).where(Post.uri.in_(list(wanted))))
-        }
-        tag_ids = _tag_ids(session, {t for p in wanted.values() for t in p.tags})
-        parents = _parent_uris(session, source.base_url, wanted.values())
-        added: list[tuple[Post, NormalizedPost]] = []
-        seen: list[tuple[Post, NormalizedPost]] = []
-        for uri, post in wanted.items():
-            author = authors[(post.author.platform, post.author.uri)]
-            if post.reply_to_uri is None and post.reply_to_native_id in parents:
-                post.reply_to_uri = parents[post.reply_to_native_id]
-            row = existing.get(uri)
-            if row is None:
-                row = Post(uri=post.uri, author_id=author.id, **_post_fields(post, source, now))
-                session.add(row)
-                added.append((row, post))
-                result.new += 1
-            elif _is_newer(post, row):
-                _update_post(session, row, post, author, source, now, tag_ids)
-                result.updated += 1
-            else:
-                _refresh_counts(row, post)
-            seen.append((row, post))
-        # The page's new posts go in as one batched INSERT (their ids come back), then
-        # their children, sightings and event rows: a few statements a page, not a post.
-        session.flush()
-        for row, post in added:
-            _write_children(session, row, post, tag_ids)
-        _record_sightings(session, seen, source.base_url, now)
-        _include_all_in_event(session, source.event_id, [row.id for row, _ in seen])
+        _store_posts(session, source, wanted, now, result)
     save_cursor(session, source, hashtag, page.cursor)
     return result
+
+
+def _store_posts(
+    session: Session,
+    source: EventSource,
+    wanted: dict[str, NormalizedPost],
+    now: datetime,
+    result: PageResult,
+) -> None:
+    server = source.base_url
+    authors = _author_ids(session, [p.author for p in wanted.values()], now, add=True)
+    posts = Post.__table__
+    existing = {
+        row.uri: row
+        for row in session.execute(
+            select(
+                posts.c.id, posts.c.uri, posts.c.cid, posts.c.edited_at, posts.c.reply_count,
+                posts.c.repost_count, posts.c.like_count, posts.c.quote_count,
+            ).where(posts.c.uri.in_(list(wanted)))
+        )
+    }  # fmt: skip
+    tag_ids = _tag_ids(session, {t for p in wanted.values() for t in p.tags})
+    parents = _parent_uris(session, server, wanted.values())
+    new_rows: list[dict[str, Any]] = []
+    new_posts: list[NormalizedPost] = []
+    known: list[tuple[int, NormalizedPost]] = []  # stored before this page
+    counts: list[dict[str, Any]] = []
+    for uri, post in wanted.items():
+        author_id = authors[(post.author.platform, post.author.uri)]
+        if post.reply_to_uri is None and post.reply_to_native_id in parents:
+            post.reply_to_uri = parents[post.reply_to_native_id]
+        row = existing.get(uri)
+        if row is None:
+            fields = _fields(post, server, now)
+            fields["uri"], fields["author_id"] = post.uri, author_id
+            new_rows.append(fields)
+            new_posts.append(post)
+            result.new += 1
+            continue
+        known.append((row.id, post))
+        if _is_newer(post, row):
+            stored = session.get(Post, row.id)
+            author = session.get(Author, author_id)
+            assert stored is not None and author is not None
+            _replace_post(session, stored, post, author, server, now, tag_ids)
+            result.updated += 1
+        elif (row.reply_count, row.repost_count, row.like_count, row.quote_count) != (
+            post.reply_count, post.repost_count, post.like_count, post.quote_count,
+        ):  # fmt: skip
+            counts.append({"id": row.id, "reply_count": post.reply_count,
+                           "repost_count": post.repost_count, "like_count": post.like_count,
+                           "quote_count": post.quote_count})  # fmt: skip
+    if counts:
+        counts.sort(key=lambda values: values["id"])
+        session.execute(update(Post), counts)  # by primary key: one executemany
+    new_ids: list[int] = []
+    if new_rows:
+        # One multi-row INSERT (RETURNING the ids), then the children the same way.
+        returned = session.execute(insert(posts).returning(posts.c.id, posts.c.uri), new_rows).all()
+        ids = {uri: post_id for post_id, uri in returned}
+        new_ids = [ids[p.uri] for p in new_posts]
+        _insert_children(session, zip(new_ids, new_posts, strict=True), tag_ids)
+    _record_sightings_bulk(session, new_ids, new_posts, known, server, now)
+    _include_all_in_event(session, source.event_id, new_ids, [post_id for post_id, _ in known])
 
 
 def _tombstoned(session: Session, posts: Any) -> dict[str, str]:
@@ -186,17 +228,85 @@ def _upsert_authors(
     return rows
 
 
-def _refresh_known_authors(
-    session: Session, authors: list[NormalizedAuthor], now: datetime
-) -> None:
-    """Update the authors already stored whose posts are now refused; never add one."""
+_AUTHOR_FIELDS = (
+    "handle", "display_name", "display_name_html", "avatar_url", "profile_url",
+    "home_server", "bot", "noindex", "last_checked_at", "indexable", "discoverable",
+    "suspended", "limited", "bio_text", "labels", "emojis",
+)  # fmt: skip
+
+
+def _author_values(author: NormalizedAuthor, stored: Any = None) -> dict[str, Any]:
+    """What :func:`_apply_author` would set (``updated_at`` aside), as a dict."""
+    return {
+        "handle": author.handle,
+        "display_name": author.display_name,
+        "display_name_html": author.display_name_html,
+        "avatar_url": author.avatar_url,
+        "profile_url": author.profile_url,
+        "home_server": author.home_server,
+        "bot": author.bot,
+        # Tag timelines omit noindex; keep what a lookup found.
+        "noindex": author.noindex
+        if author.noindex is not None or stored is None
+        else stored.noindex,
+        "last_checked_at": author.home_checked_at
+        if author.home_checked_at is not None or stored is None
+        else stored.last_checked_at,
+        "indexable": author.indexable,
+        "discoverable": author.discoverable,
+        "suspended": author.suspended,
+        "limited": author.limited,
+        "bio_text": author.bio_text,
+        "labels": list(author.labels),
+        "emojis": [list(e) for e in author.emojis],
+    }
+
+
+def _author_ids(
+    session: Session, authors: list[NormalizedAuthor], now: datetime, add: bool
+) -> dict[tuple[str, str], int]:
+    """The id of each author's row, which is brought up to date (``updated_at`` too)
+    only when something about the author changed. New authors are added when ``add``
+    (else left out: the posts of refused authors never add one)."""
     unique = {(a.platform, a.uri): a for a in authors}
     if not unique:
-        return
-    for row in session.scalars(select(Author).where(Author.uri.in_([u for _, u in unique]))):
-        author = unique.get((row.platform, row.uri))
-        if author is not None:
-            _apply_author(row, author, now)
+        return {}
+    table = Author.__table__
+    columns = [table.c[name] for name in ("id", "platform", "uri", *_AUTHOR_FIELDS)]
+    stored = {
+        (row.platform, row.uri): row
+        for row in session.execute(
+            select(*columns).where(table.c.uri.in_([uri for _, uri in unique]))
+        )
+    }
+    ids: dict[tuple[str, str], int] = {}
+    changed: list[dict[str, Any]] = []
+    added: list[dict[str, Any]] = []
+    for key, author in unique.items():
+        row = stored.get(key)
+        if row is None:
+            if add:
+                values = _author_values(author)
+                values.update(platform=author.platform, uri=author.uri, updated_at=now)
+                added.append(values)
+            continue
+        ids[key] = row.id
+        values = _author_values(author, row)
+        if any(getattr(row, name) != value for name, value in values.items()):
+            values.update(id=row.id, updated_at=now)
+            changed.append(values)
+    # In primary-key order, as the unit of work would: concurrent sources touching the
+    # same authors then take their row locks in one order (no deadlock on PostgreSQL).
+    if changed:
+        changed.sort(key=lambda values: values["id"])
+        session.execute(update(Author), changed)  # by primary key: one executemany
+    if added:
+        added.sort(key=lambda values: (values["platform"], values["uri"]))
+        returned = session.execute(
+            insert(table).returning(table.c.id, table.c.platform, table.c.uri), added
+        )
+        ids.update(((platform, uri), author_id) for author_id, platform, uri in returned)
+    return ids
 
 
 def _apply_author(row: Author, author: NormalizedAuthor, now: datetime) -> None:
@@ -387,43 +497,103 @@ def _record_sighting(
         sighting.last_seen_at = now
 
 
-def _record_sightings(
-    session: Session, rows: list[tuple[Post, NormalizedPost]], server: str, now: datetime
-) -> None:
-    """:func:`_record_sighting` for a page: one query for the sightings already known."""
-    known = {
-        s.post_id: s
-        for s in session.scalars(
-            select(PostSighting).where(
-                PostSighting.server == server,
-                PostSighting.post_id.in_([row.id for row, _ in rows]),
-            )
+def _insert_children(session: Session, rows: Any, tag_ids: dict[str, int]) -> None:
+    """:func:`_write_children` for new posts: one executemany per table."""
+    tags: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
+    media: list[dict[str, Any]] = []
+    for post_id, post in rows:
+        tags.extend(
+            {"post_id": post_id, "tag_id": tag_ids[name]} for name in dict.fromkeys(post.tags)
         )
+        links.extend(
+            {"post_id": post_id, "position": position, "url": url}
+            for position, url in enumerate(dict.fromkeys(post.links))
+        )
+        media.extend(_media_values(post_id, position, m) for position, m in enumerate(post.media))
+    for model, values in ((PostTag, tags), (Link, links), (Media, media)):
+        if values:
+            session.execute(insert(model.__table__), values)
+
+
+def _media_values(post_id: int, position: int, media: NormalizedMedia) -> dict[str, Any]:
+    return {
+        "post_id": post_id,
+        "position": position,
+        "kind": media.kind,
+        "remote_url": media.url,
+        "preview_url": media.preview_url,
+        "playlist_url": media.playlist_url,
+        "alt": media.alt,
+        "width": media.width,
+        "height": media.height,
+        "focus_x": media.focus_x,
+        "focus_y": media.focus_y,
+        "blurhash": media.blurhash,
     }
-    for row, post in rows:
-        sighting = known.get(row.id)
-        if sighting is None:
-            session.add(PostSighting(post_id=row.id, server=server, native_id=post.native_id))
-        else:
-            sighting.native_id = post.native_id
-            sighting.last_seen_at = now
 
 
-def _include_all_in_event(session: Session, event_id: int, post_ids: list[int]) -> None:
-    """:func:`_include_in_event` for a page: one query, one batched INSERT."""
-    present = set(
-        session.scalars(
-            select(EventPost.post_id).where(
-                EventPost.event_id == event_id, EventPost.post_id.in_(post_ids)
+def _record_sightings_bulk(
+    session: Session,
+    new_ids: list[int],
+    new_posts: list[NormalizedPost],
+    known: list[tuple[int, NormalizedPost]],
+    server: str,
+    now: datetime,
+) -> None:
+    """:func:`_record_sighting` for a page: new posts have no sightings yet; those of
+    posts stored before are looked up in one query, updated or added."""
+    table = PostSighting.__table__
+    sightings = {}
+    if known:
+        sightings = dict(
+            session.execute(
+                select(table.c.post_id, table.c.id).where(
+                    table.c.server == server,
+                    table.c.post_id.in_([post_id for post_id, _ in known]),
+                )
+            ).all()
+        )
+    added = [
+        {"post_id": post_id, "server": server, "native_id": post.native_id,
+         "first_seen_at": now, "last_seen_at": now}
+        for post_id, post in [*zip(new_ids, new_posts, strict=True), *known]
+        if post_id not in sightings
+    ]  # fmt: skip
+    seen = [
+        {"id": sightings[post_id], "native_id": post.native_id, "last_seen_at": now}
+        for post_id, post in known
+        if post_id in sightings
+    ]
+    if seen:
+        seen.sort(key=lambda values: values["id"])
+        session.execute(update(PostSighting), seen)  # by primary key: one executemany
+    if added:
+        session.execute(insert(table), added)
+
+
+def _include_all_in_event(
+    session: Session, event_id: int, new_ids: list[int], known_ids: list[int] = ()
+) -> None:
+    """:func:`_include_in_event` for a page: one query (for posts stored before), one
+    executemany INSERT."""
+    table = EventPost.__table__
+    present: set[int] = set()
+    if known_ids:
+        present = set(
+            session.scalars(
+                select(table.c.post_id).where(
+                    table.c.event_id == event_id, table.c.post_id.in_(known_ids)
+                )
             )
         )
-    )
-    session.add_all(
-        EventPost(event_id=event_id, post_id=post_id)
-        for post_id in dict.fromkeys(post_ids)
+    rows = [
+        {"event_id": event_id, "post_id": post_id, "added_at": datetime.now(UTC)}
+        for post_id in dict.fromkeys([*new_ids, *known_ids])
         if post_id not in present
-    )
-    session.flush()
+    ]
+    if rows:
+        session.execute(insert(table), rows)
 
 
 def _include_in_event(session: Session, event_id: int, post_id: int) -> None:

@@ -41,10 +41,15 @@ WINDOW = Window(T0 - timedelta(hours=1), T0 + timedelta(days=2))
 KEY = "mastodon.kea.access_token_env"
 
 
+HOUR = timedelta(hours=1)  # the default cadence
+
+
 def collector(url: str, **kwargs: Any) -> MastodonCollector:
     kwargs.setdefault("policy", FAST)
     kwargs.setdefault("timeout", 5.0)
     kwargs.setdefault("config_key", KEY)
+    # Re-scan on every run (as the demo does), unless a test is about the cadence.
+    kwargs.setdefault("rescan_every", timedelta(0))
     return MastodonCollector(url, **kwargs)
 
 
@@ -520,13 +525,23 @@ def test_the_rescan_runs_at_most_once_per_interval(
 ) -> None:
     _world, sandbox = small
     server = sandbox.instances["tui.example"]
-    first = run(collector(server.base_url), "swrs26", WINDOW)
-    rescanned = run(collector(server.base_url), "swrs26", WINDOW, first[-1].cursor)
-    assert rescanned[-1].cursor["rescan_done_at"]
+    first = run(collector(server.base_url, rescan_every=HOUR), "swrs26", WINDOW)
+    # A first walk from the window's start counts as a re-scan: the next run is idle.
+    assert first[-1].cursor["rescan_done_at"]
+    server.request_log.clear()
+    second = run(collector(server.base_url, rescan_every=HOUR), "swrs26", WINDOW, first[-1].cursor)
+    assert len(server.request_log) == 2
+    assert [t for t in timeline_requests(server) if "max_id=" in t] == []
+    rescanned = run(
+        collector(server.base_url, rescan_every=timedelta(0)), "swrs26", WINDOW, second[-1].cursor
+    )
+    assert rescanned[-1].cursor["rescan_done_at"] > first[-1].cursor["rescan_done_at"]
 
     # Within the interval an idle run costs the instance request and one forward page.
     server.request_log.clear()
-    idle = run(collector(server.base_url), "swrs26", WINDOW, rescanned[-1].cursor)
+    idle = run(
+        collector(server.base_url, rescan_every=HOUR), "swrs26", WINDOW, rescanned[-1].cursor
+    )
     assert len(server.request_log) == 2
     assert [t for t in timeline_requests(server) if "max_id=" in t] == []
     assert idle[-1].cursor["rescan_done_at"] == rescanned[-1].cursor["rescan_done_at"]

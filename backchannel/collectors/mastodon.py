@@ -16,7 +16,8 @@ How a run reads ``#tag`` from one server (``collect``):
    post in its span, so it runs at most once per ``rescan_every`` (default 1 h): a
    scheduler collecting every few minutes would otherwise re-read hours of posts each
    time and spend the server's rate budget on them. A re-scan owed by a stopped run
-   is always done.
+   is always done. A completed walk from the window's start (a first run) counts as
+   a re-scan: it has just read the whole span.
 
 Cursor (JSON): ``{"v": 1, "start_id", "min_id", "newest_at", "rescan_since",
 "rescan_done_until", "rescan_done_at"}``: ``min_id`` is the forward position (highest id read); ``newest_at`` the creation
@@ -199,6 +200,11 @@ class MastodonCollector:
             floor = None
         state.rescan_since = floor
 
+        # A walk from the window's start reads everything a re-scan would: when it
+        # completes, it counts as one (the next runs within ``rescan_every`` are idle).
+        from_start = state.min_id == state.start_id and floor is None
+        walk_started = datetime.now(UTC)
+
         # 1. Forward, oldest first.
         while True:
             statuses = self._client.page(tag, self.limit, min_id=state.min_id)
@@ -206,17 +212,18 @@ class MastodonCollector:
             if statuses:
                 state.min_id = _max_id([str(s["id"]) for s in statuses])
             state.newest_at = _latest(state.newest_at, posts)
-            yield self._page(posts, state, skipped)
             # A short page means nothing newer existed when the server answered: stop
             # here rather than spend a request on the empty page after it. Nothing is
             # lost, as the cursor is the highest id returned and the next run starts
             # there; a post that arrives later with a backdated id is the re-scan's.
-            if len(statuses) < self.limit:
-                break
             # A page wholly after the window: ids have moved past its end. (A post made
             # just before the end but delivered later could still follow; the
             # window's after-margin is there for those.)
-            if all(_created(s) > window.end for s in statuses):
+            last = len(statuses) < self.limit or all(_created(s) > window.end for s in statuses)
+            if last and from_start:
+                state.rescan_done_until, state.rescan_done_at = state.min_id, walk_started
+            yield self._page(posts, state, skipped)
+            if last:
                 break
 
         # 2. Backwards (newest first) over the trailing span; ``since_id`` is the floor,

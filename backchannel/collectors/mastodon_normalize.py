@@ -15,7 +15,6 @@ import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,7 +25,7 @@ from backchannel.collectors.base import (
     normalize_hashtag,
 )
 from backchannel.errors import MalformedResponseError
-from backchannel.sanitize import clean_post_html, escape, html_to_text, safe_url
+from backchannel.sanitize import clean_post_html, escape, html_to_text, safe_url, text_and_links
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +116,7 @@ def _normalize(wrapper: Mapping[str, Any], server_domain: str) -> NormalizedPost
         raise MalformedResponseError(f"status {raw['id']!r}: account is not an object")
     emojis = _emoji_pairs(raw.get("emojis"))
     body = clean_post_html(str(raw.get("content") or ""), dict(emojis))
+    text, links = text_and_links(body)  # one parse of the clean HTML for both
     mentions = tuple(_mention(m, server_domain) for m in raw.get("mentions") or ())
     tag_urls = {safe_url(t.get("url")) for t in raw.get("tags") or () if isinstance(t, Mapping)}
     skip_links = {url for _, url in mentions} | tag_urls
@@ -131,7 +131,7 @@ def _normalize(wrapper: Mapping[str, Any], server_domain: str) -> NormalizedPost
         author=normalize_account(raw["account"], server_domain),
         created_at=parse_datetime(raw["created_at"]),
         raw=dict(raw),
-        text=html_to_text(body),
+        text=text,
         html=body,
         language=raw.get("language") or None,
         content_warning=str(raw.get("spoiler_text") or "") or None,
@@ -147,7 +147,7 @@ def _normalize(wrapper: Mapping[str, Any], server_domain: str) -> NormalizedPost
         quote_count=_count(raw.get("quotes_count")),
         tags=_tags(raw.get("tags")),
         mentions=mentions,
-        links=tuple(url for url in _links(body) if url not in skip_links),
+        links=tuple(url for url in links if url not in skip_links),
         media=tuple(_media(m) for m in raw.get("media_attachments") or ()),
         emojis=emojis,
         poll=_poll(raw.get("poll")),
@@ -318,29 +318,3 @@ def _quote(raw: object, server_domain: str) -> tuple[str | None, dict[str, Any] 
 
 # An author's bio comes with every one of their posts: convert each distinct one once.
 _plain = lru_cache(maxsize=4096)(html_to_text)
-
-
-def _links(body: str) -> list[str]:
-    if "<a" not in body:
-        return []
-    parser = _LinkFinder()
-    parser.feed(body)
-    parser.close()
-    return list(dict.fromkeys(parser.links))
-
-
-class _LinkFinder(HTMLParser):
-    """Outbound hrefs of sanitised post HTML (mention and hashtag links excluded)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag != "a":
-            return
-        values = dict(attrs)
-        classes = set((values.get("class") or "").split())
-        href = safe_url(values.get("href"))
-        if href and not classes & {"mention", "hashtag"}:
-            self.links.append(href)
