@@ -161,7 +161,9 @@ class Runner:
             ratio = base["seconds"] / full["seconds"]
             self.add(Row(group, f"full export N={n:,}", full["seconds"], "s", base["seconds"],
                          ratio, "speed >= 0.5", ratio >= 0.5))  # fmt: skip
-            inc = self.task("export_incremental", n=n, url=db, out=str(out), label=group)
+            added = self.task("add_posts", n=n, url=db, label=group)["added"]
+            inc = self.task("export_incremental", n=n, url=db, out=str(out), label=group,
+                            added=added)  # fmt: skip
             ratio = inc["seconds"] / full["seconds"]
             self.add(Row(group, f"export after +1% posts N={n:,}", inc["seconds"], "s",
                          full["seconds"], ratio, "<= 0.1", ratio <= 0.1))  # fmt: skip

@@ -3,7 +3,9 @@ storyboards and search; and the site's home page."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from markupsafe import Markup
@@ -108,7 +110,9 @@ def write_event_pages(
         "search.html": ("search.html", {}),
     }
     for name, (template, extra) in pages.items():
-        writer.write(f"{slug}/{name}", theme.get(template).render(**base, **extra))
+        # Streamed: the people and links pages grow with the event.
+        with writer.stream(f"{slug}/{name}") as handle:
+            handle.writelines(theme.get(template).generate(**base, **extra))
     _write_gallery(theme, writer, views, index, base)
     write_stories(theme, writer, views, index, base, stories)
 
@@ -116,24 +120,28 @@ def write_event_pages(
 def _write_gallery(
     theme: Theme, writer: SiteWriter, views: Views, index: EventIndex, base: dict[str, Any]
 ) -> None:
-    items = []
-    for post in index.posts:
-        for media in index.media.get(post.id, ()):
-            items.append(
-                GalleryItem(
+    """Page by page: one page of items in memory, not the event's every picture."""
+    total = sum(len(index.media.get(post.id, ())) for post in index.posts)
+    count = max(1, -(-total // GALLERY_PAGE))
+    names = ["media.html"] + [f"media-{n}.html" for n in range(2, count + 1)]
+
+    def items() -> Iterator[GalleryItem]:
+        for post in index.posts:
+            for media in index.media.get(post.id, ()):
+                yield GalleryItem(
                     views.media(media),
                     post.href,
                     views.author(post.author_id),
                     post.sensitive or post.has_cw,
                     time_view(post.created_at, index.zone).local,
                 )  # fmt: skip
-            )
-    chunks = [items[i : i + GALLERY_PAGE] for i in range(0, len(items), GALLERY_PAGE)] or [[]]
-    names = ["media.html"] + [f"media-{n}.html" for n in range(2, len(chunks) + 1)]
-    for number, chunk in enumerate(chunks, start=1):
+
+    every = items()
+    for number in range(1, count + 1):
+        chunk = list(islice(every, GALLERY_PAGE))
         writer.write(
             f"{base['event'].slug}/{names[number - 1]}",
             theme.get("media.html").render(**base, items=chunk, number=number,
                                            pages=list(enumerate(names, start=1)),
-                                           total=len(items)),
+                                           total=total),
         )  # fmt: skip

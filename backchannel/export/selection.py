@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -111,9 +112,17 @@ class IndexedPost:
     has_cw: bool
     counts: tuple[int, int, int, int]
     indexable: bool
-    day: str  # the local date, ISO
-    anchor: str
-    href: str = ""  # "<day page>.html#<anchor>", set once days are paginated
+    day: str  # the local date, ISO (one string shared by the posts of a day)
+    page: str = ""  # "<day page>.html", set once days are paginated (shared too)
+
+    @property
+    def anchor(self) -> str:
+        return anchor_for(self.uri)
+
+    @property
+    def href(self) -> str:
+        """``"<day page>.html#<anchor>"``: made when asked, not kept for every post."""
+        return f"{self.page}#{anchor_for(self.uri)}"
 
     def fingerprint(self) -> tuple[Any, ...]:
         return (
@@ -179,8 +188,8 @@ class EventIndex:
     excluded: dict[str, int] = field(default_factory=dict)  # reason -> posts
     media: dict[int, list[MediaRow]] = field(default_factory=dict)  # post id -> rows
     avatars: dict[int, MediaRow] = field(default_factory=dict)  # author id -> row
-    tags: dict[int, list[str]] = field(default_factory=dict)
-    links: dict[int, list[str]] = field(default_factory=dict)
+    tags: dict[int, Sequence[str]] = field(default_factory=dict)  # equal ones shared
+    links: dict[int, Sequence[str]] = field(default_factory=dict)
     sightings: dict[str, int] = field(default_factory=dict)  # server -> posts
     days: dict[str, list[IndexedPost]] = field(default_factory=dict)
 
@@ -194,8 +203,9 @@ def load_index(
     zone = ZoneInfo(event.timezone)
     policy = event_policy(session, event, allow_bots, default_opt_in)
     index = EventIndex(event=event, zone=zone, policy=policy)
-    rows = session.execute(candidate_posts(event.id)).all()
-    author_ids = sorted({row[3] for row in rows})
+    candidates = candidate_posts(event.id)
+    column = candidates.order_by(None).subquery().c.author_id
+    author_ids = list(session.scalars(select(column).distinct().order_by(column)))
     author_verdicts: dict[int, Verdict] = {}
     for chunk in _chunks(author_ids):
         # Plain rows, not ORM objects: the consent rule reads only column attributes.
@@ -211,6 +221,9 @@ def load_index(
                     author.bot, decided.index, [list(e) for e in author.emojis or []],
                 )  # fmt: skip
     excluded: dict[str, int] = defaultdict(int)
+    shared: dict[Any, Any] = {}  # one copy of each day, platform and language string
+    # Streamed in batches: never every candidate row at once beside the index.
+    rows = session.execute(candidates.execution_options(yield_per=2000))
     for row in rows:
         (pid, uri, created, author_id, platform, language, reply_to, quote, state,
          edited, fetched, cid, sensitive, has_cw, r, b, lk, q, deleted, visibility) = row  # fmt: skip
@@ -218,11 +231,15 @@ def load_index(
         if not decided.publish:
             excluded[decided.reason or "excluded"] += 1
             continue
+        local = created.astimezone(zone).date()
+        day = shared.get(local)
+        if day is None:
+            day = shared[local] = local.isoformat()
         post = IndexedPost(
-            pid, uri, created, author_id, platform, language, reply_to, quote,
-            state == "featured", edited, fetched, cid, bool(sensitive), bool(has_cw),
-            (r, b, lk, q), decided.index, created.astimezone(zone).date().isoformat(),
-            anchor_for(uri),
+            pid, uri, created, author_id, shared.setdefault(platform, platform),
+            shared.setdefault(language, language), reply_to, quote, state == "featured",
+            edited, fetched, cid, bool(sensitive), bool(has_cw),
+            shared.setdefault((r, b, lk, q), (r, b, lk, q)), decided.index, day,
         )  # fmt: skip
         index.posts.append(post)
         index.by_uri[uri] = post
@@ -236,6 +253,7 @@ def _load_children(session: Session, index: EventIndex) -> None:
     """Tags, links, media and sightings of the event's posts: one query each, joined
     on the event (not one per chunk of ids), keeping only the published posts."""
     wanted = {p.id for p in index.posts}
+    names: dict[str, str] = {}  # one copy of each tag name and link
     in_event = (
         select(EventPost.post_id).where(EventPost.event_id == index.event.id).scalar_subquery()
     )
@@ -246,14 +264,19 @@ def _load_children(session: Session, index: EventIndex) -> None:
         .order_by(PostTag.post_id, Tag.name)
     ):
         if post_id in wanted:
-            index.tags.setdefault(post_id, []).append(name)
+            index.tags.setdefault(post_id, []).append(names.setdefault(name, name))
     for post_id, url in session.execute(
         select(Link.post_id, Link.url)
         .where(Link.post_id.in_(in_event))
         .order_by(Link.post_id, Link.position)
     ):
         if post_id in wanted:
-            index.links.setdefault(post_id, []).append(url)
+            index.links.setdefault(post_id, []).append(names.setdefault(url, url))
+    for lists in (index.tags, index.links):
+        same: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for post_id, values in lists.items():
+            value = tuple(values)
+            lists[post_id] = same.setdefault(value, value)
     for media in _media_rows(session, Media.post_id.in_(in_event)):
         if media.post_id in wanted:
             index.media.setdefault(media.post_id or 0, []).append(media)

@@ -63,7 +63,7 @@ def paginate(index: EventIndex, per_page: int) -> dict[str, list[list[IndexedPos
         for number, chunk in enumerate(chunks, start=1):
             name = page_file(day, number)
             for post in chunk:
-                post.href = f"{name}#{post.anchor}"
+                post.page = name
     return pages
 
 
