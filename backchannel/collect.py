@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from backchannel.collectors.base import Collector
+from backchannel.collectors.base import Collector, Page
 from backchannel.collectors.mastodon_lookup import HomeServerLookup
 from backchannel.config import Config
-from backchannel.consent import event_policy
+from backchannel.consent import Policy, event_policy
 from backchannel.coverage import discover_sources
 from backchannel.db import Database
 from backchannel.errors import BackchannelError, Interrupted, SourceError
@@ -35,6 +35,9 @@ from backchannel.sources import Clock, make_collector
 from backchannel.store import PageResult, add_to_run, finish_run, load_cursor, save_page, start_run
 
 log = logging.getLogger(__name__)
+
+PAGE_TRIES = 3
+RACE_STATES = ("40P01", "40001")  # PostgreSQL: deadlock detected, serialization failure
 
 
 @dataclass
@@ -205,23 +208,28 @@ def _source(session: object, source_id: int) -> EventSource:
 
 
 def _store_page(
-    db: Database, source_id: int, hashtag: str, page: object, policy: object, run_id: int
+    db: Database, source_id: int, hashtag: str, page: Page, policy: Policy, run_id: int
 ) -> PageResult:
     # Two sources can meet the same new post at once. On SQLite the writes are
-    # serialised; on PostgreSQL the loser of that race gets an IntegrityError, and
-    # trying the page again finds the winner's row and merges into it.
-    for attempt in range(3):
+    # serialised; on PostgreSQL the loser of that race gets an IntegrityError (or, rarely,
+    # a deadlock), and trying the page again finds the winner's rows and merges into them.
+    for attempt in range(1, PAGE_TRIES + 1):
         try:
             with db.writing() as session:
                 source = _source(session, source_id)
-                page_result = save_page(session, source, hashtag, page, policy)  # type: ignore[arg-type]
-                add_to_run(session, run_id, page.requests, page_result)  # type: ignore[attr-defined]
+                page_result = save_page(session, source, hashtag, page, policy)
+                add_to_run(session, run_id, page.requests, page_result)
                 return page_result
-        except IntegrityError:
-            if attempt == 2:
+        except DBAPIError as exc:
+            if attempt == PAGE_TRIES or not _lost_a_race(exc):
                 raise
-            log.info("a concurrent source stored the same post first; trying the page again")
+            log.info("a concurrent source wrote the same rows first; trying the page again")
     raise AssertionError("unreachable")
+
+
+def _lost_a_race(exc: DBAPIError) -> bool:
+    """A unique-key clash, a deadlock or a serialisation failure: worth one more try."""
+    return isinstance(exc, IntegrityError) or getattr(exc.orig, "sqlstate", None) in RACE_STATES
 
 
 def _unpaged_requests(collector: Collector | None, counted: int) -> int:

@@ -37,7 +37,7 @@ def record(
             "first_seen_at": now,
             "last_seen_at": now,
         }
-        for digest, (handle, reason) in wanted.items()
+        for digest, (handle, reason) in sorted(wanted.items())  # one lock order for all
     ]
     # Concurrent sources meet the same opted-out post: an atomic upsert, not read-then-add.
     upsert(

@@ -139,7 +139,7 @@ class HomeSignals:
                 "limited": home.limited,
                 "checked_at": checked_at,
             }
-            for key, (home, checked_at) in by_key.items()
+            for key, (home, checked_at) in sorted(by_key.items())  # one lock order for all
         ]
         with self._db.writing() as session:  # `run` and `collect` may race on one author
             upsert(

@@ -23,15 +23,15 @@ from sqlalchemy.orm import Session
 from backchannel.collectors.base import NormalizedPost
 from backchannel.consent import DELETED
 from backchannel.models import Author, EventPost, Media, Post, Tombstone
-from backchannel.store import (
-    _is_newer,
-    _record_sighting,
-    _refresh_counts,
-    _replace_post,
-    _tag_ids,
-    _upsert_authors,
-    key_hash,
+from backchannel.store_rows import (
+    ensure_tag_ids,
+    is_newer,
+    record_sighting,
+    refresh_counts,
+    replace_post,
+    upsert_authors,
 )
+from backchannel.tombstones import key_hash
 
 DELETED_AT_SOURCE = DELETED  # the one label, from consent
 _CHUNK = 500
@@ -42,15 +42,15 @@ def apply_recheck(
 ) -> bool:
     """Store what a recheck found of ``row`` at ``server``; True when it was an edit."""
     row.checked_at = now
-    _record_sighting(session, row, server, post.native_id, now)
-    if not _is_newer(post, row):
-        _refresh_counts(row, post)
+    record_sighting(session, row, server, post.native_id, now)
+    if not is_newer(post, row):
+        refresh_counts(row, post)
         return False
-    author = _upsert_authors(session, [post.author], now)[(post.author.platform, post.author.uri)]
+    author = upsert_authors(session, [post.author], now)[(post.author.platform, post.author.uri)]
     if post.reply_to_uri is None:
         post.reply_to_uri = row.reply_to_uri  # resolved at collection; a recheck cannot
-    tag_ids = _tag_ids(session, set(post.tags))
-    _replace_post(session, row, post, author, server, now, tag_ids)
+    tag_ids = ensure_tag_ids(session, set(post.tags))
+    replace_post(session, row, post, author, server, now, tag_ids)
     return True
 
 

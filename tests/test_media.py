@@ -17,7 +17,7 @@ from backchannel.consent import Policy
 from backchannel.db import Database
 from backchannel.export import ExportOptions, export_site
 from backchannel.media import fetch_media, media_backlog
-from backchannel.models import EventSource, Media
+from backchannel.models import EventSource, Media, Post
 from backchannel.sandbox.httpbase import Fault, Request, Response, SandboxServer
 from backchannel.sandbox.images import png
 from backchannel.sanitize import clean_post_html
@@ -111,14 +111,18 @@ def _store_posts(db: Database, base: str) -> None:
 
 
 def _rows(db: Database) -> dict[str, Media]:
+    """Media rows keyed "N:file" (N: the number in the post's URI) or "kind:file"."""
     with db.reading() as session:
+        numbers = {
+            pid: uri.rsplit("/", 1)[-1] for pid, uri in session.execute(select(Post.id, Post.uri))
+        }
         rows = session.scalars(select(Media).order_by(Media.id)).all()
         session.expunge_all()
     found: dict[str, Media] = {}
     for row in rows:
         name = (row.remote_url or "").rsplit("/", 1)[-1]
-        key = f"{row.kind}:{name}" if row.kind in ("avatar", "emoji") else f"{row.post_id}:{name}"
-        found[key] = row
+        owner = row.kind if row.kind in ("avatar", "emoji") else numbers[row.post_id]
+        found[f"{owner}:{name}"] = row
     return found
 
 
