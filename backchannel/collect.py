@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
 
 from backchannel.collectors.base import Collector, Page
 from backchannel.collectors.mastodon_lookup import HomeServerLookup
@@ -194,15 +195,15 @@ def _collect_source(
     return result
 
 
-def _note_rate_limit(session: object, run_id: int, rate_limit: object) -> None:
+def _note_rate_limit(session: Session, run_id: int, rate_limit: object) -> None:
     """Keep the source's last rate-limit headers on the run (for ``backchannel status``)."""
-    run = session.get(CollectionRun, run_id)  # type: ignore[attr-defined]
+    run = session.get(CollectionRun, run_id)
     if run is not None and isinstance(rate_limit, dict):
         run.rate_limit = dict(rate_limit)
 
 
-def _source(session: object, source_id: int) -> EventSource:
-    source = session.get(EventSource, source_id)  # type: ignore[attr-defined]
+def _source(session: Session, source_id: int) -> EventSource:
+    source = session.get(EventSource, source_id)
     assert source is not None
     return source
 

@@ -4,10 +4,10 @@ A tag timeline only carries ``noindex`` for the queried server's own accounts, s
 post first met on another server would slip past an author's opt-out. Before each
 page is stored, authors whose ``noindex`` is unknown are looked up on their home
 server, at most once per author per ``ttl``: remembered in memory for the run (shared
-by the concurrent sources) and in the database across runs (``Author.last_checked_at``
-for stored authors, and :class:`HomeCheck` by a hash of the author's URI for everyone,
-so an author who opted out, and is therefore never stored, is not asked again and
-again). A lookup that fails is tried again on the next page that needs it.
+by the concurrent sources) and in the database across runs (:class:`HomeCheck`, by a
+hash of the author's URI, for every author looked up, so one who opted out, and is
+therefore never stored, is not asked again and again). A lookup that fails is tried
+again on the next page that needs it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy import select
 from backchannel.collectors.base import NormalizedAuthor, NormalizedPost
 from backchannel.collectors.mastodon_lookup import HomeProfile, HomeServerLookup
 from backchannel.db import Database, upsert
-from backchannel.models import Author, HomeCheck
+from backchannel.models import HomeCheck
 from backchannel.tombstones import key_hash
 
 Cached = tuple[bool, bool, bool]  # noindex, suspended, limited
@@ -66,21 +66,11 @@ class HomeSignals:
                     HomeCheck.limited, HomeCheck.checked_at,
                 ).where(HomeCheck.author_key_sha256.in_(list(by_key)))
             )  # fmt: skip
-            fresh = {
+            return {
                 by_key[key]: (noindex, suspended, limited)
                 for key, noindex, suspended, limited, checked in checks
                 if now - checked < self._ttl
             }
-            rows = session.execute(
-                select(Author.uri, Author.noindex, Author.last_checked_at).where(
-                    Author.platform == "mastodon", Author.uri.in_(uris)
-                )
-            )
-            for uri, noindex, checked in rows:
-                if uri not in fresh and noindex is not None and checked is not None:
-                    if now - checked < self._ttl:
-                        fresh[uri] = (noindex, False, False)
-            return fresh
 
     def _merged(
         self, author: NormalizedAuthor, cached: Cached | None, now: datetime

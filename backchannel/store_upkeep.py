@@ -33,7 +33,6 @@ from backchannel.store_rows import (
 )
 from backchannel.tombstones import key_hash
 
-DELETED_AT_SOURCE = DELETED  # the one label, from consent
 _CHUNK = 500
 
 
@@ -54,7 +53,7 @@ def apply_recheck(
     return True
 
 
-def remove_post(session: Session, row: Post, reason: str = DELETED_AT_SOURCE) -> set[str]:
+def remove_post(session: Session, row: Post, reason: str = DELETED) -> set[str]:
     """Delete ``row`` and leave a tombstone; the sha256 of the media it held.
 
     The caller removes those files once committed, unless another row still uses
