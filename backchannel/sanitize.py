@@ -1,6 +1,6 @@
 """Remote HTML made safe to publish, shared by the collectors and the exporter.
 
-Six functions, and nothing else is public:
+Seven functions, and nothing else is public:
 
 * :func:`clean_post_html` -- post HTML (Mastodon ``content``, or HTML a collector built)
   to a small allow list: paragraphs, line breaks, basic inline formatting, lists,
@@ -10,6 +10,8 @@ Six functions, and nothing else is public:
   ``<span class="invisible">`` parts are dropped and an ``ellipsis`` span gets a real
   "…", so the text reads ``example.org/abc…`` while ``href`` keeps the full URL.
   Output is stable: cleaning it again with the same emoji gives the same string.
+* :func:`clean_post` -- :func:`clean_post_html`, and the :func:`text_and_links` of its
+  result, together (what a collector needs of a post).
 * :func:`safe_url` -- an absolute http(s) URL, or None.
 * :func:`html_to_text` -- the plain text a reader sees (for feeds, search, opt-out tags).
 * :func:`text_and_links` -- that text and the outbound links of sanitised HTML, from
@@ -23,7 +25,10 @@ the text inside an invisible span, add the ellipsis, or turn ``:shortcode:`` tex
 images. A small :class:`html.parser.HTMLParser` rewrite does those first; its output
 then goes through nh3, which always has the last word on what survives.
 
-Speed: the HTML of almost every post is simple (lower-case tags from a short list,
+Speed: most post HTML is simple enough for :mod:`backchannel.sanitize_fast` to write
+the clean HTML, its text and its links in one pass, exactly as the full way below
+would (nh3 alone costs more than that whole pass); anything else goes the full way.
+Within the full way, the HTML of almost every post is simple (lower-case tags from a short list,
 double-quoted attributes, no comments). Such HTML is split into tags and text by one
 regular expression and handed to the very same handlers ``HTMLParser`` would call,
 with the same arguments; anything else goes through ``HTMLParser`` itself. The nh3
@@ -41,7 +46,18 @@ from urllib.parse import urlsplit
 
 import nh3
 
-__all__ = ["clean_post_html", "emoji_img", "escape", "html_to_text", "safe_url", "text_and_links"]
+from backchannel.sanitize_fast import CleanPost, SimpleHtmlCleaner
+
+__all__ = [
+    "CleanPost",
+    "clean_post",
+    "clean_post_html",
+    "emoji_img",
+    "escape",
+    "html_to_text",
+    "safe_url",
+    "text_and_links",
+]
 
 _TAGS = {
     "p", "br", "span", "a", "img",
@@ -118,8 +134,27 @@ def clean_post_html(source: str, emojis: Mapping[str, str] | None = None) -> str
     and no other remote image (a tracking pixel) can reach the archive.
     """
     allowed = _safe_emojis(emojis)
+    simple = _SIMPLE.clean(source or "", allowed)
+    if simple is not None:
+        return simple.html
+    return _clean_fully(source or "", allowed)
+
+
+def clean_post(source: str, emojis: Mapping[str, str] | None = None) -> CleanPost:
+    """:func:`clean_post_html` of ``source``, and the text and links of that HTML as
+    :func:`text_and_links` gives them: one pass for simple HTML."""
+    allowed = _safe_emojis(emojis)
+    simple = _SIMPLE.clean(source or "", allowed)
+    if simple is not None:
+        return simple
+    body = _clean_fully(source or "", allowed)
+    return CleanPost(body, *text_and_links(body))
+
+
+def _clean_fully(source: str, allowed: dict[str, str]) -> str:
+    """The HTMLParser rewrite, then nh3 (see the module docstring)."""
     rewriter = _Rewriter(allowed)
-    _parse(rewriter, source or "")
+    _parse(rewriter, source)
     # The cleaner is shared (threads included); the emoji URLs of this call reach its
     # attribute filter through a thread-local, since nh3 calls it on this thread.
     _state.urls = set(allowed.values())
@@ -161,6 +196,7 @@ def _keep(element: str, attribute: str, value: str) -> str | None:
 
 
 _state = threading.local()
+_SIMPLE = SimpleHtmlCleaner(_CLASSES, LINK_REL)
 _CLEANER = nh3.Cleaner(
     tags=_TAGS,
     clean_content_tags=_CLEAN_CONTENT,
@@ -230,6 +266,8 @@ def _text(parser: _TextExtractor) -> str:
 
 
 def _safe_emojis(emojis: Mapping[str, str] | None) -> dict[str, str]:
+    if not emojis:
+        return {}
     result: dict[str, str] = {}
     for code, url in (emojis or {}).items():
         safe = safe_url(url)

@@ -25,7 +25,7 @@ from backchannel.collectors.base import (
     normalize_hashtag,
 )
 from backchannel.errors import MalformedResponseError
-from backchannel.sanitize import clean_post_html, escape, html_to_text, safe_url, text_and_links
+from backchannel.sanitize import clean_post, escape, html_to_text, safe_url
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +115,7 @@ def _normalize(wrapper: Mapping[str, Any], server_domain: str) -> NormalizedPost
     if not isinstance(raw["account"], Mapping):
         raise MalformedResponseError(f"status {raw['id']!r}: account is not an object")
     emojis = _emoji_pairs(raw.get("emojis"))
-    body = clean_post_html(str(raw.get("content") or ""), dict(emojis))
-    text, links = text_and_links(body)  # one parse of the clean HTML for both
+    body, text, links = clean_post(str(raw.get("content") or ""), dict(emojis))
     mentions = tuple(_mention(m, server_domain) for m in raw.get("mentions") or ())
     tag_urls = {safe_url(t.get("url")) for t in raw.get("tags") or () if isinstance(t, Mapping)}
     skip_links = {url for _, url in mentions} | tag_urls

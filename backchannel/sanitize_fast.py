@@ -1,0 +1,320 @@
+"""Clean HTML, plain text and links of *simple* post HTML, in one pass.
+
+:func:`backchannel.sanitize.clean_post` tries :class:`SimpleHtmlCleaner` first. It
+returns None for anything that is not simple, and that input then goes the full way
+(the ``HTMLParser`` rewrite, nh3, and a text extraction from nh3's output). For input
+it accepts, the result is exactly what the full way gives; ``tests/test_sanitize_fast``
+compares the two on the hostile corpora, the benchmark posts and generated input.
+
+Why this is safe on its own: the output is written here, never copied from the input.
+Only tags from a fixed list, only allowed attributes (``class`` cut to the allow list,
+``href`` only as an absolute http(s) URL of a strict form, ``title``, ``lang``), every
+text and attribute value escaped, and the tags balanced (input whose tags are not
+perfectly nested is not simple). Nothing else in the input can reach the output.
+
+Why "simple" is so narrow: to give nh3's (html5ever's) output without building a
+tree, the input must be HTML whose tree *is* its tag nesting, and whose every token
+reads the same to any HTML parser. So: lower-case tags from a short list (``<p>`` only
+at the top, no ``<a>`` inside an ``<a>``: those are where HTML reshapes trees), end
+tags that close the innermost open element, attributes written ``name="value"``, no
+duplicate attribute, six character references (``&amp; &lt; &gt; &quot; &#39; &#x27;``,
+the ones Mastodon and ``html.escape`` write), no control characters, no ``\\r``, and URLs whose host has
+plain labels (nh3 checks URLs with a stricter parser than :func:`safe_url`: a
+``xn--`` label or an IPv4-looking host might be refused there). That is what Mastodon
+and :func:`~backchannel.collectors.facets.render_facets` write for nearly every post.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import NamedTuple
+
+__all__ = ["CleanPost", "SimpleHtmlCleaner"]
+
+
+class CleanPost(NamedTuple):
+    """What :func:`backchannel.sanitize.clean_post` returns."""
+
+    html: str  # sanitised HTML
+    text: str  # html_to_text() of that HTML
+    links: list[str]  # http(s) hrefs of its <a> that are not mentions or hashtags
+
+
+# Characters that make input not simple: C0 and C1 controls except tab and newline
+# (html5ever rewrites \r and NUL), surrogates and non-characters.
+_ODD = "\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+_ENTITY = "&(?:amp|lt|gt|quot|#39|#x27);"
+_ATTRS = rf'(?: [a-z][a-z-]*="(?:[^"<&{_ODD}\t\n]++|{_ENTITY})*+")*+'
+_CONTAINERS = "p|span|a|b|strong|i|em|u|s|del|code"
+_TOKEN_RE = re.compile(
+    rf"((?:[^<&{_ODD}]++|{_ENTITY})++)"  # 1: text
+    rf"|<({_CONTAINERS})({_ATTRS})>"  # 2, 3: start tag
+    rf"|<(br|img)({_ATTRS})(?: ?/)?>"  # 4, 5: void element
+    rf"|</({_CONTAINERS})>"  # 6: end tag
+)
+_ATTR_RE = re.compile(r' ([a-z][a-z-]*)="([^"]*)"')
+_CLASS_VALUE_RE = re.compile(r"[A-Za-z0-9_ -]*")
+# An absolute http(s) URL that both safe_url and nh3's URL parser accept: host labels
+# of letters, digits and inner hyphens, the last starting with a letter, no "xn--",
+# no port, no user info; the rest without spaces, quotes, angle brackets or backslash.
+_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_STRICT_URL_RE = re.compile(
+    rf"[Hh][Tt][Tt][Pp][Ss]?://(?:{_LABEL}\.)*[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    rf"(?:[/?#][^\s\"'<>\\`{_ODD}]*)?"
+)
+_PUNYCODE_RE = re.compile(r"[Xx][Nn]--")
+_SHORTCODE_RE = re.compile(r":([A-Za-z0-9_]+):")
+_GENERIC_ATTRS = ("title", "lang")  # nh3 keeps these on every allowed tag
+
+
+def _unescape(text: str) -> str:
+    # "&amp;" last, so that "&amp;lt;" gives "&lt;", not "<".
+    return (
+        text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", '"')
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&")
+    )
+
+
+def escape_text(text: str) -> str:
+    """Text as html5ever writes it (quotes stay as they are)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "\xa0" in text:
+        text = text.replace("\xa0", "&nbsp;")
+    return text
+
+
+def escape_attr(value: str) -> str:
+    """An attribute value as html5ever (nh3) writes it inside double quotes."""
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if '"' in value:
+        value = value.replace('"', "&quot;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    if "\xa0" in value:
+        value = value.replace("\xa0", "&nbsp;")
+    return value
+
+
+def strict_url(url: str) -> bool:
+    """Whether ``url`` is of the strict form above (which safe_url also accepts)."""
+    return _STRICT_URL_RE.fullmatch(url) is not None and not _PUNYCODE_RE.search(url)
+
+
+class _StartTag(NamedTuple):
+    start_html: str  # the tag as written to the clean HTML
+    end_html: str  # what its end tag writes ("…</span>" for an ellipsis span)
+    end_text: str  # what its end adds to the text ("\n\n" after a paragraph)
+    hides: bool  # an invisible span: nothing inside it is kept
+    link: str  # an outbound link (href of an <a> that is no mention or hashtag)
+
+
+_NOT_SIMPLE = object()
+_CACHE_SIZE = 4096
+
+
+class SimpleHtmlCleaner:
+    """The one-pass cleaner; built once with the sanitiser's allow lists."""
+
+    def __init__(self, classes: Mapping[str, set[str]], link_rel: str) -> None:
+        self._classes = classes
+        self._rel = f' rel="{escape_attr(link_rel)}"'
+        # Start tags repeat (a server writes every hashtag link the same way): what
+        # one means is worked out once. Shared by threads: a lost update only costs time.
+        self._starts: dict[str, _StartTag | object] = {}
+
+    def clean(self, source: str, emojis: Mapping[str, str]) -> CleanPost | None:
+        """The clean HTML, text and links of ``source``; None when it is not simple.
+
+        ``emojis`` must already be safe (shortcode -> http(s) URL).
+        """
+        if emojis and not all(strict_url(url) for url in emojis.values()):
+            return None
+        html: list[str] = []
+        text: list[str] = []
+        links: list[str] = []
+        # Open elements: (name, what its end tag writes, what it adds to the text).
+        stack: list[tuple[str, str, str]] = []
+        hide_at = 0  # stack depth of an open invisible span, 0 when none
+        in_link = False
+        pos, end = 0, len(source)
+        match = _TOKEN_RE.match
+        starts = self._starts
+        while pos < end:
+            token = match(source, pos)
+            if token is None:
+                return None
+            pos = token.end()
+            data, name, attrs, void, void_attrs, closing = token.groups()
+            if data is not None:
+                if hide_at:
+                    continue
+                if "&" in data:
+                    data = _unescape(data)
+                if emojis and ":" in data:
+                    html.append(self._emojify(data, emojis))
+                else:
+                    html.append(escape_text(data))
+                text.append(data)  # emoji images read as their alt, ":code:"
+            elif closing is not None:
+                if not stack or stack[-1][0] != closing:
+                    return None
+                _, end_html, end_text = stack.pop()
+                if closing == "a":
+                    in_link = False
+                if hide_at:
+                    if len(stack) < hide_at:
+                        hide_at = 0
+                    continue
+                html.append(end_html)
+                if end_text:
+                    text.append(end_text)
+            elif name is not None:
+                if (name == "p" and stack) or (name == "a" and in_link):
+                    return None  # HTML would close or reshape elements here
+                tag = starts.get(token.group())
+                if tag is None:
+                    tag = self._start_tag(name, attrs)
+                    if len(starts) >= _CACHE_SIZE:
+                        starts.clear()
+                    starts[token.group()] = tag
+                if tag is _NOT_SIMPLE:
+                    return None
+                in_link = in_link or name == "a"
+                if hide_at:
+                    stack.append((name, "", ""))
+                    continue
+                start_html, end_html, end_text, hides, link = tag
+                stack.append((name, end_html, end_text))
+                if hides:
+                    hide_at = len(stack)
+                    continue
+                html.append(start_html)
+                if end_text == "\n\n":
+                    text.append(end_text)  # a paragraph starts with a blank line too
+                if link:
+                    links.append(link)
+            else:
+                if hide_at:
+                    continue
+                pairs = _ATTR_RE.findall(void_attrs) if void_attrs else []
+                if void == "br":
+                    if pairs:
+                        return None
+                    html.append("<br>")
+                    text.append("\n")
+                elif (image := self._image(pairs, emojis)) is not None:
+                    html.append(image[0])
+                    text.append(image[1])
+        if stack:
+            return None  # unclosed elements: HTML would close them somewhere
+        return CleanPost("".join(html), _plain("".join(text)), list(dict.fromkeys(links)))
+
+    def _start_tag(self, name: str, attrs: str) -> _StartTag | object:
+        """What a start tag writes and means, or _NOT_SIMPLE."""
+        pairs = _ATTR_RE.findall(attrs) if attrs else []
+        if len(pairs) > 1 and len({n for n, _ in pairs}) < len(pairs):
+            return _NOT_SIMPLE  # which duplicate counts differs between parsers
+        written = self._attributes(name, pairs)
+        if written is None:
+            return _NOT_SIMPLE
+        start_html, classes = written
+        end_html, end_text, link = f"</{name}>", "", ""
+        if name == "span":
+            if "invisible" in classes:
+                return _StartTag("", "", "", True, "")
+            if "ellipsis" in classes:
+                end_html, end_text = "…</span>", "…"
+        elif name == "a":
+            href = next((v for n, v in pairs if n == "href"), None)
+            if href is not None and not classes & {"mention", "hashtag"}:
+                link = _unescape(href) if "&" in href else href
+        elif name == "p":
+            end_text = "\n\n"
+        return _StartTag(start_html, end_html, end_text, False, link)
+
+    def _attributes(self, tag: str, pairs: list[tuple[str, str]]) -> tuple[str, set[str]] | None:
+        """The start tag as nh3 writes it, and the input's classes; None: not simple."""
+        out = [f"<{tag}"]
+        classes: set[str] = set()
+        for name, value in pairs:
+            if "&" in value:
+                value = _unescape(value)
+            if name == "class":
+                if not _CLASS_VALUE_RE.fullmatch(value):
+                    return None  # str.split() and HTML differ on other white space
+                words = value.split()
+                classes = set(words)
+                allowed = self._classes.get(tag, ())
+                kept = " ".join(w for w in words if w in allowed)
+                if kept:
+                    out.append(f' class="{kept}"')
+            elif name == "href":
+                if tag != "a":
+                    continue
+                if not strict_url(value):
+                    return None  # let safe_url and nh3 decide
+                out.append(f' href="{escape_attr(value)}"')
+            elif name in _GENERIC_ATTRS:
+                out.append(f' {name}="{escape_attr(value)}"')
+        if tag == "a":
+            out.append(self._rel)
+        out.append(">")
+        return "".join(out), classes
+
+    def _image(
+        self, pairs: list[tuple[str, str]], emojis: Mapping[str, str]
+    ) -> tuple[str, str] | None:
+        """An emoji image (HTML, text) as the full way writes it; None: dropped."""
+        values = {n: (_unescape(v) if "&" in v else v) for n, v in pairs}
+        src = values.get("src", "").strip()
+        if "emoji" not in values.get("class", "").split() or src not in emojis.values():
+            return None  # only our own emoji images; any other remote image is dropped
+        code = next(c for c, u in emojis.items() if u == src)
+        label = values.get("alt", "").strip(":")
+        if emojis.get(label) == src:
+            code = label
+        return _emoji_img(code, src), f":{code}:"
+
+    def _emojify(self, data: str, emojis: Mapping[str, str]) -> str:
+        """Escaped ``data`` with known ``:shortcode:`` as images (see sanitize._emojify)."""
+        out: list[str] = []
+        last = pos = 0
+        while (found := _SHORTCODE_RE.search(data, pos)) is not None:
+            url = emojis.get(found.group(1))
+            if url is None:
+                pos = found.end() - 1  # the closing colon may open the next code
+                continue
+            out.append(escape_text(data[last : found.start()]))
+            out.append(_emoji_img(found.group(1), url))
+            last = pos = found.end()
+        out.append(escape_text(data[last:]))
+        return "".join(out)
+
+
+def _emoji_img(code: str, url: str) -> str:
+    # ``code`` is [A-Za-z0-9_]+: nothing in it needs escaping.
+    return f'<img class="emoji" alt=":{code}:" title=":{code}:" src="{escape_attr(url)}">'
+
+
+_AROUND_BREAK_RE = re.compile(r"[ \t]*\n[ \t]*")
+_MANY_BREAKS_RE = re.compile(r"\n{3,}")
+
+
+def _plain(text: str) -> str:
+    """As sanitize._text: no stray spaces around line breaks, at most one blank line."""
+    if "\n" in text:
+        text = _MANY_BREAKS_RE.sub("\n\n", _AROUND_BREAK_RE.sub("\n", text))
+    return text.strip()
