@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -125,6 +126,8 @@ def sort_at(view: dict[str, Any]) -> datetime | None:
 
 def unwrap_post_view(item: dict[str, Any]) -> dict[str, Any]:
     """The post view inside a thread or feed item; a repost gives the original post."""
+    if "uri" in item:
+        return item
     for key in ("thread", "post"):
         inner = item.get(key)
         if "uri" not in item and isinstance(inner, dict):
@@ -155,12 +158,43 @@ def _web_name(handle: str, did: str) -> str:
     """What to put after /profile/: the handle when valid, else the DID."""
     if handle and handle != "handle.invalid" and _HANDLE.match(handle):
         return handle
-    return quote(did, safe=":")
+    return _quote_path(did, ":")
+
+
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _quote_path(value: str, safe: str = "") -> str:
+    """``urllib.parse.quote(value, safe)``, without its cost for the usual plain value."""
+    if _PLAIN_PATH.fullmatch(value.replace(safe, "") if safe else value):
+        return value
+    return quote(value, safe=safe)
 
 
 def normalize_author(author: object) -> NormalizedAuthor:
     """A profileViewBasic as a NormalizedAuthor (labels included)."""
     data = _dict(author)
+    if data.get("labels"):
+        return _author(data)
+    # An unlabelled author that reads exactly as one seen before gives the same
+    # (frozen) object again: an author comes with each of their posts.
+    key = (data.get("did"), data.get("handle"), data.get("displayName"), data.get("avatar"))
+    if not all(type(value) in _KEY_TYPES for value in key):
+        return _author(data)  # 1 == True as keys, but _str() tells them apart
+    found = _AUTHORS.get(key)
+    if found is None:
+        if len(_AUTHORS) >= _AUTHOR_CACHE_SIZE:
+            _AUTHORS.clear()
+        found = _AUTHORS[key] = _author(data)
+    return found
+
+
+_KEY_TYPES = (str, type(None))
+_AUTHORS: dict[tuple[Any, ...], NormalizedAuthor] = {}
+_AUTHOR_CACHE_SIZE = 4096
+
+
+def _author(data: dict[str, Any]) -> NormalizedAuthor:
     did = _str(data.get("did"))
     if not did.startswith("did:"):
         raise UnreadablePost("unreadable", "author without a DID")
@@ -174,7 +208,7 @@ def normalize_author(author: object) -> NormalizedAuthor:
         display_name=display_name,
         display_name_html=escape(display_name),
         avatar_url=safe_url(data.get("avatar")),
-        profile_url=PROFILE_URL.format(quote(did, safe=":")),
+        profile_url=PROFILE_URL.format(_quote_path(did, ":")),
         bot="bot" in labels,
         labels=labels,
     )
@@ -303,15 +337,27 @@ class _Embed:
 
 def _text_tags(text: str) -> list[str]:
     tags = []
+    if "#" not in text and "\uff03" not in text:
+        return tags
     for match in _TEXT_TAG.finditer(text):
         word = match.group(1)
-        for i, char in enumerate(word):
-            if char not in "_-" and unicodedata.category(char).startswith("P"):
-                word = word[:i]
-                break
+        if word.isascii():
+            # The ASCII characters of Unicode category P (punctuation), "_" and "-" aside.
+            if cut := _ASCII_PUNCTUATION.search(word):
+                word = word[: cut.start()]
+        else:
+            for i, char in enumerate(word):
+                if char not in "_-" and unicodedata.category(char).startswith("P"):
+                    word = word[:i]
+                    break
         if word and not word.isdigit():
-            tags.append(normalize_hashtag(word))
+            tags.append(_hashtag(word))
     return tags
+
+
+_ASCII_PUNCTUATION = re.compile(r"[!-#%-*,./:;?@\[-\]{}]")
+# The same few tags come again and again.
+_hashtag = lru_cache(maxsize=4096)(normalize_hashtag)
 
 
 def normalize_post_view(item: dict[str, Any]) -> NormalizedPost:
@@ -340,7 +386,7 @@ def normalize_post_view(item: dict[str, Any]) -> NormalizedPost:
     rendered = render_facets(text, record.get("facets"))
     tags = list(rendered.tags)
     for tag in [_str(t) for t in _list(record.get("tags"))] + _text_tags(text):
-        name = normalize_hashtag(tag)
+        name = _hashtag(tag)
         if name and name not in tags:
             tags.append(name)
 
@@ -353,7 +399,9 @@ def normalize_post_view(item: dict[str, Any]) -> NormalizedPost:
     if embed.card and embed.card["url"] not in links:
         links.append(embed.card["url"])
 
-    labels = tuple(dict.fromkeys(_self_labels(record) + effective_labels(view.get("labels"))))
+    labels: tuple[str, ...] = ()
+    if record.get("labels") or view.get("labels"):
+        labels = tuple(dict.fromkeys(_self_labels(record) + effective_labels(view.get("labels"))))
     warnings = [WARNING_LABELS[v] for v in labels if v in WARNING_LABELS]
     reply = _dict(record.get("reply"))
     langs = [lang for lang in _list(record.get("langs")) if isinstance(lang, str) and lang]
@@ -361,7 +409,7 @@ def normalize_post_view(item: dict[str, Any]) -> NormalizedPost:
     return NormalizedPost(
         platform=PLATFORM,
         uri=uri,
-        url=POST_URL.format(_web_name(author.handle, author.uri), quote(rkey, safe="")),
+        url=POST_URL.format(_web_name(author.handle, author.uri), _quote_path(rkey)),
         native_id=uri,
         author=author,
         created_at=created_at,

@@ -1,7 +1,8 @@
 """Bluesky rich text (``text`` + ``facets``) to safe HTML.
 
 Facet ranges are zero-based **UTF-8 byte** offsets (start inclusive, end exclusive),
-so the text is sliced as bytes, never as a Python ``str``. Real data carries broken
+so the text is sliced as bytes, not as a Python ``str`` (unless it is ASCII, where
+the two are the same and decoding can be skipped). Real data carries broken
 facets, so the renderer is defensive and never raises on anything JSON can hold:
 
 * a range that runs past the end is clamped to the text; a negative start becomes 0;
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
@@ -71,25 +73,36 @@ def clean_text(text: str) -> str:
 
     JSON can carry both; neither survives UTF-8 encoding (SQLite) or PostgreSQL.
     """
+    if text.isascii():  # most text; no surrogate can be in it
+        return text.replace("\x00", "") if "\x00" in text else text
     return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
 
 
 def escape_text(text: str) -> str:
     """Escape plain text for HTML; line breaks become ``<br>``."""
     escaped = html.escape(clean_text(text), quote=True)
-    return escaped.replace("\r\n", "<br>").replace("\n", "<br>").replace("\r", "<br>")
+    if "\r" in escaped:
+        escaped = escaped.replace("\r\n", "\n").replace("\r", "\n")
+    return escaped.replace("\n", "<br>") if "\n" in escaped else escaped
+
+
+def _slice(data: bytes | str, start: int, end: int) -> str:
+    """Text between two byte offsets (``data`` is the text itself when it is ASCII)."""
+    if isinstance(data, str):
+        return data[start:end]
+    return data[start:end].decode("utf-8", "surrogatepass")
 
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _char_start(data: bytes, pos: int) -> bool:
+def _char_start(data: bytes | str, pos: int) -> bool:
     """Whether byte ``pos`` starts a UTF-8 character (or is the end of the text)."""
-    return pos >= len(data) or (data[pos] & 0xC0) != 0x80
+    return isinstance(data, str) or pos >= len(data) or (data[pos] & 0xC0) != 0x80
 
 
-def _byte_range(facet: dict[str, Any], data: bytes) -> tuple[int, int] | None:
+def _byte_range(facet: dict[str, Any], data: bytes | str) -> tuple[int, int] | None:
     index = facet.get("index")
     if not isinstance(index, dict):
         return None
@@ -129,19 +142,33 @@ def _feature(facet: dict[str, Any], visible: str) -> tuple[str, str, str] | None
         elif kind == TAG:
             tag = feature.get("tag")
             if isinstance(tag, str) and len(tag) <= _MAX_TAG_CHARS:
-                name = normalize_hashtag(tag)
+                name = _hashtag(tag)
                 if name:
                     return "tag", name, ""
     return None
+
+
+# A few hashtags make most of an event's facets: work each out once.
+_hashtag = lru_cache(maxsize=4096)(normalize_hashtag)
+
+
+@lru_cache(maxsize=4096)
+def _hashtag_start(name: str) -> str:
+    href = html.escape(HASHTAG_URL.format(quote(name, safe="")), quote=True)
+    return f'<a class="hashtag" href="{href}" data-tag="{html.escape(name, quote=True)}">'
 
 
 def render_facets(text: str, facets: object) -> RenderedText:
     """Render ``text`` with its ``facets`` (raw JSON list) as safe HTML. Never raises."""
     if not isinstance(text, str):
         text = ""
+    if not facets:
+        return RenderedText(escape_text(text), (), (), ())
     # surrogatepass: a lone surrogate (valid JSON, invalid UTF-8) must not crash us;
     # it keeps its 3 bytes so later offsets still line up.
-    data = text.encode("utf-8", "surrogatepass")
+    encoded = text.encode("utf-8", "surrogatepass")
+    # ASCII: byte offsets are character offsets, and slicing the str saves decoding.
+    data: bytes | str = text if len(encoded) == len(text) else encoded
     spans: list[tuple[int, int, int, dict[str, Any]]] = []
     if isinstance(facets, list):
         for order, facet in enumerate(facets):
@@ -159,12 +186,12 @@ def render_facets(text: str, facets: object) -> RenderedText:
     for start, end, _order, facet in spans:
         if start < pos:
             continue  # overlaps a facet already rendered
-        visible = data[start:end].decode("utf-8", "surrogatepass")
+        visible = _slice(data, start, end)
         feature = _feature(facet, visible)
         if feature is None:
             continue
         kind, value, extra = feature
-        out.append(escape_text(data[pos:start].decode("utf-8", "surrogatepass")))
+        out.append(escape_text(_slice(data, pos, start)))
         shown = escape_text(visible)
         if kind == "link":
             href = html.escape(value, quote=True)
@@ -177,11 +204,9 @@ def render_facets(text: str, facets: object) -> RenderedText:
             if (extra, url) not in mentions:
                 mentions.append((extra, url))
         else:
-            href = html.escape(HASHTAG_URL.format(quote(value, safe="")), quote=True)
-            name = html.escape(value, quote=True)
-            out.append(f'<a class="hashtag" href="{href}" data-tag="{name}">{shown}</a>')
+            out.append(f"{_hashtag_start(value)}{shown}</a>")
             if value not in tags:
                 tags.append(value)
         pos = end
-    out.append(escape_text(data[pos:].decode("utf-8", "surrogatepass")))
+    out.append(escape_text(_slice(data, pos, len(data))))
     return RenderedText("".join(out), tuple(links), tuple(mentions), tuple(tags))

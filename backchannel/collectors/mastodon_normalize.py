@@ -72,6 +72,40 @@ def parse_datetime(value: object) -> datetime:
 def normalize_account(raw: Mapping[str, Any], server_domain: str) -> NormalizedAuthor:
     """An Account as this server describes it, with every consent signal it carried."""
     _require(raw, "account", ("id", "username", "acct"))
+    # An author comes with each of their posts, a page often has several: an account
+    # that reads exactly as one seen before gives the same (frozen) object again.
+    key = _account_key(raw, server_domain)
+    if key is None:
+        return _account(raw, server_domain)
+    author = _AUTHORS.get(key)
+    if author is None:
+        if len(_AUTHORS) >= _AUTHOR_CACHE_SIZE:
+            _AUTHORS.clear()
+        author = _AUTHORS[key] = _account(raw, server_domain)
+    return author
+
+
+# Everything _account reads. Scalars must be str, bool or None to be part of a key:
+# 1 == True == 1.0 as keys, but str() tells them apart.
+_ACCOUNT_SCALARS = (
+    "acct", "url", "uri", "display_name", "note", "avatar",
+    "bot", "noindex", "indexable", "discoverable", "suspended", "limited",
+)  # fmt: skip
+_KEY_TYPES = (str, bool, type(None))
+_AUTHORS: dict[tuple[Any, ...], NormalizedAuthor] = {}
+_AUTHOR_CACHE_SIZE = 4096
+
+
+def _account_key(raw: Mapping[str, Any], server_domain: str) -> tuple[Any, ...] | None:
+    values = tuple(raw.get(name) for name in _ACCOUNT_SCALARS)
+    for value in values:
+        if type(value) not in _KEY_TYPES:
+            return None
+    # Lists of objects: their repr tells every JSON value apart.
+    return (server_domain, *values, repr(raw.get("fields")), repr(raw.get("emojis")))
+
+
+def _account(raw: Mapping[str, Any], server_domain: str) -> NormalizedAuthor:
     acct = str(raw["acct"])
     domain = acct.partition("@")[2] or _host(raw.get("url")) or server_domain
     handle = acct if "@" in acct else f"{acct}@{domain}"
