@@ -315,6 +315,9 @@ _MANY_BREAKS_RE = re.compile(r"\n{3,}")
 
 def _plain(text: str) -> str:
     """As sanitize._text: no stray spaces around line breaks, at most one blank line."""
-    if "\n" in text:
-        text = _MANY_BREAKS_RE.sub("\n\n", _AROUND_BREAK_RE.sub("\n", text))
+    if "\n" in text:  # each sub only where it can change something: sub is not cheap
+        if " \n" in text or "\n " in text or "\t" in text:
+            text = _AROUND_BREAK_RE.sub("\n", text)
+        if "\n\n\n" in text:
+            text = _MANY_BREAKS_RE.sub("\n\n", text)
     return text.strip()
