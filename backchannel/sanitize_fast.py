@@ -16,19 +16,20 @@ Why "simple" is so narrow: to give nh3's (html5ever's) output without building a
 tree, the input must be HTML whose tree *is* its tag nesting, and whose every token
 reads the same to any HTML parser. So: lower-case tags from a short list (``<p>`` only
 at the top, no ``<a>`` inside an ``<a>``: those are where HTML reshapes trees), end
-tags that close the innermost open element, attributes written ``name="value"``, no
-duplicate attribute, six character references (``&amp; &lt; &gt; &quot; &#39; &#x27;``,
-the ones Mastodon and ``html.escape`` write), no control characters, no ``\\r``, and URLs whose host has
-plain labels (nh3 checks URLs with a stricter parser than :func:`safe_url`: a
-``xn--`` label or an IPv4-looking host might be refused there). That is what Mastodon
-and :func:`~backchannel.collectors.facets.render_facets` write for nearly every post.
+tags that close the innermost open element, attributes written ``name="value"`` (no
+``<`` or ``>`` in the value), no duplicate attribute, six character references
+(``&amp; &lt; &gt; &quot; &#39; &#x27;``, the ones Mastodon and ``html.escape``
+write), no control characters, no ``\\r``, and URLs whose host has plain labels (nh3
+checks URLs with a stricter parser than :func:`safe_url`: a ``xn--`` label or an
+IPv4-looking host might be refused there). That is what Mastodon and
+:func:`~backchannel.collectors.facets.render_facets` write for nearly every post.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 __all__ = ["CleanPost", "SimpleHtmlCleaner"]
 
@@ -45,14 +46,18 @@ class CleanPost(NamedTuple):
 # (html5ever rewrites \r and NUL), surrogates and non-characters.
 _ODD = "\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
 _ENTITY = "&(?:amp|lt|gt|quot|#39|#x27);"
-_ATTRS = rf'(?: [a-z][a-z-]*="(?:[^"<&{_ODD}\t\n]++|{_ENTITY})*+")*+'
+_ATTRS = rf'(?: [a-z][a-z-]*="(?:[^"<>&{_ODD}\t\n]++|{_ENTITY})*+")*+'
 _CONTAINERS = "p|span|a|b|strong|i|em|u|s|del|code"
-_TOKEN_RE = re.compile(
-    rf"((?:[^<&{_ODD}]++|{_ENTITY})++)"  # 1: text
-    rf"|<({_CONTAINERS})({_ATTRS})>"  # 2, 3: start tag
-    rf"|<(br|img)({_ATTRS})(?: ?/)?>"  # 4, 5: void element
-    rf"|</({_CONTAINERS})>"  # 6: end tag
+_ODD_RE = re.compile(f"[{_ODD}]")
+_SPLIT_RE = re.compile(r"(<[^>]*>)")
+_BAD_AMP_RE = re.compile("&(?!(?:amp|lt|gt|quot|#39|#x27);)")
+_TAG_RE = re.compile(
+    rf"<({_CONTAINERS})({_ATTRS})>"  # 1, 2: start tag
+    rf"|<(br|img)({_ATTRS})(?: ?/)?>"  # 3, 4: void element
+    rf"|</({_CONTAINERS})>"  # 5: end tag
 )
+_START, _END, _BREAK, _IMAGE, _OTHER = range(5)
+_NOT_SIMPLE_TAG = (_OTHER, "", None)
 _ATTR_RE = re.compile(r' ([a-z][a-z-]*)="([^"]*)"')
 _CLASS_VALUE_RE = re.compile(r"[A-Za-z0-9_ -]*")
 # An absolute http(s) URL that both safe_url and nh3's URL parser accept: host labels
@@ -133,7 +138,7 @@ class SimpleHtmlCleaner:
         self._rel = f' rel="{escape_attr(link_rel)}"'
         # Start tags repeat (a server writes every hashtag link the same way): what
         # one means is worked out once. Shared by threads: a lost update only costs time.
-        self._starts: dict[str, _StartTag | object] = {}
+        self._tags: dict[str, tuple[int, str, Any]] = {}
 
     def clean(self, source: str, emojis: Mapping[str, str]) -> CleanPost | None:
         """The clean HTML, text and links of ``source``; None when it is not simple.
@@ -142,6 +147,12 @@ class SimpleHtmlCleaner:
         """
         if emojis and not all(strict_url(url) for url in emojis.values()):
             return None
+        if _ODD_RE.search(source):
+            return None
+        # Text and tags alternate: parts[0] text, parts[1] tag, parts[2] text ...
+        # A tag ends at the first ">": one with a ">" inside a quoted value is cut
+        # short there, and the piece is then not a simple tag.
+        parts = _SPLIT_RE.split(source)
         html: list[str] = []
         text: list[str] = []
         links: list[str] = []
@@ -149,54 +160,40 @@ class SimpleHtmlCleaner:
         stack: list[tuple[str, str, str]] = []
         hide_at = 0  # stack depth of an open invisible span, 0 when none
         in_link = False
-        pos, end = 0, len(source)
-        match = _TOKEN_RE.match
-        starts = self._starts
-        while pos < end:
-            token = match(source, pos)
-            if token is None:
-                return None
-            pos = token.end()
-            data, name, attrs, void, void_attrs, closing = token.groups()
-            if data is not None:
-                if hide_at:
+        tags = self._tags
+        for index, part in enumerate(parts):
+            if not index % 2:  # text
+                if not part or hide_at:
+                    if "<" in part or ("&" in part and _BAD_AMP_RE.search(part)):
+                        return None
                     continue
-                if "&" in data:
-                    data = _unescape(data)
-                if emojis and ":" in data:
-                    html.append(self._emojify(data, emojis))
+                if "<" in part:
+                    return None  # a "<" that opens no tag: HTML has rules for that
+                if "&" in part:
+                    if _BAD_AMP_RE.search(part):
+                        return None  # only the few references we decode as HTML does
+                    part = _unescape(part)
+                if emojis and ":" in part:
+                    html.append(self._emojify(part, emojis))
                 else:
-                    html.append(escape_text(data))
-                text.append(data)  # emoji images read as their alt, ":code:"
-            elif closing is not None:
-                if not stack or stack[-1][0] != closing:
-                    return None
-                _, end_html, end_text = stack.pop()
-                if closing == "a":
-                    in_link = False
-                if hide_at:
-                    if len(stack) < hide_at:
-                        hide_at = 0
-                    continue
-                html.append(end_html)
-                if end_text:
-                    text.append(end_text)
-            elif name is not None:
+                    html.append(escape_text(part))
+                text.append(part)  # emoji images read as their alt, ":code:"
+                continue
+            tag = tags.get(part)
+            if tag is None:
+                tag = self._tag(part)
+                if len(tags) >= _CACHE_SIZE:
+                    tags.clear()
+                tags[part] = tag
+            kind, name, start = tag
+            if kind == _START:
                 if (name == "p" and stack) or (name == "a" and in_link):
                     return None  # HTML would close or reshape elements here
-                tag = starts.get(token.group())
-                if tag is None:
-                    tag = self._start_tag(name, attrs)
-                    if len(starts) >= _CACHE_SIZE:
-                        starts.clear()
-                    starts[token.group()] = tag
-                if tag is _NOT_SIMPLE:
-                    return None
                 in_link = in_link or name == "a"
                 if hide_at:
                     stack.append((name, "", ""))
                     continue
-                start_html, end_html, end_text, hides, link = tag
+                start_html, end_html, end_text, hides, link = start
                 stack.append((name, end_html, end_text))
                 if hides:
                     hide_at = len(stack)
@@ -206,21 +203,48 @@ class SimpleHtmlCleaner:
                     text.append(end_text)  # a paragraph starts with a blank line too
                 if link:
                     links.append(link)
-            else:
+            elif kind == _END:
+                if not stack or stack[-1][0] != name:
+                    return None
+                _, end_html, end_text = stack.pop()
+                if name == "a":
+                    in_link = False
                 if hide_at:
+                    if len(stack) < hide_at:
+                        hide_at = 0
                     continue
-                pairs = _ATTR_RE.findall(void_attrs) if void_attrs else []
-                if void == "br":
-                    if pairs:
-                        return None
+                html.append(end_html)
+                if end_text:
+                    text.append(end_text)
+            elif kind == _BREAK:
+                if not hide_at:
                     html.append("<br>")
                     text.append("\n")
-                elif (image := self._image(pairs, emojis)) is not None:
+            elif kind == _IMAGE:
+                if not hide_at and (image := self._image(start, emojis)) is not None:
                     html.append(image[0])
                     text.append(image[1])
+            else:
+                return None
         if stack:
             return None  # unclosed elements: HTML would close them somewhere
         return CleanPost("".join(html), _plain("".join(text)), list(dict.fromkeys(links)))
+
+    def _tag(self, piece: str) -> tuple[int, str, Any]:
+        """What a tag means: (kind, name, details); kind _NOT_SIMPLE when it is not."""
+        found = _TAG_RE.fullmatch(piece)
+        if found is None:
+            return _NOT_SIMPLE_TAG
+        name, attrs, void, void_attrs, closing = found.groups()
+        if closing is not None:
+            return _END, closing, None
+        if name is not None:
+            start = self._start_tag(name, attrs)
+            return _NOT_SIMPLE_TAG if start is _NOT_SIMPLE else (_START, name, start)
+        pairs = _ATTR_RE.findall(void_attrs) if void_attrs else []
+        if void == "br":
+            return _NOT_SIMPLE_TAG if pairs else (_BREAK, void, None)
+        return _IMAGE, void, pairs
 
     def _start_tag(self, name: str, attrs: str) -> _StartTag | object:
         """What a start tag writes and means, or _NOT_SIMPLE."""
@@ -278,6 +302,7 @@ class SimpleHtmlCleaner:
         self, pairs: list[tuple[str, str]], emojis: Mapping[str, str]
     ) -> tuple[str, str] | None:
         """An emoji image (HTML, text) as the full way writes it; None: dropped."""
+        # ``pairs`` may repeat a name: the last one counts, as in sanitize._Rewriter.
         values = {n: (_unescape(v) if "&" in v else v) for n, v in pairs}
         src = values.get("src", "").strip()
         if "emoji" not in values.get("class", "").split() or src not in emojis.values():
