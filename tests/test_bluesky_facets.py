@@ -213,3 +213,33 @@ def test_random_facets_never_break_the_invariants() -> None:
         out = render_facets(text, facets)
         assert visible(out.html) == text
         assert out.html.count("<a ") == out.html.count("</a>")
+
+
+def test_text_hashtags_ascii_shortcut_agrees_with_unicode_categories() -> None:
+    import unicodedata
+
+    from backchannel.collectors.facets import text_hashtags
+
+    # Every ASCII character after a tag: cut where Unicode says punctuation ("_", "-" kept).
+    for code in range(0x21, 0x7F):
+        char = chr(code)
+        if char == "#":
+            continue
+        cut = unicodedata.category(char).startswith("P") and char not in "_-"
+        expected = ["ab"] if cut else [("ab" + char + "c").casefold()]
+        assert text_hashtags(f"x #ab{char}c") == expected, char
+    assert text_hashtags("#swrs26, (#Tāmaki)… ＃日本語「x」 #123 a#b") == [
+        "swrs26",
+        "tāmaki",
+        "日本語",
+    ]
+
+
+def test_ascii_and_non_ascii_text_render_alike() -> None:
+    # ASCII text is sliced as str, other text as UTF-8 bytes: same rules either way.
+    for text in ("see #tag and more", "sée #tag and more"):
+        start, end = span(text, "#tag")
+        out = render_facets(text, [facet(start, end, {"$type": TAG, "tag": "tag"})])
+        assert ">#tag</a>" in out.html
+        assert visible(out.html) == text
+        assert out.tags == ("tag",)

@@ -479,3 +479,16 @@ def test_a_future_created_at_is_placed_at_its_sort_time() -> None:
     post = normalize_post_view(view)
     assert post.created_at.isoformat() == "2026-03-12T10:00:00+00:00"
     assert post.raw["record"]["createdAt"] == "2027-03-12T10:00:00Z"
+
+
+def test_author_cache_never_mixes_up_authors() -> None:
+    first = normalize_post_view(view(author=author(displayName="Ana")))
+    again = normalize_post_view(view(author=author(displayName="Ana")))
+    assert again.author is first.author  # read once, shared (it is frozen)
+    renamed = normalize_post_view(view(author=author(displayName="Ana K")))
+    assert renamed.author.display_name == "Ana K"
+    labelled = normalize_post_view(view(author=author(labels=[{"val": "bot", "src": DID}])))
+    assert labelled.author.bot and labelled.author.labels == ("bot",)
+    assert not normalize_post_view(view(author=author())).author.bot
+    odd = normalize_post_view(view(author=author(displayName=1)))
+    assert odd.author.display_name == ""  # not a string: not a key, and still read right

@@ -436,3 +436,18 @@ def test_html_to_text_and_escape() -> None:
     assert escape(":a::b:", {"a": "https://e.example/a.png", "b": "javascript:x"}) == (
         '<img class="emoji" alt=":a:" title=":a:" src="https://e.example/a.png">:b:'
     )
+
+
+def test_account_cache_never_mixes_up_accounts(status: dict[str, Any]) -> None:
+    first = normalize_status(status, "localhost")
+    assert normalize_status(copy.deepcopy(status), "localhost").author is first.author
+    changed = copy.deepcopy(status)
+    changed["account"]["display_name"] = "Someone else"
+    changed["account"]["fields"] = [{"name": "Pronouns", "value": "they/them"}]
+    author = normalize_status(changed, "localhost").author
+    assert author.display_name == "Someone else" and "they/them" in author.bio_text
+    elsewhere = normalize_status(copy.deepcopy(status), "other.example").author
+    assert elsewhere is not first.author  # the answering server is part of the key
+    typed = copy.deepcopy(status)
+    typed["account"]["noindex"] = 1  # not str, bool or None: read without the cache
+    assert normalize_status(typed, "localhost").author.noindex is True

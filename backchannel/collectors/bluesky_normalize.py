@@ -33,9 +33,7 @@ Choices worth knowing:
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -43,9 +41,15 @@ from backchannel.collectors.base import (
     NormalizedAuthor,
     NormalizedMedia,
     NormalizedPost,
-    normalize_hashtag,
 )
-from backchannel.collectors.facets import PROFILE_URL, clean_text, render_facets
+from backchannel.collectors.facets import (
+    PROFILE_URL,
+    clean_text,
+    hashtag,
+    quote_path,
+    render_facets,
+    text_hashtags,
+)
 from backchannel.sanitize import clean_post_html, escape, safe_url
 
 PLATFORM = "bluesky"
@@ -66,12 +70,6 @@ _UNAVAILABLE = {
     "app.bsky.embed.record#viewBlocked": "blocked",
     "app.bsky.embed.record#viewDetached": "detached",
 }
-# A "#" at the start, after whitespace or an opening bracket or quote (not inside a
-# URL), then the run up to whitespace or punctuation ("_" and "-" excepted):
-# "(#swrs26)," gives "swrs26".
-_TEXT_TAG = re.compile(
-    r"(?:^|(?<=[\s(\[{\"'\u201c\u2018]))[#\uff03]([^\s#\uff03\u00ad\u2060\u200a-\u200d\u20e2]+)"
-)
 _HANDLE = re.compile(r"^[A-Za-z0-9.-]{1,253}$")
 
 
@@ -158,17 +156,7 @@ def _web_name(handle: str, did: str) -> str:
     """What to put after /profile/: the handle when valid, else the DID."""
     if handle and handle != "handle.invalid" and _HANDLE.match(handle):
         return handle
-    return _quote_path(did, ":")
-
-
-_PLAIN_PATH = re.compile(r"[A-Za-z0-9_.~-]*")
-
-
-def _quote_path(value: str, safe: str = "") -> str:
-    """``urllib.parse.quote(value, safe)``, without its cost for the usual plain value."""
-    if _PLAIN_PATH.fullmatch(value.replace(safe, "") if safe else value):
-        return value
-    return quote(value, safe=safe)
+    return quote_path(did, ":")
 
 
 def normalize_author(author: object) -> NormalizedAuthor:
@@ -208,7 +196,7 @@ def _author(data: dict[str, Any]) -> NormalizedAuthor:
         display_name=display_name,
         display_name_html=escape(display_name),
         avatar_url=safe_url(data.get("avatar")),
-        profile_url=PROFILE_URL.format(_quote_path(did, ":")),
+        profile_url=PROFILE_URL.format(quote_path(did, ":")),
         bot="bot" in labels,
         labels=labels,
     )
@@ -335,31 +323,6 @@ class _Embed:
                 self.quote_uri, self.quote = uri, {"uri": uri, "unavailable": "missing"}
 
 
-def _text_tags(text: str) -> list[str]:
-    tags = []
-    if "#" not in text and "\uff03" not in text:
-        return tags
-    for match in _TEXT_TAG.finditer(text):
-        word = match.group(1)
-        if word.isascii():
-            # The ASCII characters of Unicode category P (punctuation), "_" and "-" aside.
-            if cut := _ASCII_PUNCTUATION.search(word):
-                word = word[: cut.start()]
-        else:
-            for i, char in enumerate(word):
-                if char not in "_-" and unicodedata.category(char).startswith("P"):
-                    word = word[:i]
-                    break
-        if word and not word.isdigit():
-            tags.append(_hashtag(word))
-    return tags
-
-
-_ASCII_PUNCTUATION = re.compile(r"[!-#%-*,./:;?@\[-\]{}]")
-# The same few tags come again and again.
-_hashtag = lru_cache(maxsize=4096)(normalize_hashtag)
-
-
 def normalize_post_view(item: dict[str, Any]) -> NormalizedPost:
     """Normalise one post view (or a feed/thread item wrapping one).
 
@@ -385,8 +348,8 @@ def normalize_post_view(item: dict[str, Any]) -> NormalizedPost:
     text = _str(record.get("text"))
     rendered = render_facets(text, record.get("facets"))
     tags = list(rendered.tags)
-    for tag in [_str(t) for t in _list(record.get("tags"))] + _text_tags(text):
-        name = _hashtag(tag)
+    for tag in [_str(t) for t in _list(record.get("tags"))] + text_hashtags(text):
+        name = hashtag(tag)
         if name and name not in tags:
             tags.append(name)
 
@@ -409,7 +372,7 @@ def normalize_post_view(item: dict[str, Any]) -> NormalizedPost:
     return NormalizedPost(
         platform=PLATFORM,
         uri=uri,
-        url=POST_URL.format(_web_name(author.handle, author.uri), _quote_path(rkey)),
+        url=POST_URL.format(_web_name(author.handle, author.uri), quote_path(rkey)),
         native_id=uri,
         author=author,
         created_at=created_at,

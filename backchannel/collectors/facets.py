@@ -31,12 +31,16 @@ The HTML produced:
   :func:`backchannel.sanitize.clean_post_html` (which the normaliser applies on top)
   drops relative hrefs and ``data-`` attributes, and a hashtag link that still works
   un-rewritten beats a dead one.
+
+Two helpers for Bluesky text go with it: :func:`text_hashtags` (``#words`` that no
+facet marks) and :func:`quote_path` (a URL path segment, quoted only when it must be).
 """
 
 from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from functools import lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import quote
@@ -44,7 +48,16 @@ from urllib.parse import quote
 from backchannel.collectors.base import normalize_hashtag
 from backchannel.sanitize import LINK_REL, safe_url
 
-__all__ = ["RenderedText", "clean_text", "escape_text", "render_facets", "safe_url"]
+__all__ = [
+    "RenderedText",
+    "clean_text",
+    "escape_text",
+    "hashtag",
+    "quote_path",
+    "render_facets",
+    "safe_url",
+    "text_hashtags",
+]
 
 LINK = "app.bsky.richtext.facet#link"
 MENTION = "app.bsky.richtext.facet#mention"
@@ -142,14 +155,14 @@ def _feature(facet: dict[str, Any], visible: str) -> tuple[str, str, str] | None
         elif kind == TAG:
             tag = feature.get("tag")
             if isinstance(tag, str) and len(tag) <= _MAX_TAG_CHARS:
-                name = _hashtag(tag)
+                name = hashtag(tag)
                 if name:
                     return "tag", name, ""
     return None
 
 
-# A few hashtags make most of an event's facets: work each out once.
-_hashtag = lru_cache(maxsize=4096)(normalize_hashtag)
+# normalize_hashtag(), remembered: a few hashtags make most of an event's posts.
+hashtag = lru_cache(maxsize=4096)(normalize_hashtag)
 
 
 @lru_cache(maxsize=4096)
@@ -210,3 +223,45 @@ def render_facets(text: str, facets: object) -> RenderedText:
         pos = end
     out.append(escape_text(_slice(data, pos, len(data))))
     return RenderedText("".join(out), tuple(links), tuple(mentions), tuple(tags))
+
+
+# A "#" at the start, after whitespace or an opening bracket or quote (not inside a
+# URL), then the run up to whitespace or punctuation ("_" and "-" excepted):
+# "(#swrs26)," gives "swrs26".
+_TEXT_TAG = re.compile(
+    r"(?:^|(?<=[\s(\[{\"'\u201c\u2018]))[#\uff03]([^\s#\uff03\u00ad\u2060\u200a-\u200d\u20e2]+)"
+)
+
+
+def text_hashtags(text: str) -> list[str]:
+    """``#words`` of plain text, in :func:`hashtag` form (for clients that write no facets)."""
+    tags = []
+    if "#" not in text and "\uff03" not in text:
+        return tags
+    for match in _TEXT_TAG.finditer(text):
+        word = match.group(1)
+        if word.isascii():
+            # The ASCII characters of Unicode category P (punctuation), "_" and "-" aside.
+            if cut := _ASCII_PUNCTUATION.search(word):
+                word = word[: cut.start()]
+        else:
+            for i, char in enumerate(word):
+                if char not in "_-" and unicodedata.category(char).startswith("P"):
+                    word = word[:i]
+                    break
+        if word and not word.isdigit():
+            tags.append(hashtag(word))
+    return tags
+
+
+_ASCII_PUNCTUATION = re.compile(r"[!-#%-*,./:;?@\[-\]{}]")
+
+
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def quote_path(value: str, safe: str = "") -> str:
+    """``urllib.parse.quote(value, safe)``, without its cost for the usual plain value."""
+    if _PLAIN_PATH.fullmatch(value.replace(safe, "") if safe else value):
+        return value
+    return quote(value, safe=safe)
