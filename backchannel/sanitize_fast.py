@@ -49,7 +49,9 @@ _ENTITY = "&(?:amp|lt|gt|quot|#39|#x27);"
 _ATTRS = rf'(?: [a-z][a-z-]*="(?:[^"<>&{_ODD}\t\n]++|{_ENTITY})*+")*+'
 _CONTAINERS = "p|span|a|b|strong|i|em|u|s|del|code"
 _ODD_RE = re.compile(f"[{_ODD}]")
-_SPLIT_RE = re.compile(r"(<[^>]*>)")
+# "[^<>]", not "[^>]": a scan never runs past the next "<", so that text full of "<"
+# and no ">" is split in linear time (it is then not simple).
+_SPLIT_RE = re.compile(r"(<[^<>]*>)")
 _BAD_AMP_RE = re.compile("&(?!(?:amp|lt|gt|quot|#39|#x27);)")
 _TAG_RE = re.compile(
     rf"<({_CONTAINERS})({_ATTRS})>"  # 1, 2: start tag
@@ -151,7 +153,8 @@ class SimpleHtmlCleaner:
             return None
         # Text and tags alternate: parts[0] text, parts[1] tag, parts[2] text ...
         # A tag ends at the first ">": one with a ">" inside a quoted value is cut
-        # short there, and the piece is then not a simple tag.
+        # short there, and the piece is then not a simple tag. A "<" left in a text
+        # part opens no tag this split recognised: not simple either.
         parts = _SPLIT_RE.split(source)
         html: list[str] = []
         text: list[str] = []

@@ -4,6 +4,7 @@ hostile input that fits its narrow grammar still comes out inert."""
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 
@@ -134,6 +135,13 @@ def test_huge_simple_post() -> None:
     assert simple is not None
     assert simple.html.count("<a ") > 10_000
     assert simple.links == ["https://ok.example/x"]
+
+
+@pytest.mark.parametrize("source", ["<" * 1_000_000, "<a" * 500_000, "<p " * 400_000 + ">"])
+def test_huge_hostile_post_is_refused_quickly(source: str) -> None:
+    started = time.monotonic()
+    assert simple_way(source, {}) is None
+    assert time.monotonic() - started < 2
 
 
 def test_bluesky_rendered_html_is_simple() -> None:
