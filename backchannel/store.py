@@ -207,11 +207,10 @@ def _store_posts(
         # index locks in one order (PostgreSQL would otherwise deadlock them).
         new_rows.sort(key=lambda values: values[0])
         encode = driver.encoder(table, _POST_INSERT)
-        returned = driver.insert_returning(
-            "posts", _POST_INSERT, [encode(values) for values in new_rows], ("id", "uri")
+        new_ids = driver.insert_ids(
+            "posts", _POST_INSERT, [encode(values) for values in new_rows], ("uri",)
         )
-        ids = {uri: post_id for post_id, uri in returned}
-        new_ids = [ids[p.uri] for p in new_posts]
+        new_posts = [wanted[values[0]] for values in new_rows]
         insert_children(driver, zip(new_ids, new_posts, strict=True), tag_ids)
     record_sightings_bulk(driver, new_ids, new_posts, known, server, now)
     include_all_in_event(driver, source.event_id, new_ids, [post_id for post_id, _ in known])
@@ -219,9 +218,7 @@ def _store_posts(
 
 def _tombstoned(driver: Driver, posts: Any, digests: dict[str, str]) -> dict[str, str]:
     """Posts a tombstone keeps out (by post, author or handle), with the reason to count."""
-    keys = {
-        p.uri: (digests[p.uri], key_hash(p.author.uri), handle_key(p.author.handle)) for p in posts
-    }
+    keys = {p.uri: (digests[p.uri], *_author_keys(p.author.uri, p.author.handle)) for p in posts}
     if not keys:
         return {}
     where, params = driver.in_list(

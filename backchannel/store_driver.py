@@ -113,6 +113,27 @@ class Driver:
             out.extend(self.rows(head + ", ".join([one] * len(chunk)) + tail, params))
         return out
 
+    def insert_ids(
+        self, table: str, columns: Sequence[str], rows: list[Sequence[Any]], keys: Sequence[str]
+    ) -> list[int]:
+        """``INSERT`` of encoded rows; their new ids, in row order. ``keys`` name unique
+        columns that tell the rows apart in what ``RETURNING`` gives back."""
+        if not rows:
+            return []
+        if self.postgres:
+            at = [columns.index(name) for name in keys]
+            returned = self.insert_returning(table, columns, rows, ("id", *keys))
+            ids = {tuple(row[1:]): row[0] for row in returned}
+            return [ids[tuple(row[index] for index in at)] for row in rows]
+        # SQLite: a writer holds the write lock (BEGIN IMMEDIATE), so the next ids are
+        # known (max + 1 onwards, as SQLite itself would choose them), and one
+        # executemany is cheaper than a multi-row INSERT ... RETURNING.
+        ((top,),) = self.rows(f"SELECT max(id) FROM {table}")
+        first = (top or 0) + 1
+        ids = list(range(first, first + len(rows)))
+        self.insert(table, ("id", *columns), [(i, *row) for i, row in zip(ids, rows, strict=True)])
+        return ids
+
     # -- values ---------------------------------------------------------------------
 
     def encoder(self, table: Table, columns: Sequence[str]) -> Callable[[Sequence[Any]], list[Any]]:

@@ -86,13 +86,16 @@ def author_ids(
         return {}
     table = Author.__table__
     decode = driver.decoder(table, _AUTHOR_LOOKUP)
-    where, params = driver.in_list([uri for _, uri in unique])
-    stored = {
-        (row[1], row[2]): row
+    stored = {}
+    for platform in sorted({platform for platform, _ in unique}):
+        # By (platform, uri): the unique index's order (uri alone would scan the table).
+        where, params = driver.in_list([uri for p, uri in unique if p == platform])
         for row in driver.rows(
-            f"SELECT {driver.names(_AUTHOR_LOOKUP)} FROM authors WHERE uri {where}", params
-        )
-    }
+            f"SELECT {driver.names(_AUTHOR_LOOKUP)} FROM authors "
+            f"WHERE platform = {driver.mark} AND uri {where}",
+            [platform, *params],
+        ):
+            stored[(row[1], row[2])] = row
     ids: dict[tuple[str, str], int] = {}
     changed: list[list[Any]] = []
     added: list[list[Any]] = []
@@ -120,13 +123,10 @@ def author_ids(
     if added:
         added.sort(key=lambda values: (values[0], values[1]))
         encode = driver.encoder(table, _AUTHOR_INSERT)
-        returned = driver.insert_returning(
-            "authors",
-            _AUTHOR_INSERT,
-            [encode(values) for values in added],
-            ("id", "platform", "uri"),
+        new_ids = driver.insert_ids(
+            "authors", _AUTHOR_INSERT, [encode(values) for values in added], ("platform", "uri")
         )
-        ids.update(((platform, uri), author_id) for author_id, platform, uri in returned)
+        ids.update(((values[0], values[1]), i) for values, i in zip(added, new_ids, strict=True))
     return ids
 
 
