@@ -206,14 +206,36 @@ def _store_posts(
         # In uri order: concurrent sources inserting the same new posts then take their
         # index locks in one order (PostgreSQL would otherwise deadlock them).
         new_rows.sort(key=lambda values: values[0])
-        encode = driver.encoder(table, _POST_INSERT)
         new_ids = driver.insert_ids(
-            "posts", _POST_INSERT, [encode(values) for values in new_rows], ("uri",)
+            "posts", _POST_INSERT, _encoded_posts(driver, new_rows, wanted), ("uri",)
         )
         new_posts = [wanted[values[0]] for values in new_rows]
         insert_children(driver, zip(new_ids, new_posts, strict=True), tag_ids)
     record_sightings_bulk(driver, new_ids, new_posts, known, server, now)
     include_all_in_event(driver, source.event_id, new_ids, [post_id for post_id, _ in known])
+
+
+_RAW_AT = _POST_INSERT.index("raw")
+
+
+def _encoded_posts(
+    driver: Driver, rows: list[list[Any]], posts: dict[str, NormalizedPost]
+) -> list[list[Any]]:
+    """Rows of ``_POST_INSERT`` values as the driver takes them; ``raw`` as the text
+    received where the collector kept it (serialising it again costs as much as
+    parsing it did)."""
+    encode = driver.encoder(Post.__table__, _POST_INSERT)
+    out = []
+    for values in rows:
+        text = posts[values[0]].raw_json
+        if text is None:
+            out.append(encode(values))
+            continue
+        values[_RAW_AT] = None
+        encoded = encode(values)
+        encoded[_RAW_AT] = text
+        out.append(encoded)
+    return out
 
 
 def _tombstoned(driver: Driver, posts: Any, digests: dict[str, str]) -> dict[str, str]:

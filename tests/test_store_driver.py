@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from backchannel.db import Database
-from backchannel.models import Author, Cursor, Media, Post
+from backchannel.consent import Policy
+from backchannel.db import WAL_CHECKPOINT_PAGES, Database
+from backchannel.models import Author, Cursor, EventSource, Media, Post
+from backchannel.store import save_page
 from backchannel.store_driver import Driver
 from backchannel.store_rows import POST_FIELDS
+from tests.factories import page, post, registered_event
 
 AUCKLAND = timezone(timedelta(hours=13))
 
@@ -114,3 +119,28 @@ def test_driver_errors_are_sqlalchemy_errors(db: Database) -> None:
             ("source_id", "hashtag", "state", "updated_at"),
             [encode((12345, "t", {}, datetime.now(UTC)))],  # no such source
         )
+
+
+def test_raw_json_text_is_kept_as_received(db: Database) -> None:
+    registered_event(db, mastodon=("https://a.example",))
+    first = post(1)
+    text_received = json.dumps({**first.raw, "note": "kia ora ✨"}, ensure_ascii=False)
+    kept = replace(first, raw=json.loads(text_received), raw_json=text_received)
+    with db.writing() as session:
+        source = session.scalar(select(EventSource))
+        save_page(session, source, "swrs26", page([kept, post(2)]), Policy())
+    with db.reading() as session:
+        stored = {p.uri: p.raw for p in session.scalars(select(Post))}
+        (as_text,) = session.execute(
+            text("SELECT CAST(raw AS TEXT) FROM posts WHERE uri = :uri"), {"uri": first.uri}
+        ).one()
+    assert stored == {first.uri: kept.raw, post(2).uri: post(2).raw}
+    assert as_text == text_received  # not serialised again
+
+
+def test_sqlite_checkpoints_the_wal_every_ten_thousand_pages(sqlite_url: str) -> None:
+    database = Database(sqlite_url)
+    with database.engine.connect() as connection:
+        pages = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+    database.dispose()
+    assert pages == WAL_CHECKPOINT_PAGES == 10_000
