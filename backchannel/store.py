@@ -82,8 +82,9 @@ def save_page(
 
     The common work is a few set-based statements per page, run at driver level
     (:mod:`backchannel.store_driver`): one query each for tombstones, authors and posts
-    already there; one INSERT each for new authors and posts (ids come back with
-    ``RETURNING``), tags, links, media, sightings and event rows. Posts stored before
+    already there; one INSERT each for new authors and posts (their ids assigned under
+    SQLite's write lock, or returned by PostgreSQL), tags, links, media, sightings and
+    event rows. Posts stored before
     cost a query each for their sightings and event rows, and UPDATEs only for authors,
     counts and sightings that changed or were seen again. An edit newer than the
     stored post (rare) goes through the ORM, as ``recheck`` does.
