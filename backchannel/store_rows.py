@@ -47,11 +47,12 @@ _AUTHOR_FIELDS = (
 _AUTHOR_LOOKUP = ("id", "platform", "uri", *_AUTHOR_FIELDS)
 _AUTHOR_INSERT = ("platform", "uri", *_AUTHOR_FIELDS, "updated_at")
 _AUTHOR_UPDATE = (*_AUTHOR_FIELDS, "updated_at", "id")
+_NOINDEX, _CHECKED = _AUTHOR_FIELDS.index("noindex"), _AUTHOR_FIELDS.index("last_checked_at")
 
 
-def _author_values(author: NormalizedAuthor, stored: dict[str, Any] | None = None) -> list[Any]:
+def _author_values(author: NormalizedAuthor, stored: list[Any] | None = None) -> list[Any]:
     """What :func:`_apply_author` would set (``updated_at`` aside), in ``_AUTHOR_FIELDS``
-    order."""
+    order, as is ``stored`` (the row's values)."""
     return [
         author.handle,
         author.display_name,
@@ -61,10 +62,10 @@ def _author_values(author: NormalizedAuthor, stored: dict[str, Any] | None = Non
         author.home_server,
         author.bot,
         # Tag timelines omit noindex; keep what a lookup found.
-        author.noindex if author.noindex is not None or stored is None else stored["noindex"],
+        author.noindex if author.noindex is not None or stored is None else stored[_NOINDEX],
         author.home_checked_at
         if author.home_checked_at is not None or stored is None
-        else stored["last_checked_at"],
+        else stored[_CHECKED],
         author.indexable,
         author.discoverable,
         author.suspended,
@@ -107,7 +108,7 @@ def author_ids(
             continue
         ids[key] = row[0]
         current = decode(row)[3:]
-        values = _author_values(author, dict(zip(_AUTHOR_FIELDS, current, strict=True)))
+        values = _author_values(author, current)
         if values != current:
             changed.append([*values, now, row[0]])
     # In primary-key order, as the unit of work would: concurrent sources touching the
