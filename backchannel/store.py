@@ -82,8 +82,8 @@ def save_page(
 
     The common work is a few set-based statements per page, run at driver level
     (:mod:`backchannel.store_driver`): one query each for tombstones, authors and posts
-    already there; one INSERT each for new authors and posts (their ids assigned under
-    SQLite's write lock, or returned by PostgreSQL), tags, links, media, sightings and
+    already there; one INSERT each for new authors and posts (ids taken up front: under
+    SQLite's write lock, or from PostgreSQL's sequence), tags, links, media, sightings and
     event rows. Posts stored before
     cost a query each for their sightings and event rows, and UPDATEs only for authors,
     counts and sightings that changed or were seen again. An edit newer than the
@@ -207,9 +207,7 @@ def _store_posts(
         # In uri order: concurrent sources inserting the same new posts then take their
         # index locks in one order (PostgreSQL would otherwise deadlock them).
         new_rows.sort(key=lambda values: values[0])
-        new_ids = driver.insert_ids(
-            "posts", _POST_INSERT, _encoded_posts(driver, new_rows, wanted), ("uri",)
-        )
+        new_ids = driver.insert_ids("posts", _POST_INSERT, _encoded_posts(driver, new_rows, wanted))
         new_posts = [wanted[values[0]] for values in new_rows]
         insert_children(driver, zip(new_ids, new_posts, strict=True), tag_ids)
     record_sightings_bulk(driver, new_ids, new_posts, known, server, now)

@@ -114,23 +114,26 @@ class Driver:
         return out
 
     def insert_ids(
-        self, table: str, columns: Sequence[str], rows: list[Sequence[Any]], keys: Sequence[str]
+        self, table: str, columns: Sequence[str], rows: list[Sequence[Any]]
     ) -> list[int]:
-        """``INSERT`` of encoded rows; their new ids, in row order. ``keys`` name unique
-        columns that tell the rows apart in what ``RETURNING`` gives back."""
+        """``INSERT`` of encoded rows with new ids, in row order; one executemany (which
+        both drivers run faster than a multi-row ``INSERT ... RETURNING``)."""
         if not rows:
             return []
         if self.postgres:
-            at = [columns.index(name) for name in keys]
-            returned = self.insert_returning(table, columns, rows, ("id", *keys))
-            ids = {tuple(row[1:]): row[0] for row in returned}
-            return [ids[tuple(row[index] for index in at)] for row in rows]
-        # SQLite: a writer holds the write lock (BEGIN IMMEDIATE), so the next ids are
-        # known (max + 1 onwards, as SQLite itself would choose them), and one
-        # executemany is cheaper than a multi-row INSERT ... RETURNING.
-        ((top,),) = self.rows(f"SELECT max(id) FROM {table}")
-        first = (top or 0) + 1
-        ids = list(range(first, first + len(rows)))
+            # The ids the column's own default would take, in one round trip.
+            ids = sorted(
+                new_id
+                for (new_id,) in self.rows(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [table, len(rows)],
+                )
+            )
+        else:
+            # SQLite: a writer holds the write lock (BEGIN IMMEDIATE), so the next ids
+            # are known: max + 1 onwards, as SQLite itself would choose them.
+            ((top,),) = self.rows(f"SELECT max(id) FROM {table}")
+            ids = list(range((top or 0) + 1, (top or 0) + 1 + len(rows)))
         self.insert(table, ("id", *columns), [(i, *row) for i, row in zip(ids, rows, strict=True)])
         return ids
 

@@ -124,9 +124,7 @@ def author_ids(
     if added:
         added.sort(key=lambda values: (values[0], values[1]))
         encode = driver.encoder(table, _AUTHOR_INSERT)
-        new_ids = driver.insert_ids(
-            "authors", _AUTHOR_INSERT, [encode(values) for values in added], ("platform", "uri")
-        )
+        new_ids = driver.insert_ids("authors", _AUTHOR_INSERT, [encode(values) for values in added])
         ids.update(((values[0], values[1]), i) for values, i in zip(added, new_ids, strict=True))
     return ids
 
