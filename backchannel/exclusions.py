@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -25,8 +26,22 @@ def record(
     session: Session, event_id: int, left_out: Iterable[tuple[str, str, str]], now: datetime
 ) -> None:
     """Record ``(post uri, author handle, reason)`` triples for an event (idempotent)."""
+    # Concurrent sources meet the same opted-out post: an atomic upsert, not read-then-add.
+    upsert(
+        session,
+        Exclusion,
+        rows(event_id, left_out, now),
+        keys=["event_id", "post_key_sha256"],
+        update=["author_handle", "reason", "last_seen_at"],
+    )
+
+
+def rows(
+    event_id: int, left_out: Iterable[tuple[str, str, str]], now: datetime
+) -> list[dict[str, Any]]:
+    """The rows :func:`record` upserts, in one lock order (also used by the store)."""
     wanted = {key_hash(uri): (handle, reason) for uri, handle, reason in left_out}
-    rows = [
+    return [
         {
             "event_id": event_id,
             "post_key_sha256": digest,
@@ -37,16 +52,8 @@ def record(
             "first_seen_at": now,
             "last_seen_at": now,
         }
-        for digest, (handle, reason) in sorted(wanted.items())  # one lock order for all
+        for digest, (handle, reason) in sorted(wanted.items())
     ]
-    # Concurrent sources meet the same opted-out post: an atomic upsert, not read-then-add.
-    upsert(
-        session,
-        Exclusion,
-        rows,
-        keys=["event_id", "post_key_sha256"],
-        update=["author_handle", "reason", "last_seen_at"],
-    )
 
 
 def clear(session: Session, event_id: int, uris: Iterable[str]) -> None:

@@ -198,7 +198,11 @@ class PostSighting(Base):
     """A server that served a post, and the local id it has there."""
 
     __tablename__ = "post_sightings"
-    __table_args__ = (UniqueConstraint("post_id", "server"),)
+    __table_args__ = (
+        UniqueConstraint("post_id", "server"),
+        # The store resolves Mastodon reply parents by (server, local id) on every page.
+        Index("ix_post_sightings_server_native_id", "server", "native_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))

@@ -12,11 +12,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from backchannel.collectors.base import NormalizedAuthor, NormalizedMedia, NormalizedPost
 from backchannel.models import Author, EventPost, Link, Media, Post, PostSighting, PostTag, Tag
+from backchannel.store_driver import Driver
 
 
 def upsert_authors(
@@ -43,37 +44,40 @@ _AUTHOR_FIELDS = (
     "home_server", "bot", "noindex", "last_checked_at", "indexable", "discoverable",
     "suspended", "limited", "bio_text", "labels", "emojis",
 )  # fmt: skip
+_AUTHOR_LOOKUP = ("id", "platform", "uri", *_AUTHOR_FIELDS)
+_AUTHOR_INSERT = ("platform", "uri", *_AUTHOR_FIELDS, "updated_at")
+_AUTHOR_UPDATE = (*_AUTHOR_FIELDS, "updated_at", "id")
+_NOINDEX, _CHECKED = _AUTHOR_FIELDS.index("noindex"), _AUTHOR_FIELDS.index("last_checked_at")
 
 
-def _author_values(author: NormalizedAuthor, stored: Any = None) -> dict[str, Any]:
-    """What :func:`_apply_author` would set (``updated_at`` aside), as a dict."""
-    return {
-        "handle": author.handle,
-        "display_name": author.display_name,
-        "display_name_html": author.display_name_html,
-        "avatar_url": author.avatar_url,
-        "profile_url": author.profile_url,
-        "home_server": author.home_server,
-        "bot": author.bot,
+def _author_values(author: NormalizedAuthor, stored: list[Any] | None = None) -> list[Any]:
+    """What :func:`_apply_author` would set (``updated_at`` aside), in ``_AUTHOR_FIELDS``
+    order, as is ``stored`` (the row's values)."""
+    return [
+        author.handle,
+        author.display_name,
+        author.display_name_html,
+        author.avatar_url,
+        author.profile_url,
+        author.home_server,
+        author.bot,
         # Tag timelines omit noindex; keep what a lookup found.
-        "noindex": author.noindex
-        if author.noindex is not None or stored is None
-        else stored.noindex,
-        "last_checked_at": author.home_checked_at
+        author.noindex if author.noindex is not None or stored is None else stored[_NOINDEX],
+        author.home_checked_at
         if author.home_checked_at is not None or stored is None
-        else stored.last_checked_at,
-        "indexable": author.indexable,
-        "discoverable": author.discoverable,
-        "suspended": author.suspended,
-        "limited": author.limited,
-        "bio_text": author.bio_text,
-        "labels": list(author.labels),
-        "emojis": [list(e) for e in author.emojis],
-    }
+        else stored[_CHECKED],
+        author.indexable,
+        author.discoverable,
+        author.suspended,
+        author.limited,
+        author.bio_text,
+        list(author.labels),
+        [list(e) for e in author.emojis],
+    ]
 
 
 def author_ids(
-    session: Session, authors: list[NormalizedAuthor], now: datetime, add: bool
+    driver: Driver, authors: list[NormalizedAuthor], now: datetime, add: bool
 ) -> dict[tuple[str, str], int]:
     """The id of each author's row, which is brought up to date (``updated_at`` too)
     only when something about the author changed. New authors are added when ``add``
@@ -82,40 +86,46 @@ def author_ids(
     if not unique:
         return {}
     table = Author.__table__
-    columns = [table.c[name] for name in ("id", "platform", "uri", *_AUTHOR_FIELDS)]
-    stored = {
-        (row.platform, row.uri): row
-        for row in session.execute(
-            select(*columns).where(table.c.uri.in_([uri for _, uri in unique]))
-        )
-    }
+    decode = driver.decoder(table, _AUTHOR_LOOKUP)
+    stored = {}
+    for platform in sorted({platform for platform, _ in unique}):
+        # By (platform, uri): the unique index's order (uri alone would scan the table).
+        where, params = driver.in_list([uri for p, uri in unique if p == platform])
+        for row in driver.rows(
+            f"SELECT {driver.names(_AUTHOR_LOOKUP)} FROM authors "
+            f"WHERE platform = {driver.mark} AND uri {where}",
+            [platform, *params],
+        ):
+            stored[(row[1], row[2])] = row
     ids: dict[tuple[str, str], int] = {}
-    changed: list[dict[str, Any]] = []
-    added: list[dict[str, Any]] = []
+    changed: list[list[Any]] = []
+    added: list[list[Any]] = []
     for key, author in unique.items():
         row = stored.get(key)
         if row is None:
             if add:
-                values = _author_values(author)
-                values.update(platform=author.platform, uri=author.uri, updated_at=now)
-                added.append(values)
+                added.append([author.platform, author.uri, *_author_values(author), now])
             continue
-        ids[key] = row.id
-        values = _author_values(author, row)
-        if any(getattr(row, name) != value for name, value in values.items()):
-            values.update(id=row.id, updated_at=now)
-            changed.append(values)
+        ids[key] = row[0]
+        current = decode(row)[3:]
+        values = _author_values(author, current)
+        if values != current:
+            changed.append([*values, now, row[0]])
     # In primary-key order, as the unit of work would: concurrent sources touching the
     # same authors then take their row locks in one order (no deadlock on PostgreSQL).
     if changed:
-        changed.sort(key=lambda values: values["id"])
-        session.execute(update(Author), changed)  # by primary key: one executemany
-    if added:
-        added.sort(key=lambda values: (values["platform"], values["uri"]))
-        returned = session.execute(
-            insert(table).returning(table.c.id, table.c.platform, table.c.uri), added
+        changed.sort(key=lambda values: values[-1])
+        encode = driver.encoder(table, _AUTHOR_UPDATE)
+        assignments = ", ".join(f"{name} = {driver.mark}" for name in driver.quoted(_AUTHOR_FIELDS))
+        driver.many(
+            f"UPDATE authors SET {assignments}, updated_at = {driver.mark} WHERE id = {driver.mark}",
+            [encode(values) for values in changed],
         )
-        ids.update(((platform, uri), author_id) for author_id, platform, uri in returned)
+    if added:
+        added.sort(key=lambda values: (values[0], values[1]))
+        encode = driver.encoder(table, _AUTHOR_INSERT)
+        new_ids = driver.insert_ids("authors", _AUTHOR_INSERT, [encode(values) for values in added])
+        ids.update(((values[0], values[1]), i) for values, i in zip(added, new_ids, strict=True))
     return ids
 
 
@@ -162,37 +172,29 @@ def is_newer(post: NormalizedPost, row: Post) -> bool:
     return row.edited_at is None or post.edited_at > row.edited_at
 
 
+POST_FIELDS = (
+    "platform", "url", "created_at", "edited_at", "indexed_at", "text", "html", "language",
+    "content_warning", "sensitive", "visibility", "reply_to_uri", "reply_root_uri",
+    "quote_uri", "quote_snapshot", "reply_count", "repost_count", "like_count",
+    "quote_count", "emojis", "mentions", "poll", "card", "labels", "cid", "raw",
+    "fetched_at", "fetched_from",
+)  # fmt: skip
+
+
+def post_values(post: NormalizedPost, fetched_from: str, now: datetime) -> list[Any]:
+    """The stored fields of ``post``, in ``POST_FIELDS`` order."""
+    return [
+        post.platform, post.url, post.created_at, post.edited_at, post.indexed_at,
+        post.text, post.html, post.language, post.content_warning or None, post.sensitive,
+        post.visibility, post.reply_to_uri, post.reply_root_uri, post.quote_uri,
+        post.quote_snapshot, post.reply_count, post.repost_count, post.like_count,
+        post.quote_count, [list(e) for e in post.emojis], [list(m) for m in post.mentions],
+        post.poll, post.card, list(post.labels), post.cid, post.raw, now, fetched_from,
+    ]  # fmt: skip
+
+
 def post_fields(post: NormalizedPost, fetched_from: str, now: datetime) -> dict[str, Any]:
-    return {
-        "platform": post.platform,
-        "url": post.url,
-        "created_at": post.created_at,
-        "edited_at": post.edited_at,
-        "indexed_at": post.indexed_at,
-        "text": post.text,
-        "html": post.html,
-        "language": post.language,
-        "content_warning": post.content_warning or None,
-        "sensitive": post.sensitive,
-        "visibility": post.visibility,
-        "reply_to_uri": post.reply_to_uri,
-        "reply_root_uri": post.reply_root_uri,
-        "quote_uri": post.quote_uri,
-        "quote_snapshot": post.quote_snapshot,
-        "reply_count": post.reply_count,
-        "repost_count": post.repost_count,
-        "like_count": post.like_count,
-        "quote_count": post.quote_count,
-        "emojis": [list(e) for e in post.emojis],
-        "mentions": [list(m) for m in post.mentions],
-        "poll": post.poll,
-        "card": post.card,
-        "labels": list(post.labels),
-        "cid": post.cid,
-        "raw": post.raw,
-        "fetched_at": now,
-        "fetched_from": fetched_from,
-    }
+    return dict(zip(POST_FIELDS, post_values(post, fetched_from, now), strict=True))
 
 
 def replace_post(
@@ -277,44 +279,55 @@ def record_sighting(
         sighting.last_seen_at = now
 
 
-def insert_children(session: Session, rows: Any, tag_ids: dict[str, int]) -> None:
+def page_tag_ids(driver: Driver, names: set[str]) -> dict[str, int]:
+    """:func:`ensure_tag_ids` for a page: one query, one INSERT for the new tags."""
+    if not names:
+        return {}
+    where, params = driver.in_list(sorted(names))
+    ids = dict(driver.rows(f"SELECT name, id FROM tags WHERE name {where}", params))
+    missing = sorted(names - ids.keys())
+    if missing:
+        returned = driver.insert_returning(
+            "tags", ("name",), [[n] for n in missing], ("name", "id")
+        )
+        ids.update(returned)
+    return ids
+
+
+_MEDIA_COLUMNS = (
+    "post_id", "position", "kind", "remote_url", "preview_url", "playlist_url", "alt",
+    "width", "height", "focus_x", "focus_y", "blurhash", "fetch_state", "fetch_attempts",
+)  # fmt: skip
+
+
+def insert_children(driver: Driver, rows: Any, tag_ids: dict[str, int]) -> None:
     """:func:`_write_children` for new posts: one executemany per table."""
-    tags: list[dict[str, Any]] = []
-    links: list[dict[str, Any]] = []
-    media: list[dict[str, Any]] = []
+    tags: list[tuple[Any, ...]] = []
+    links: list[tuple[Any, ...]] = []
+    media: list[tuple[Any, ...]] = []
     for post_id, post in rows:
-        tags.extend(
-            {"post_id": post_id, "tag_id": tag_ids[name]} for name in dict.fromkeys(post.tags)
-        )
-        links.extend(
-            {"post_id": post_id, "position": position, "url": url}
-            for position, url in enumerate(dict.fromkeys(post.links))
-        )
-        media.extend(_media_values(post_id, position, m) for position, m in enumerate(post.media))
-    for model, values in ((PostTag, tags), (Link, links), (Media, media)):
-        if values:
-            session.execute(insert(model.__table__), values)
+        tags.extend((post_id, tag_ids[name]) for name in dict.fromkeys(post.tags))
+        if post.links:
+            links.extend(
+                (post_id, position, url) for position, url in enumerate(dict.fromkeys(post.links))
+            )
+        for position, m in enumerate(post.media):
+            media.append(
+                (post_id, position, m.kind, m.url, m.preview_url, m.playlist_url, m.alt,
+                 m.width, m.height, m.focus_x, m.focus_y, m.blurhash, "pending", 0)
+            )  # fmt: skip
+    driver.insert("post_tags", ("post_id", "tag_id"), tags)
+    driver.insert("links", ("post_id", "position", "url"), links)
+    if media:
+        encode = driver.encoder(Media.__table__, _MEDIA_COLUMNS)
+        driver.insert("media", _MEDIA_COLUMNS, [encode(values) for values in media])
 
 
-def _media_values(post_id: int, position: int, media: NormalizedMedia) -> dict[str, Any]:
-    return {
-        "post_id": post_id,
-        "position": position,
-        "kind": media.kind,
-        "remote_url": media.url,
-        "preview_url": media.preview_url,
-        "playlist_url": media.playlist_url,
-        "alt": media.alt,
-        "width": media.width,
-        "height": media.height,
-        "focus_x": media.focus_x,
-        "focus_y": media.focus_y,
-        "blurhash": media.blurhash,
-    }
+_SIGHTING_COLUMNS = ("post_id", "server", "native_id", "first_seen_at", "last_seen_at")
 
 
 def record_sightings_bulk(
-    session: Session,
+    driver: Driver,
     new_ids: list[int],
     new_posts: list[NormalizedPost],
     known: list[tuple[int, NormalizedPost]],
@@ -324,53 +337,58 @@ def record_sightings_bulk(
     """:func:`record_sighting` for a page: new posts have no sightings yet; those of
     posts stored before are looked up in one query, updated or added."""
     table = PostSighting.__table__
-    sightings = {}
+    sightings: dict[int, int] = {}
     if known:
+        where, params = driver.in_list([post_id for post_id, _ in known])
+        mark = driver.mark
         sightings = dict(
-            session.execute(
-                select(table.c.post_id, table.c.id).where(
-                    table.c.server == server,
-                    table.c.post_id.in_([post_id for post_id, _ in known]),
-                )
-            ).all()
+            driver.rows(
+                f"SELECT post_id, id FROM post_sightings WHERE server = {mark} AND post_id {where}",
+                [server, *params],
+            )
         )
+    encode = driver.encoder(table, _SIGHTING_COLUMNS)
     added = [
-        {"post_id": post_id, "server": server, "native_id": post.native_id,
-         "first_seen_at": now, "last_seen_at": now}
+        encode((post_id, server, post.native_id, now, now))
         for post_id, post in [*zip(new_ids, new_posts, strict=True), *known]
         if post_id not in sightings
-    ]  # fmt: skip
-    seen = [
-        {"id": sightings[post_id], "native_id": post.native_id, "last_seen_at": now}
-        for post_id, post in known
-        if post_id in sightings
     ]
+    seen = sorted(
+        (sightings[post_id], post.native_id) for post_id, post in known if post_id in sightings
+    )
     if seen:
-        seen.sort(key=lambda values: values["id"])
-        session.execute(update(PostSighting), seen)  # by primary key: one executemany
-    if added:
-        session.execute(insert(table), added)
+        stamp = encode((None, None, None, None, now))[-1]
+        mark = driver.mark
+        driver.many(
+            f"UPDATE post_sightings SET native_id = {mark}, last_seen_at = {mark} WHERE id = {mark}",
+            [(native_id, stamp, sighting_id) for sighting_id, native_id in seen],
+        )
+    driver.insert("post_sightings", _SIGHTING_COLUMNS, added)
+
+
+_EVENT_POST_COLUMNS = ("event_id", "post_id", "state", "added_at")
 
 
 def include_all_in_event(
-    session: Session, event_id: int, new_ids: list[int], known_ids: list[int] = ()
+    driver: Driver, event_id: int, new_ids: list[int], known_ids: list[int] = ()
 ) -> None:
     """Make posts members of an event: one query (for posts stored before), one
     executemany INSERT."""
-    table = EventPost.__table__
     present: set[int] = set()
     if known_ids:
-        present = set(
-            session.scalars(
-                select(table.c.post_id).where(
-                    table.c.event_id == event_id, table.c.post_id.in_(known_ids)
-                )
+        where, params = driver.in_list(known_ids)
+        present = {
+            post_id
+            for (post_id,) in driver.rows(
+                f"SELECT post_id FROM event_posts WHERE event_id = {driver.mark} AND post_id {where}",
+                [event_id, *params],
             )
-        )
+        }
+    encode = driver.encoder(EventPost.__table__, _EVENT_POST_COLUMNS)
+    now = datetime.now(UTC)
     rows = [
-        {"event_id": event_id, "post_id": post_id, "added_at": datetime.now(UTC)}
+        encode((event_id, post_id, "included", now))
         for post_id in sorted(set(new_ids) | set(known_ids))  # one lock order for all
         if post_id not in present
     ]
-    if rows:
-        session.execute(insert(table), rows)
+    driver.insert("event_posts", _EVENT_POST_COLUMNS, rows)

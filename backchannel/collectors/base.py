@@ -110,6 +110,9 @@ class NormalizedPost:
     # Mastodon gives a parent only as the queried server's id (``in_reply_to_id``), not
     # as a URI; the store can resolve it through that server's sightings.
     reply_to_native_id: str | None = None
+    # ``raw`` as the JSON text received, when the caller has it: the store keeps that
+    # text instead of serialising ``raw`` again. It must parse to ``raw``.
+    raw_json: str | None = None
 
 
 @dataclass(slots=True)
