@@ -45,7 +45,7 @@ def records(
     for chunk in chunks([p.id for p in posts], 1000):
         loaded = {
             row[0]: row
-            for row in session.execute(
+            for row in session.connection().execute(
                 select(Post.id, Post.url, Post.text, Post.content_warning).where(Post.id.in_(chunk))
             )
         }
@@ -86,14 +86,24 @@ def _record(index: EventIndex, post: IndexedPost, row: Any, slug: str) -> dict[s
     }
 
 
-def _csv_value(column: str, value: Any) -> Any:
-    if column == "media_alt":
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return " ".join(str(v) for v in value)
-    return value
+_JSON = json.JSONEncoder(ensure_ascii=False)  # what json.dumps(..., ensure_ascii=False) makes
+
+
+def _csv_row(record: dict[str, Any]) -> list[Any]:
+    """A record as CSV cells: booleans as true/false, lists space-separated, media
+    alt texts as a JSON list (the record's keys are in the order of COLUMNS)."""
+    row = list(record.values())
+    for at in _BOOLS:
+        row[at] = "true" if row[at] else "false"
+    for at in _LISTS:
+        row[at] = " ".join(row[at])
+    row[_ALT] = _JSON.encode(row[_ALT])
+    return row
+
+
+_BOOLS = [COLUMNS.index(c) for c in ("sensitive", "featured")]
+_LISTS = [COLUMNS.index(c) for c in ("tags", "links")]
+_ALT = COLUMNS.index("media_alt")
 
 
 def _chunk_key(index: EventIndex, slug: str, keys: dict[int, str], chunk: list[IndexedPost]) -> str:
@@ -163,8 +173,8 @@ def _render_chunk(
     csv_out, jsonl_out = io.StringIO(), io.StringIO()
     table = csv.writer(csv_out, lineterminator="\r\n")
     for record in records(session, index, slug, chunk):
-        table.writerow([_csv_value(c, record[c]) for c in COLUMNS])
-        jsonl_out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        table.writerow(_csv_row(record))
+        jsonl_out.write(_JSON.encode(record) + "\n")
     return csv_out.getvalue(), jsonl_out.getvalue()
 
 

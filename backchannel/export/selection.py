@@ -209,7 +209,7 @@ def load_index(
     author_verdicts: dict[int, Verdict] = {}
     for chunk in _chunks(author_ids):
         # Plain rows, not ORM objects: the consent rule reads only column attributes.
-        for author in session.execute(
+        for author in session.connection().execute(
             select(*Author.__table__.columns).where(Author.id.in_(chunk))
         ):
             decided = author_verdict(author, index.policy)
@@ -223,7 +223,7 @@ def load_index(
     excluded: dict[str, int] = defaultdict(int)
     shared: dict[Any, Any] = {}  # one copy of each day, platform and language string
     # Streamed in batches: never every candidate row at once beside the index.
-    rows = session.execute(candidates.execution_options(yield_per=2000))
+    rows = session.connection().execute(candidates.execution_options(yield_per=2000))
     for row in rows:
         (pid, uri, created, author_id, platform, language, reply_to, quote, state,
          edited, fetched, cid, sensitive, has_cw, r, b, lk, q, deleted, visibility) = row  # fmt: skip
@@ -257,7 +257,7 @@ def _load_children(session: Session, index: EventIndex) -> None:
     in_event = (
         select(EventPost.post_id).where(EventPost.event_id == index.event.id).scalar_subquery()
     )
-    for post_id, name in session.execute(
+    for post_id, name in session.connection().execute(
         select(PostTag.post_id, Tag.name)
         .join(Tag, Tag.id == PostTag.tag_id)
         .where(PostTag.post_id.in_(in_event))
@@ -265,7 +265,7 @@ def _load_children(session: Session, index: EventIndex) -> None:
     ):
         if post_id in wanted:
             index.tags.setdefault(post_id, []).append(names.setdefault(name, name))
-    for post_id, url in session.execute(
+    for post_id, url in session.connection().execute(
         select(Link.post_id, Link.url)
         .where(Link.post_id.in_(in_event))
         .order_by(Link.post_id, Link.position)
@@ -280,7 +280,7 @@ def _load_children(session: Session, index: EventIndex) -> None:
     for media in _media_rows(session, Media.post_id.in_(in_event)):
         if media.post_id in wanted:
             index.media.setdefault(media.post_id or 0, []).append(media)
-    for server, post_id in session.execute(
+    for server, post_id in session.connection().execute(
         select(PostSighting.server, PostSighting.post_id).where(PostSighting.post_id.in_(in_event))
     ):
         if post_id in wanted:
@@ -293,7 +293,7 @@ def _load_children(session: Session, index: EventIndex) -> None:
 
 
 def _media_rows(session: Session, *where: Any) -> list[MediaRow]:
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
             Media.id, Media.post_id, Media.author_id, Media.position, Media.kind,
             Media.remote_url, Media.alt, Media.width, Media.height, Media.sha256,
