@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backchannel.export.context import time_view
+from backchannel.export.context import time_view, utc_text
 from backchannel.export.selection import EventIndex, IndexedPost, chunks
 from backchannel.export.writer import SiteWriter
 from backchannel.models import Post
@@ -31,7 +31,7 @@ COLUMNS = (
 
 
 def _utc(moment: Any) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
+    return utc_text(moment) if moment else ""  # stored as UTC
 
 
 def records(
@@ -121,7 +121,7 @@ def _page_chunks(posts: list[IndexedPost]) -> list[list[IndexedPost]]:
     out: list[list[IndexedPost]] = []
     page = None
     for post in posts:
-        here = post.href.partition("#")[0]
+        here = post.page
         if here != page or not out:
             out.append([])
             page = here

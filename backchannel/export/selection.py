@@ -106,8 +106,7 @@ class IndexedPost:
     quote_uri: str | None
     featured: bool
     edited_at: datetime | None
-    fetched_at: datetime | None
-    cid: str | None
+    version: int  # a digest of the fetch time and content id: changes on a refetch
     sensitive: bool
     has_cw: bool
     counts: tuple[int, int, int, int]
@@ -131,8 +130,7 @@ class IndexedPost:
             self.author_id,
             self.featured,
             self.edited_at.isoformat() if self.edited_at else None,
-            self.fetched_at.isoformat() if self.fetched_at else None,
-            self.cid,
+            self.version,
             self.indexable,
         )
 
@@ -235,10 +233,15 @@ def load_index(
         day = shared.get(local)
         if day is None:
             day = shared[local] = local.isoformat()
+        # A reply or quote of an archived post shares that post's URI string.
+        if reply_to is not None and reply_to in index.by_uri:
+            reply_to = index.by_uri[reply_to].uri
+        if quote is not None and quote in index.by_uri:
+            quote = index.by_uri[quote].uri
         post = IndexedPost(
             pid, uri, created, author_id, shared.setdefault(platform, platform),
             shared.setdefault(language, language), reply_to, quote, state == "featured",
-            edited, fetched, cid, bool(sensitive), bool(has_cw),
+            edited, _version(fetched, cid), bool(sensitive), bool(has_cw),
             shared.setdefault((r, b, lk, q), (r, b, lk, q)), decided.index, day,
         )  # fmt: skip
         index.posts.append(post)
@@ -249,10 +252,17 @@ def load_index(
     return index
 
 
+def _version(fetched: datetime | None, cid: str | None) -> int:
+    """Eight bytes for what two columns would hold (a post is kept for every export)."""
+    text = f"{fetched.isoformat() if fetched else ''}|{cid or ''}"
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest())
+
+
 def _load_children(session: Session, index: EventIndex) -> None:
     """Tags, links, media and sightings of the event's posts: one query each, joined
     on the event (not one per chunk of ids), keeping only the published posts."""
-    wanted = {p.id for p in index.posts}
+    # Keyed by the post's own id object: one int per post, not one per dictionary.
+    wanted = {p.id: p.id for p in index.posts}
     names: dict[str, str] = {}  # one copy of each tag name and link
     in_event = (
         select(EventPost.post_id).where(EventPost.event_id == index.event.id).scalar_subquery()
@@ -264,14 +274,14 @@ def _load_children(session: Session, index: EventIndex) -> None:
         .order_by(PostTag.post_id, Tag.name)
     ):
         if post_id in wanted:
-            index.tags.setdefault(post_id, []).append(names.setdefault(name, name))
+            index.tags.setdefault(wanted[post_id], []).append(names.setdefault(name, name))
     for post_id, url in session.connection().execute(
         select(Link.post_id, Link.url)
         .where(Link.post_id.in_(in_event))
         .order_by(Link.post_id, Link.position)
     ):
         if post_id in wanted:
-            index.links.setdefault(post_id, []).append(names.setdefault(url, url))
+            index.links.setdefault(wanted[post_id], []).append(names.setdefault(url, url))
     for lists in (index.tags, index.links):
         same: dict[tuple[str, ...], tuple[str, ...]] = {}
         for post_id, values in lists.items():
@@ -279,7 +289,8 @@ def _load_children(session: Session, index: EventIndex) -> None:
             lists[post_id] = same.setdefault(value, value)
     for media in _media_rows(session, Media.post_id.in_(in_event)):
         if media.post_id in wanted:
-            index.media.setdefault(media.post_id or 0, []).append(media)
+            media.post_id = wanted[media.post_id]
+            index.media.setdefault(media.post_id, []).append(media)
     for server, post_id in session.connection().execute(
         select(PostSighting.server, PostSighting.post_id).where(PostSighting.post_id.in_(in_event))
     ):
