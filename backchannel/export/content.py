@@ -95,7 +95,9 @@ def localise_images(source: str, paths: Mapping[str, str | None], prefix: str) -
 def emoji_map(pairs: object) -> dict[str, str]:
     """``[[shortcode, url], ...]`` as stored -> ``{shortcode: url}``."""
     result: dict[str, str] = {}
-    for pair in pairs or []:  # type: ignore[attr-defined]
+    if not pairs:
+        return result
+    for pair in pairs:  # type: ignore[attr-defined]
         if isinstance(pair, list | tuple) and len(pair) == 2:
             result[str(pair[0])] = str(pair[1])
     return result

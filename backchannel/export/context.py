@@ -261,7 +261,7 @@ class Views:
                     Post.id, Post.url, Post.text, Post.html, Post.content_warning,
                     Post.emojis, Post.card, Post.poll, Post.quote_snapshot,
                 ).where(Post.id.in_(chunk))
-            ):  # fmt: skip
+            ).all():  # fmt: skip
                 rows[row[0]] = {
                     "url": row[1], "text": row[2] or "", "html": row[3] or "",
                     "cw": (row[4] or "").strip() or None, "emojis": row[5], "card": row[6],

@@ -47,7 +47,7 @@ def records(
             row[0]: row
             for row in session.connection().execute(
                 select(Post.id, Post.url, Post.text, Post.content_warning).where(Post.id.in_(chunk))
-            )
+            ).all()
         }
         for post_id in chunk:
             yield _record(index, by_id[post_id], loaded[post_id], slug)
