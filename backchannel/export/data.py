@@ -43,12 +43,8 @@ def records(
         posts = [p for p in index.posts if p.indexable]
     by_id = {p.id: p for p in posts}
     for chunk in chunks([p.id for p in posts], 1000):
-        loaded = {
-            row[0]: row
-            for row in session.connection().execute(
-                select(Post.id, Post.url, Post.text, Post.content_warning).where(Post.id.in_(chunk))
-            ).all()
-        }
+        query = select(Post.id, Post.url, Post.text, Post.content_warning).where(Post.id.in_(chunk))
+        loaded = {row[0]: row for row in session.connection().execute(query).all()}
         for post_id in chunk:
             yield _record(index, by_id[post_id], loaded[post_id], slug)
 

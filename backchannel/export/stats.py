@@ -49,7 +49,8 @@ def contributors(index: EventIndex) -> list[Contributor]:
     first: dict[int, str] = {}
     for post in index.posts:
         counts[post.author_id] += 1
-        first.setdefault(post.author_id, post.href)
+        if post.author_id not in first:  # href costs a digest: only for the first
+            first[post.author_id] = post.href
     handle = {a: index.authors[a].handle.casefold() for a in counts}
     ordered = sorted(counts, key=lambda a: (-counts[a], handle[a], a))
     return [Contributor(a, counts[a], first[a]) for a in ordered]
@@ -69,7 +70,8 @@ def link_counts(index: EventIndex) -> list[LinkCount]:
             if safe_url(url) is None:
                 continue  # only http(s) links are ever written into a page
             counts[url] += 1
-            first.setdefault(url, post.href)
+            if url not in first:
+                first[url] = post.href
     ordered = sorted(counts, key=lambda u: (-counts[u], u))
     return [LinkCount(u, urlsplit(u).hostname or u, counts[u], first[u]) for u in ordered]
 
