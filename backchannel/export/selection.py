@@ -142,7 +142,6 @@ class AuthorRow:
     uri: str
     handle: str
     display_name: str
-    avatar_url: str | None
     profile_url: str | None
     bot: bool
     indexable: bool
@@ -160,7 +159,6 @@ class MediaRow:
     author_id: int | None
     position: int
     kind: str
-    remote_url: str | None
     alt: str | None
     width: int | None
     height: int | None
@@ -215,7 +213,7 @@ def load_index(
             if decided.publish:
                 index.authors[author.id] = AuthorRow(
                     author.id, author.platform, author.uri, author.handle,
-                    author.display_name or "", author.avatar_url, author.profile_url,
+                    author.display_name or "", author.profile_url,
                     author.bot, decided.index, [list(e) for e in author.emojis or []],
                 )  # fmt: skip
     excluded: dict[str, int] = defaultdict(int)
@@ -239,7 +237,7 @@ def load_index(
         if quote is not None and quote in index.by_uri:
             quote = index.by_uri[quote].uri
         post = IndexedPost(
-            pid, uri, created, author_id, shared.setdefault(platform, platform),
+            pid, uri, created, index.authors[author_id].id, shared.setdefault(platform, platform),
             shared.setdefault(language, language), reply_to, quote, state == "featured",
             edited, _version(fetched, cid), bool(sensitive), bool(has_cw),
             shared.setdefault((r, b, lk, q), (r, b, lk, q)), decided.index, day,
@@ -306,8 +304,7 @@ def _load_children(session: Session, index: EventIndex) -> None:
 def _media_rows(session: Session, *where: Any) -> list[MediaRow]:
     rows = session.connection().execute(
         select(
-            Media.id, Media.post_id, Media.author_id, Media.position, Media.kind,
-            Media.remote_url, Media.alt, Media.width, Media.height, Media.sha256,
+            Media.id, Media.post_id, Media.author_id, Media.position, Media.kind, Media.alt, Media.width, Media.height, Media.sha256,
             Media.local_path, Media.content_type, Media.fetch_state,
         ).where(*where).order_by(Media.post_id, Media.author_id, Media.position, Media.id)
     )  # fmt: skip
