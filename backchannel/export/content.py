@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -31,23 +32,35 @@ _SAFE_TAGS = {
 }  # fmt: skip
 _SAFE_ATTRS = {"href", "src", "alt", "title", "class", "rel", "start", "translate"}
 _URL_ATTRS = {"href", "src"}
+_HTTP = re.compile(r"https?://", re.I)
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 
 
 def _looks_sanitised(source: str) -> bool:
     """True when every tag in ``source`` is one the sanitiser could have written."""
-    rest = _TAG.sub("", source)
-    if "<" in rest or ">" in rest:
-        return False
+    if "<" not in source and ">" not in source:
+        return True
+    at = 0  # one pass: the text between tags holds no "<" nor ">", each tag is safe
     for match in _TAG.finditer(source):
-        if match.group(2) not in _SAFE_TAGS:
+        gap = source[at : match.start()]
+        if "<" in gap or ">" in gap or match.group(2) not in _SAFE_TAGS:
             return False
-        for name, value in _ATTR.findall(match.group(3)):
-            if name not in _SAFE_ATTRS:
-                return False
-            if name in _URL_ATTRS and not re.match(r"https?://", html.unescape(value), re.I):
-                return False
+        if match.group(3) and not _safe_attributes(match.group(3)):
+            return False
+        at = match.end()
+    tail = source[at:]
+    return "<" not in tail and ">" not in tail
+
+
+@lru_cache(maxsize=4096)
+def _safe_attributes(attributes: str) -> bool:
+    """Known names only, and http(s) URLs (the same classes and links recur a lot)."""
+    for name, value in _ATTR.findall(attributes):
+        if name not in _SAFE_ATTRS:
+            return False
+        if name in _URL_ATTRS and not _HTTP.match(html.unescape(value)):
+            return False
     return True
 
 
@@ -82,7 +95,9 @@ def localise_images(source: str, paths: Mapping[str, str | None], prefix: str) -
 def emoji_map(pairs: object) -> dict[str, str]:
     """``[[shortcode, url], ...]`` as stored -> ``{shortcode: url}``."""
     result: dict[str, str] = {}
-    for pair in pairs or []:  # type: ignore[attr-defined]
+    if not pairs:
+        return result
+    for pair in pairs:  # type: ignore[attr-defined]
         if isinstance(pair, list | tuple) and len(pair) == 2:
             result[str(pair[0])] = str(pair[1])
     return result

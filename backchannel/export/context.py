@@ -54,18 +54,23 @@ class TimeView:
 
 def time_view(moment: datetime, zone: ZoneInfo) -> TimeView:
     local = moment.astimezone(zone)
-    utc = moment.astimezone(UTC)
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
     abbreviation = local.tzname() or ""
     clock = f"{local.hour:02d}:{local.minute:02d}"
     month = _MONTHS[local.month - 1]
     return TimeView(
-        utc=f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z",
+        utc=utc_text(utc),
         local=f"{local.day} {month} {local.year}, {clock} {abbreviation}",
         clock=clock,
         date=f"{_DAYS[local.weekday()]} {local.day} {month} {local.year}",
         day=f"{local.year:04d}-{local.month:02d}-{local.day:02d}",
         zone=abbreviation,
     )
+
+
+def utc_text(utc: datetime) -> str:
+    """``2013-11-13T20:30:00Z`` for a UTC time (whole seconds, as <time> wants)."""
+    return utc.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
 
 def date_text(day: str) -> str:
@@ -251,12 +256,12 @@ class Views:
     def _load(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         rows: dict[int, dict[str, Any]] = {}
         for chunk in chunks(ids):
-            for row in self.session.execute(
+            for row in self.session.connection().execute(
                 select(
                     Post.id, Post.url, Post.text, Post.html, Post.content_warning,
                     Post.emojis, Post.card, Post.poll, Post.quote_snapshot,
                 ).where(Post.id.in_(chunk))
-            ):  # fmt: skip
+            ).all():  # fmt: skip
                 rows[row[0]] = {
                     "url": row[1], "text": row[2] or "", "html": row[3] or "",
                     "cw": (row[4] or "").strip() or None, "emojis": row[5], "card": row[6],

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backchannel.export.context import time_view
+from backchannel.export.context import time_view, utc_text
 from backchannel.export.selection import EventIndex, IndexedPost, chunks
 from backchannel.export.writer import SiteWriter
 from backchannel.models import Post
@@ -31,7 +31,7 @@ COLUMNS = (
 
 
 def _utc(moment: Any) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
+    return utc_text(moment) if moment else ""  # stored as UTC
 
 
 def records(
@@ -43,12 +43,8 @@ def records(
         posts = [p for p in index.posts if p.indexable]
     by_id = {p.id: p for p in posts}
     for chunk in chunks([p.id for p in posts], 1000):
-        loaded = {
-            row[0]: row
-            for row in session.execute(
-                select(Post.id, Post.url, Post.text, Post.content_warning).where(Post.id.in_(chunk))
-            )
-        }
+        query = select(Post.id, Post.url, Post.text, Post.content_warning).where(Post.id.in_(chunk))
+        loaded = {row[0]: row for row in session.connection().execute(query).all()}
         for post_id in chunk:
             yield _record(index, by_id[post_id], loaded[post_id], slug)
 
@@ -86,14 +82,24 @@ def _record(index: EventIndex, post: IndexedPost, row: Any, slug: str) -> dict[s
     }
 
 
-def _csv_value(column: str, value: Any) -> Any:
-    if column == "media_alt":
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return " ".join(str(v) for v in value)
-    return value
+_JSON = json.JSONEncoder(ensure_ascii=False)  # what json.dumps(..., ensure_ascii=False) makes
+
+
+def _csv_row(record: dict[str, Any]) -> list[Any]:
+    """A record as CSV cells: booleans as true/false, lists space-separated, media
+    alt texts as a JSON list (the record's keys are in the order of COLUMNS)."""
+    row = list(record.values())
+    for at in _BOOLS:
+        row[at] = "true" if row[at] else "false"
+    for at in _LISTS:
+        row[at] = " ".join(row[at])
+    row[_ALT] = _JSON.encode(row[_ALT])
+    return row
+
+
+_BOOLS = [COLUMNS.index(c) for c in ("sensitive", "featured")]
+_LISTS = [COLUMNS.index(c) for c in ("tags", "links")]
+_ALT = COLUMNS.index("media_alt")
 
 
 def _chunk_key(index: EventIndex, slug: str, keys: dict[int, str], chunk: list[IndexedPost]) -> str:
@@ -111,7 +117,7 @@ def _page_chunks(posts: list[IndexedPost]) -> list[list[IndexedPost]]:
     out: list[list[IndexedPost]] = []
     page = None
     for post in posts:
-        here = post.href.partition("#")[0]
+        here = post.page
         if here != page or not out:
             out.append([])
             page = here
@@ -163,8 +169,8 @@ def _render_chunk(
     csv_out, jsonl_out = io.StringIO(), io.StringIO()
     table = csv.writer(csv_out, lineterminator="\r\n")
     for record in records(session, index, slug, chunk):
-        table.writerow([_csv_value(c, record[c]) for c in COLUMNS])
-        jsonl_out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        table.writerow(_csv_row(record))
+        jsonl_out.write(_JSON.encode(record) + "\n")
     return csv_out.getvalue(), jsonl_out.getvalue()
 
 

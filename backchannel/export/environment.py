@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from jinja2 import (
@@ -37,6 +38,13 @@ class Theme:
 
     def get(self, name: str) -> Template:
         return self.env.get_template(name)
+
+    @cached_property
+    def post_batch(self) -> Template:
+        """Many posts' ``_post.html`` in one call, each followed by ``marker``."""
+        return self.env.from_string(
+            '{% for post in posts %}{% include "_post.html" %}{{ marker }}{% endfor %}'
+        )
 
     def static_files(self) -> dict[str, Path]:
         """``static/`` files by relative name; the user's theme wins over the packaged."""

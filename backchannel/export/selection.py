@@ -106,8 +106,7 @@ class IndexedPost:
     quote_uri: str | None
     featured: bool
     edited_at: datetime | None
-    fetched_at: datetime | None
-    cid: str | None
+    version: int  # a digest of the fetch time and content id: changes on a refetch
     sensitive: bool
     has_cw: bool
     counts: tuple[int, int, int, int]
@@ -131,8 +130,7 @@ class IndexedPost:
             self.author_id,
             self.featured,
             self.edited_at.isoformat() if self.edited_at else None,
-            self.fetched_at.isoformat() if self.fetched_at else None,
-            self.cid,
+            self.version,
             self.indexable,
         )
 
@@ -144,7 +142,6 @@ class AuthorRow:
     uri: str
     handle: str
     display_name: str
-    avatar_url: str | None
     profile_url: str | None
     bot: bool
     indexable: bool
@@ -162,7 +159,6 @@ class MediaRow:
     author_id: int | None
     position: int
     kind: str
-    remote_url: str | None
     alt: str | None
     width: int | None
     height: int | None
@@ -209,7 +205,7 @@ def load_index(
     author_verdicts: dict[int, Verdict] = {}
     for chunk in _chunks(author_ids):
         # Plain rows, not ORM objects: the consent rule reads only column attributes.
-        for author in session.execute(
+        for author in session.connection().execute(
             select(*Author.__table__.columns).where(Author.id.in_(chunk))
         ):
             decided = author_verdict(author, index.policy)
@@ -217,13 +213,13 @@ def load_index(
             if decided.publish:
                 index.authors[author.id] = AuthorRow(
                     author.id, author.platform, author.uri, author.handle,
-                    author.display_name or "", author.avatar_url, author.profile_url,
+                    author.display_name or "", author.profile_url,
                     author.bot, decided.index, [list(e) for e in author.emojis or []],
                 )  # fmt: skip
     excluded: dict[str, int] = defaultdict(int)
     shared: dict[Any, Any] = {}  # one copy of each day, platform and language string
     # Streamed in batches: never every candidate row at once beside the index.
-    rows = session.execute(candidates.execution_options(yield_per=2000))
+    rows = session.connection().execute(candidates.execution_options(yield_per=2000))
     for row in rows:
         (pid, uri, created, author_id, platform, language, reply_to, quote, state,
          edited, fetched, cid, sensitive, has_cw, r, b, lk, q, deleted, visibility) = row  # fmt: skip
@@ -235,10 +231,15 @@ def load_index(
         day = shared.get(local)
         if day is None:
             day = shared[local] = local.isoformat()
+        # A reply or quote of an archived post shares that post's URI string.
+        if reply_to is not None and reply_to in index.by_uri:
+            reply_to = index.by_uri[reply_to].uri
+        if quote is not None and quote in index.by_uri:
+            quote = index.by_uri[quote].uri
         post = IndexedPost(
-            pid, uri, created, author_id, shared.setdefault(platform, platform),
+            pid, uri, created, index.authors[author_id].id, shared.setdefault(platform, platform),
             shared.setdefault(language, language), reply_to, quote, state == "featured",
-            edited, fetched, cid, bool(sensitive), bool(has_cw),
+            edited, _version(fetched, cid), bool(sensitive), bool(has_cw),
             shared.setdefault((r, b, lk, q), (r, b, lk, q)), decided.index, day,
         )  # fmt: skip
         index.posts.append(post)
@@ -249,29 +250,36 @@ def load_index(
     return index
 
 
+def _version(fetched: datetime | None, cid: str | None) -> int:
+    """Eight bytes for what two columns would hold (a post is kept for every export)."""
+    text = f"{fetched.isoformat() if fetched else ''}|{cid or ''}"
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest())
+
+
 def _load_children(session: Session, index: EventIndex) -> None:
     """Tags, links, media and sightings of the event's posts: one query each, joined
     on the event (not one per chunk of ids), keeping only the published posts."""
-    wanted = {p.id for p in index.posts}
+    # Keyed by the post's own id object: one int per post, not one per dictionary.
+    wanted = {p.id: p.id for p in index.posts}
     names: dict[str, str] = {}  # one copy of each tag name and link
     in_event = (
         select(EventPost.post_id).where(EventPost.event_id == index.event.id).scalar_subquery()
     )
-    for post_id, name in session.execute(
+    for post_id, name in session.connection().execute(
         select(PostTag.post_id, Tag.name)
         .join(Tag, Tag.id == PostTag.tag_id)
         .where(PostTag.post_id.in_(in_event))
         .order_by(PostTag.post_id, Tag.name)
     ):
         if post_id in wanted:
-            index.tags.setdefault(post_id, []).append(names.setdefault(name, name))
-    for post_id, url in session.execute(
+            index.tags.setdefault(wanted[post_id], []).append(names.setdefault(name, name))
+    for post_id, url in session.connection().execute(
         select(Link.post_id, Link.url)
         .where(Link.post_id.in_(in_event))
         .order_by(Link.post_id, Link.position)
     ):
         if post_id in wanted:
-            index.links.setdefault(post_id, []).append(names.setdefault(url, url))
+            index.links.setdefault(wanted[post_id], []).append(names.setdefault(url, url))
     for lists in (index.tags, index.links):
         same: dict[tuple[str, ...], tuple[str, ...]] = {}
         for post_id, values in lists.items():
@@ -279,8 +287,9 @@ def _load_children(session: Session, index: EventIndex) -> None:
             lists[post_id] = same.setdefault(value, value)
     for media in _media_rows(session, Media.post_id.in_(in_event)):
         if media.post_id in wanted:
-            index.media.setdefault(media.post_id or 0, []).append(media)
-    for server, post_id in session.execute(
+            media.post_id = wanted[media.post_id]
+            index.media.setdefault(media.post_id, []).append(media)
+    for server, post_id in session.connection().execute(
         select(PostSighting.server, PostSighting.post_id).where(PostSighting.post_id.in_(in_event))
     ):
         if post_id in wanted:
@@ -293,10 +302,9 @@ def _load_children(session: Session, index: EventIndex) -> None:
 
 
 def _media_rows(session: Session, *where: Any) -> list[MediaRow]:
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
-            Media.id, Media.post_id, Media.author_id, Media.position, Media.kind,
-            Media.remote_url, Media.alt, Media.width, Media.height, Media.sha256,
+            Media.id, Media.post_id, Media.author_id, Media.position, Media.kind, Media.alt, Media.width, Media.height, Media.sha256,
             Media.local_path, Media.content_type, Media.fetch_state,
         ).where(*where).order_by(Media.post_id, Media.author_id, Media.position, Media.id)
     )  # fmt: skip

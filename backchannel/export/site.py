@@ -259,7 +259,8 @@ def _export_event(
         _media_state(session),
     )  # fmt: skip
     day_fps = []
-    keys = {p.id: timeline.post_key(event_fp, index, p) for p in index.posts}
+    post_keys = timeline.PostKeys(event_fp, index)
+    keys = {p.id: post_keys.key(p) for p in index.posts}
     fragments: timeline.Fragments | None = None
     for position, day in enumerate(days):
         posts = chunks[day.day]

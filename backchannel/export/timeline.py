@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -71,32 +72,52 @@ def day_links(index: EventIndex) -> list[DayLink]:
     return [DayLink(d, date_text(d), len(p), page_file(d, 1)) for d, p in index.days.items()]
 
 
-def post_fingerprint(index: EventIndex, post: IndexedPost) -> list[Any]:
-    author = index.authors[post.author_id]
-    avatar = index.avatars.get(post.author_id)
-    parts: list[Any] = [
-        post.fingerprint(),
-        author.fingerprint(),
-        avatar.fingerprint() if avatar else None,
-        [m.fingerprint() for m in index.media.get(post.id, ())],
-        index.tags.get(post.id, []),
-    ]
-    if post.reply_to_uri:
-        parent = index.by_uri.get(post.reply_to_uri)
-        parts.append([parent.href, index.authors[parent.author_id].handle] if parent else None)
-    if post.quote_uri:
-        quoted = index.by_uri.get(post.quote_uri)
-        if quoted is not None:
-            parts.append(post_fingerprint(index, quoted) if quoted is not post else "self")
-            parts.append(quoted.href)
-    return parts
+class PostKeys:
+    """Each post's *key*: it changes when anything that shows in the post's rendered
+    HTML changes (the post's light row, its author and avatar, media, tags, where it
+    and the posts it replies to or quotes sit). Authors' parts are made once each."""
 
+    def __init__(self, event_fingerprint: str, index: EventIndex) -> None:
+        self.event_fingerprint = event_fingerprint
+        self.index = index
+        self._authors: dict[int, str] = {}
 
-def post_key(event_fingerprint: str, index: EventIndex, post: IndexedPost) -> str:
-    """Changes when anything that shows in the post's rendered HTML changes."""
-    payload = [event_fingerprint, post.href, post_fingerprint(index, post)]
-    text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+    def key(self, post: IndexedPost) -> str:
+        # repr() of strings, numbers and None is exact and cheaper than JSON; a
+        # Python whose repr differed would only re-render, never reuse a wrong post.
+        text = repr((self.event_fingerprint, post.href, self.fingerprint(post)))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+    def _author(self, author_id: int) -> str:
+        part = self._authors.get(author_id)
+        if part is None:
+            avatar = self.index.avatars.get(author_id)
+            part = self._authors[author_id] = repr(
+                (
+                    self.index.authors[author_id].fingerprint(),
+                    avatar.fingerprint() if avatar else None,
+                )
+            )
+        return part
+
+    def fingerprint(self, post: IndexedPost) -> tuple[Any, ...]:
+        index = self.index
+        media = index.media.get(post.id)
+        parts: tuple[Any, ...] = (
+            post.fingerprint(),
+            self._author(post.author_id),
+            [m.fingerprint() for m in media] if media else None,
+            index.tags.get(post.id),
+        )
+        if post.reply_to_uri:
+            parent = index.by_uri.get(post.reply_to_uri)
+            parts += ((parent.href, index.authors[parent.author_id].handle) if parent else None,)
+        if post.quote_uri:
+            quoted = index.by_uri.get(post.quote_uri)
+            if quoted is not None:
+                inner = self.fingerprint(quoted) if quoted is not post else "self"
+                parts += (inner, quoted.href)
+        return parts
 
 
 class Fragments:
@@ -134,6 +155,23 @@ class Fragments:
         return text[start:end] if text is not None and end <= len(text) else None
 
 
+def render_posts(theme: Theme, posts: list[Any], base: dict[str, Any]) -> list[str]:
+    """Each post's ``_post.html``, rendered in one template call for the lot.
+
+    One ``render()`` per post costs a fresh context and a join each time; a loop that
+    includes ``_post.html`` gives the same HTML (the include sees the same variables)
+    for much less. The posts are cut apart at a marker made afresh for every call, so
+    no stored text can forge it; if the count does not come out right (a theme's
+    ``_post.html`` that prints it), each post is rendered on its own instead."""
+    marker = f"<!--{secrets.token_hex(16)}-->"
+    text = theme.post_batch.render(posts=posts, marker=Markup(marker), **base)  # noqa: S704
+    parts = text.split(marker)
+    if len(parts) == len(posts) + 1 and parts[-1] == "":
+        return parts[:-1]
+    template = theme.get("_post.html")
+    return [template.render(post=view, **base) for view in posts]
+
+
 def render_day(
     theme: Theme,
     writer: SiteWriter,
@@ -147,7 +185,6 @@ def render_day(
     previous: Fragments | None = None,
 ) -> dict[str, str]:
     """Write one day's pages. Returns, per page file, where its posts sit in it."""
-    post_template = theme.get("_post.html")
     day_template = theme.get("day.html")
     day = days[position]
     slug = base["event"].slug
@@ -162,8 +199,10 @@ def render_day(
                 if fragment is not None:
                     known[post.id] = fragment
         missing = [post for post in chunk if post.id not in known]
-        for post, view in zip(missing, views.posts(missing), strict=True):
-            known[post.id] = post_template.render(post=view, **base)
+        if missing:
+            rendered_missing = render_posts(theme, views.posts(missing), base)
+            for post, html in zip(missing, rendered_missing, strict=True):
+                known[post.id] = html
         rendered = tuple(Markup(known[post.id]) for post in chunk)  # noqa: S704 - our template
         page = DayPage(
             day=day,

@@ -11,7 +11,6 @@ deleted and opted-out posts are left out exactly as on the timeline.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from markupsafe import Markup
@@ -19,7 +18,7 @@ from markupsafe import Markup
 from backchannel.export.context import Views
 from backchannel.export.environment import Theme
 from backchannel.export.selection import EventIndex
-from backchannel.export.timeline import post_fingerprint
+from backchannel.export.timeline import PostKeys
 from backchannel.export.writer import SiteWriter
 
 WALL_POSTS = 30
@@ -37,8 +36,8 @@ def write_wall(
     """Write the event's wall page, unless its newest posts are as they were."""
     slug = base["event"].slug
     newest = list(reversed(index.posts[-WALL_POSTS:]))
-    payload = [event_fingerprint, REFRESH_SECONDS, [post_fingerprint(index, p) for p in newest]]
-    text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
+    keys = PostKeys(event_fingerprint, index)
+    text = repr((REFRESH_SECONDS, [keys.key(p) for p in newest]))
     fingerprint = hashlib.sha256(text.encode("utf-8")).hexdigest()
     name = f"{slug}/wall"
     if writer.keep_unit(name, fingerprint):
