@@ -1,0 +1,183 @@
+"""What the search index holds, and in which groups.
+
+Every post whose author is indexable is one search result: a heading (the author's
+name, its id the post's heading anchor) followed by the handle, the text, the image
+descriptions, the quoted post's text and the hashtags. A post behind a content
+warning contributes its author only: the warning and the text it covers are never
+in the index, so never in a snippet. Pagefind is given these small pages instead of
+the rendered timeline, which it would have to parse in full.
+
+Posts are indexed in *groups* by database id (``id // size``, ``size`` a power of two
+scaled to the event), each group a Pagefind bundle of its own that the browser merges.
+New posts get new ids, so adding posts changes the newest group only; a group whose
+posts did not change keeps its bundle. A group's fingerprint is made from the light
+index (no text is read for a group that did not change).
+
+A record links to the first page of its post's day; a post on a later page of that
+day is found through the day's *places* (which page holds which post), since pages
+shift as posts are added and the index must not depend on them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from html import escape
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backchannel.export.selection import EventIndex, IndexedPost, anchor_for, chunks
+from backchannel.models import EventPost, Post
+
+FORMAT = 1  # bump when the pages below change: every group is indexed again
+TARGET_GROUPS = 16  # posts / size: about this many groups for dense ids
+MAX_GROUPS = 32  # id span / size: never more groups than this, however sparse the ids
+MIN_SIZE = 256
+
+
+@dataclass
+class Group:
+    key: str  # "g<number>": the bundle's folder
+    posts: list[IndexedPost]
+    fingerprint: str
+
+
+def indexed_posts(index: EventIndex) -> list[IndexedPost]:
+    return [p for p in index.posts if p.indexable and index.authors[p.author_id].indexable]
+
+
+def group_size(ids: list[int]) -> int:
+    """A power of two, so that it changes rarely as an event grows (and then every
+    group is made again, once)."""
+    if not ids:
+        return MIN_SIZE
+    span = max(ids) - min(ids) + 1
+    need = max(len(ids) / TARGET_GROUPS, span / MAX_GROUPS, MIN_SIZE)
+    return 1 << math.ceil(math.log2(need))
+
+
+def day_entry(index: EventIndex, day: str) -> str:
+    """The page a record of ``day`` links to: the day's first page."""
+    return index.days[day][0].page
+
+
+def plan_groups(index: EventIndex, version: str) -> list[Group]:
+    posts = indexed_posts(index)
+    size = group_size([p.id for p in posts])
+    members: dict[int, list[IndexedPost]] = {}
+    for post in posts:
+        members.setdefault(post.id // size, []).append(post)
+    groups = []
+    for number in sorted(members):
+        group_posts = members[number]
+        digest = hashlib.sha256(repr((FORMAT, version, size, index.event.slug)).encode())
+        digest.update(index.event.title.encode("utf-8"))
+        for post in group_posts:
+            digest.update(repr(_post_state(index, post)).encode("utf-8"))
+        groups.append(Group(f"g{number}", group_posts, digest.hexdigest()))
+    return groups
+
+
+def _post_state(index: EventIndex, post: IndexedPost) -> tuple[object, ...]:
+    """Everything a post's record is made from, as the light index knows it (the text
+    changes only with ``edited_at``/``cid``/``fetched_at``, all in the tuple)."""
+    author = index.authors[post.author_id]
+    media = index.media.get(post.id)
+    quoted = _quoted(index, post)
+    return (
+        post.id, post.uri, post.created_at, post.edited_at, post.fetched_at, post.cid,
+        post.has_cw, author.display_name, author.handle, index.days[post.day][0].page,
+        index.tags.get(post.id), [m.alt for m in media] if media else None,
+        (quoted.uri, quoted.edited_at, quoted.fetched_at, quoted.cid) if quoted else None,
+    )  # fmt: skip
+
+
+def _quoted(index: EventIndex, post: IndexedPost) -> IndexedPost | None:
+    """The quoted post, when its text may be indexed with the quoting post."""
+    if not post.quote_uri or post.has_cw:
+        return None
+    quoted = index.by_uri.get(post.quote_uri)
+    if quoted is None or quoted.has_cw or not quoted.indexable:
+        return None
+    if not index.authors[quoted.author_id].indexable:
+        return None
+    return quoted
+
+
+def _texts(session: Session, index: EventIndex, group: Group) -> dict[int, str]:
+    """The text of the group's posts (one range query on the event's posts) and of the
+    posts they quote."""
+    ids = [p.id for p in group.posts]
+    first, last = min(ids), max(ids)
+    rows = session.execute(
+        select(Post.id, Post.text)
+        .join(EventPost, EventPost.post_id == Post.id)
+        .where(EventPost.event_id == index.event.id, Post.id >= first, Post.id <= last)
+    )
+    texts = {pid: text or "" for pid, text in rows}
+    quoted = [q.id for p in group.posts if (q := _quoted(index, p)) and q.id not in texts]
+    for chunk in chunks(sorted(set(quoted))):
+        for pid, text in session.execute(select(Post.id, Post.text).where(Post.id.in_(chunk))):
+            texts[pid] = text or ""
+    return texts
+
+
+def group_pages(session: Session, index: EventIndex, group: Group) -> dict[str, str]:
+    """The pages Pagefind indexes for ``group``: one per day, at the day's entry page."""
+    texts = _texts(session, index, group)
+    slug = index.event.slug
+    bylines: dict[int, str] = {}  # author id -> heading text and handle, escaped
+    tag_lines: dict[tuple[str, ...], str] = {}  # equal tag lists are shared in the index
+    days: dict[str, list[str]] = {}
+    for post in group.posts:
+        byline = bylines.get(post.author_id)
+        if byline is None:
+            author = index.authors[post.author_id]
+            name = escape(author.display_name or author.handle, quote=False)
+            byline = bylines[post.author_id] = f"{name}</h2>\n<p>@{escape(author.handle)}</p>"
+        record = f'<h2 id="{post.anchor}-by">{byline}'
+        if not post.has_cw:
+            record += f"\n<p>{escape(texts.get(post.id, ''), quote=False)}</p>"
+            for media in index.media.get(post.id, ()):
+                if media.alt:
+                    record += f"\n<p>{escape(media.alt, quote=False)}</p>"
+            quoted = _quoted(index, post)
+            if quoted is not None:
+                quote = escape(texts.get(quoted.id, ""), quote=False)
+                record += f"\n<blockquote>{quote}</blockquote>"
+            tags = tuple(index.tags.get(post.id, ()))
+            if tags:
+                line = tag_lines.get(tags)
+                if line is None:
+                    words = " ".join(f"#{escape(t, quote=False)}" for t in tags)
+                    line = tag_lines[tags] = f"\n<p>{words}</p>"
+                record += line
+        days.setdefault(post.day, []).append(record)
+    pages = {}
+    title = escape(index.event.title)
+    for day, records in days.items():
+        head = (
+            f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title} '
+            f'{day}</title></head><body data-pagefind-body data-pagefind-filter="event:'
+            f'{escape(slug)}">\n'
+        )
+        pages[f"{slug}/{day_entry(index, day)}"] = head + "\n".join(records) + "\n</body></html>\n"
+    return pages
+
+
+def day_places(index: EventIndex) -> dict[str, dict[str, str]]:
+    """For each day spread over several pages: page -> its posts' anchors (without the
+    ``p-``), for every page but the first (a post not listed is on the first)."""
+    places: dict[str, dict[str, str]] = {}
+    for day, posts in index.days.items():
+        first = posts[0].page
+        if posts[-1].page == first:
+            continue
+        pages: dict[str, list[str]] = {}
+        for post in posts:
+            if post.page != first:
+                pages.setdefault(post.page, []).append(anchor_for(post.uri)[2:])
+        places[day_entry(index, day)] = {page: " ".join(a) for page, a in pages.items()}
+    return places
