@@ -1,7 +1,8 @@
 """What the search index holds, and in which groups.
 
 Every post whose author is indexable is one search result: a heading (the author's
-name, its id the post's heading anchor) followed by the handle, the text, the image
+name; its id ``<post id>-<anchor>-by``, the post's heading anchor behind its database
+id) followed by the handle, the text, the image
 descriptions, the quoted post's text and the hashtags. A post behind a content
 warning contributes its author only: the warning and the text it covers are never
 in the index, so never in a snippet. Pagefind is given these small pages instead of
@@ -13,9 +14,10 @@ New posts get new ids, so adding posts changes the newest group only; a group wh
 posts did not change keeps its bundle. A group's fingerprint is made from the light
 index (no text is read for a group that did not change).
 
-A record links to the first page of its post's day; a post on a later page of that
-day is found through the day's *places* (which page holds which post), since pages
-shift as posts are added and the index must not depend on them.
+A record links to the first page of its post's day; the search script finds a post
+on a later page of that day in the day's *places* (page -> ids of its posts) and
+drops the id from the link, since pages shift as posts are added and the index must
+not depend on them.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from html import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backchannel.export.selection import EventIndex, IndexedPost, anchor_for, chunks
+from backchannel.export.selection import EventIndex, IndexedPost, chunks
 from backchannel.models import EventPost, Post
 
 FORMAT = 1  # bump when the pages below change: every group is indexed again
@@ -70,28 +72,35 @@ def plan_groups(index: EventIndex, version: str) -> list[Group]:
     for post in posts:
         members.setdefault(post.id // size, []).append(post)
     groups = []
+    authors: dict[int, str] = {}
     for number in sorted(members):
         group_posts = members[number]
         digest = hashlib.sha256(repr((FORMAT, version, size, index.event.slug)).encode())
         digest.update(index.event.title.encode("utf-8"))
         for post in group_posts:
-            digest.update(repr(_post_state(index, post)).encode("utf-8"))
+            digest.update(_post_state(index, post, authors).encode("utf-8"))
         groups.append(Group(f"g{number}", group_posts, digest.hexdigest()))
     return groups
 
 
-def _post_state(index: EventIndex, post: IndexedPost) -> tuple[object, ...]:
-    """Everything a post's record is made from, as the light index knows it (the text
-    changes only with ``edited_at``/``cid``/``fetched_at``, all in the tuple)."""
-    author = index.authors[post.author_id]
+def _post_state(index: EventIndex, post: IndexedPost, authors: dict[int, str]) -> str:
+    """Everything a post's record is made from, as the light index knows it (its text
+    changes only with ``edited_at`` or ``cid``). A string: this runs for every post."""
+    author = authors.get(post.author_id)
+    if author is None:
+        row = index.authors[post.author_id]
+        author = authors[post.author_id] = repr((row.display_name, row.handle))
+    state = (
+        f"{post.id}|{post.uri}|{post.cid}|{post.edited_at}|{post.has_cw}|{author}|"
+        f"{index.days[post.day][0].page}|{index.tags.get(post.id)}"
+    )
     media = index.media.get(post.id)
+    if media:
+        state += repr([m.alt for m in media])
     quoted = _quoted(index, post)
-    return (
-        post.id, post.uri, post.created_at, post.edited_at, post.fetched_at, post.cid,
-        post.has_cw, author.display_name, author.handle, index.days[post.day][0].page,
-        index.tags.get(post.id), [m.alt for m in media] if media else None,
-        (quoted.uri, quoted.edited_at, quoted.fetched_at, quoted.cid) if quoted else None,
-    )  # fmt: skip
+    if quoted is not None:
+        state += f"|{quoted.uri}|{quoted.cid}|{quoted.edited_at}"
+    return state + "\n"
 
 
 def _quoted(index: EventIndex, post: IndexedPost) -> IndexedPost | None:
@@ -137,7 +146,7 @@ def group_pages(session: Session, index: EventIndex, group: Group) -> dict[str, 
             author = index.authors[post.author_id]
             name = escape(author.display_name or author.handle, quote=False)
             byline = bylines[post.author_id] = f"{name}</h2>\n<p>@{escape(author.handle)}</p>"
-        record = f'<h2 id="{post.anchor}-by">{byline}'
+        record = f'<h2 id="{post.id}-{post.anchor}-by">{byline}'
         if not post.has_cw:
             record += f"\n<p>{escape(texts.get(post.id, ''), quote=False)}</p>"
             for media in index.media.get(post.id, ()):
@@ -168,16 +177,16 @@ def group_pages(session: Session, index: EventIndex, group: Group) -> dict[str, 
 
 
 def day_places(index: EventIndex) -> dict[str, dict[str, str]]:
-    """For each day spread over several pages: page -> its posts' anchors (without the
-    ``p-``), for every page but the first (a post not listed is on the first)."""
+    """For each day spread over several pages: page -> the ids of its indexed posts,
+    for every page but the first (a post not listed is on the first)."""
     places: dict[str, dict[str, str]] = {}
-    for day, posts in index.days.items():
+    for posts in index.days.values():
         first = posts[0].page
         if posts[-1].page == first:
             continue
         pages: dict[str, list[str]] = {}
         for post in posts:
-            if post.page != first:
-                pages.setdefault(post.page, []).append(anchor_for(post.uri)[2:])
-        places[day_entry(index, day)] = {page: " ".join(a) for page, a in pages.items()}
+            if post.page != first and post.indexable:
+                pages.setdefault(post.page, []).append(str(post.id))
+        places[first] = {page: " ".join(ids) for page, ids in pages.items()}
     return places

@@ -13,7 +13,7 @@
   const options = { baseUrl: root.pathname, excerptLength: 24 };
   let pagefind = null;
   let listing = null;
-  const places = new Map(); // a day's entry page -> Map(anchor -> later page)
+  const places = new Map(); // a day's first page -> Map(post id -> later page)
 
   async function fetchJson(relative) {
     const response = await fetch(new URL(relative, bundles));
@@ -34,23 +34,27 @@
     return pagefind;
   }
 
-  // Records link to the first page of a day; a post on a later page is found in the
-  // day's places (pages shift as posts are added, the index does not).
+  // Records link to "<day's first page>#<post id>-<anchor>": the id finds a post on a
+  // later page of its day in the day's places (pages shift as posts are added, the
+  // index does not), and the link keeps the anchor only.
   async function place(url) {
     const target = new URL(url, document.baseURI);
+    const found = /^#(\d+)-(p-[0-9a-f]+-by)$/.exec(target.hash);
+    if (!found) return null;
     const entry = target.pathname.split("/").pop();
-    if (!listing.paged.includes(entry) || !target.hash.startsWith("#p-")) return url;
-    if (!places.has(entry)) {
-      const pages = await fetchJson(`${event}/places/${entry}.json`);
-      const map = new Map();
-      for (const [page, anchors] of Object.entries(pages)) {
-        for (const anchor of anchors.split(" ")) map.set(anchor, page);
+    target.hash = found[2];
+    if (listing.paged.includes(entry)) {
+      if (!places.has(entry)) {
+        const pages = await fetchJson(`${event}/places/${entry}.json`);
+        const map = new Map();
+        for (const [page, ids] of Object.entries(pages)) {
+          for (const id of ids.split(" ")) map.set(id, page);
+        }
+        places.set(entry, map);
       }
-      places.set(entry, map);
+      const page = places.get(entry).get(found[1]);
+      if (page) target.pathname = target.pathname.slice(0, -entry.length) + page;
     }
-    const page = places.get(entry).get(target.hash.slice(3).replace(/-by$/, ""));
-    if (!page) return url;
-    target.pathname = target.pathname.slice(0, -entry.length) + page;
     return target.pathname + target.hash;
   }
 
@@ -97,9 +101,10 @@
     const pages = await Promise.all(search.results.slice(0, 20).map((r) => r.data()));
     let count = 0;
     for (const page of pages) {
-      const subs = (page.sub_results || []).filter((s) => s.url.includes("#p-"));
-      for (const sub of subs) {
-        list.append(item(sub.title, await place(sub.url), sub.excerpt));
+      for (const sub of page.sub_results || []) {
+        const url = await place(sub.url);
+        if (!url) continue;
+        list.append(item(sub.title, url, sub.excerpt));
         count += 1;
       }
     }
