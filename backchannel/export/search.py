@@ -10,16 +10,18 @@ The site holds:
   browser with ``mergeIndex``; ``pagefind/<event>/groups.json`` lists them.
 * ``pagefind/<event>/places/<page>.json``: which later page of a day holds which post.
 
-Only groups whose fingerprint changed are indexed, each by its own Pagefind run, one
-after the other on a background thread (Pagefind is a separate process, so it uses
-the second core while the pages are rendered). Its output goes through the site
-writer like any other file, so unchanged files stay untouched.
+Only groups whose fingerprint changed are indexed, each by its own Pagefind run, on
+background threads (one per core: Pagefind is a separate process, so it works while
+the pages are rendered). Its output goes through the site writer like any other
+file, so unchanged files stay untouched, and it is copied in the order the runs were
+started, so the manifest does not depend on which run finished first.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -141,7 +143,8 @@ class SearchBuild:
         if self._binary is None:
             self._binary = pagefind_binary()
         if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pagefind")
+            workers = max(1, min(4, os.cpu_count() or 1))
+            self._executor = ThreadPoolExecutor(workers, thread_name_prefix="pagefind")
         temp = tempfile.TemporaryDirectory(prefix="backchannel-pagefind-")
         site = Path(temp.name) / "site"
         for relative, text in pages.items():

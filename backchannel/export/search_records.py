@@ -72,35 +72,48 @@ def plan_groups(index: EventIndex, version: str) -> list[Group]:
     for post in posts:
         members.setdefault(post.id // size, []).append(post)
     groups = []
-    authors: dict[int, str] = {}
+    states = _States(index)
     for number in sorted(members):
         group_posts = members[number]
         digest = hashlib.sha256(repr((FORMAT, version, size, index.event.slug)).encode())
         digest.update(index.event.title.encode("utf-8"))
-        for post in group_posts:
-            digest.update(_post_state(index, post, authors).encode("utf-8"))
+        digest.update("".join(map(states.of, group_posts)).encode("utf-8"))
         groups.append(Group(f"g{number}", group_posts, digest.hexdigest()))
     return groups
 
 
-def _post_state(index: EventIndex, post: IndexedPost, authors: dict[int, str]) -> str:
+class _States:
     """Everything a post's record is made from, as the light index knows it (its text
-    changes only with ``edited_at`` or ``cid``). A string: this runs for every post."""
-    author = authors.get(post.author_id)
-    if author is None:
-        row = index.authors[post.author_id]
-        author = authors[post.author_id] = repr((row.display_name, row.handle))
-    state = (
-        f"{post.id}|{post.uri}|{post.cid}|{post.edited_at}|{post.has_cw}|{author}|"
-        f"{index.days[post.day][0].page}|{index.tags.get(post.id)}"
-    )
-    media = index.media.get(post.id)
-    if media:
-        state += repr([m.alt for m in media])
-    quoted = _quoted(index, post)
-    if quoted is not None:
-        state += f"|{quoted.uri}|{quoted.cid}|{quoted.edited_at}"
-    return state + "\n"
+    changes only with ``edited_at`` or ``cid``), as a line. This runs for every post
+    of every export: what many posts share is made into text once."""
+
+    def __init__(self, index: EventIndex) -> None:
+        self.index = index
+        self.authors: dict[int, str] = {}
+        self.days = {day: posts[0].page for day, posts in index.days.items()}
+        self.tags: dict[int, str] = {}  # id() of a shared tuple -> its text
+
+    def of(self, post: IndexedPost) -> str:
+        index = self.index
+        author = self.authors.get(post.author_id)
+        if author is None:
+            row = index.authors[post.author_id]
+            author = self.authors[post.author_id] = repr((row.display_name, row.handle))
+        tags = index.tags.get(post.id)
+        tag_text = self.tags.get(id(tags))
+        if tag_text is None:
+            tag_text = self.tags[id(tags)] = repr(tags)
+        state = (
+            f"{post.id}|{post.cid}|{post.edited_at}|{post.has_cw}|{author}|"
+            f"{self.days[post.day]}|{tag_text}"
+        )
+        if post.id in index.media:
+            state += repr([m.alt for m in index.media[post.id]])
+        if post.quote_uri:
+            quoted = _quoted(index, post)
+            if quoted is not None:
+                state += f"|{quoted.uri}|{quoted.cid}|{quoted.edited_at}"
+        return state + "\n"
 
 
 def _quoted(index: EventIndex, post: IndexedPost) -> IndexedPost | None:
