@@ -133,17 +133,26 @@ def _texts(session: Session, index: EventIndex, group: Group) -> dict[int, str]:
     posts they quote."""
     ids = [p.id for p in group.posts]
     first, last = min(ids), max(ids)
-    rows = session.execute(
+    connection = session.connection()  # Core rows: no ORM work per row
+    rows = connection.execute(
         select(Post.id, Post.text)
         .join(EventPost, EventPost.post_id == Post.id)
         .where(EventPost.event_id == index.event.id, Post.id >= first, Post.id <= last)
     )
-    texts = {pid: text or "" for pid, text in rows}
+    texts: dict[int, str] = {pid: text for pid, text in rows}
     quoted = [q.id for p in group.posts if (q := _quoted(index, p)) and q.id not in texts]
     for chunk in chunks(sorted(set(quoted))):
-        for pid, text in session.execute(select(Post.id, Post.text).where(Post.id.in_(chunk))):
-            texts[pid] = text or ""
+        rows = connection.execute(select(Post.id, Post.text).where(Post.id.in_(chunk)))
+        texts.update((pid, text) for pid, text in rows)
     return texts
+
+
+def _escape(text: str) -> str:
+    """``html.escape`` without quotes (only element content is escaped here), skipped
+    for the many texts that need none."""
+    if "&" in text or "<" in text or ">" in text:
+        return escape(text, quote=False)
+    return text
 
 
 def group_pages(session: Session, index: EventIndex, group: Group) -> dict[str, str]:
@@ -161,13 +170,13 @@ def group_pages(session: Session, index: EventIndex, group: Group) -> dict[str, 
             byline = bylines[post.author_id] = f"{name}</h2>\n<p>@{escape(author.handle)}</p>"
         record = f'<h2 id="{post.id}-{post.anchor}-by">{byline}'
         if not post.has_cw:
-            record += f"\n<p>{escape(texts.get(post.id, ''), quote=False)}</p>"
+            record += f"\n<p>{_escape(texts.get(post.id) or '')}</p>"
             for media in index.media.get(post.id, ()):
                 if media.alt:
-                    record += f"\n<p>{escape(media.alt, quote=False)}</p>"
+                    record += f"\n<p>{_escape(media.alt)}</p>"
             quoted = _quoted(index, post)
             if quoted is not None:
-                quote = escape(texts.get(quoted.id, ""), quote=False)
+                quote = escape(texts.get(quoted.id) or "", quote=False)
                 record += f"\n<blockquote>{quote}</blockquote>"
             tags = tuple(index.tags.get(post.id, ()))
             if tags:
