@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from backchannel.export.selection import EventIndex, IndexedPost, chunks
 from backchannel.models import EventPost, Post
 
-FORMAT = 1  # bump when the pages below change: every group is indexed again
+FORMAT = 2  # bump when the pages below change: every group is indexed again
 TARGET_GROUPS = 16  # posts / size: about this many groups for dense ids
 MAX_GROUPS = 32  # id span / size: never more groups than this, however sparse the ids
 MIN_SIZE = 256
@@ -160,7 +160,6 @@ def group_pages(session: Session, index: EventIndex, group: Group) -> dict[str, 
     texts = _texts(session, index, group)
     slug = index.event.slug
     bylines: dict[int, str] = {}  # author id -> heading text and handle, escaped
-    tag_lines: dict[tuple[str, ...], str] = {}  # equal tag lists are shared in the index
     days: dict[str, list[str]] = {}
     for post in group.posts:
         byline = bylines.get(post.author_id)
@@ -170,7 +169,8 @@ def group_pages(session: Session, index: EventIndex, group: Group) -> dict[str, 
             byline = bylines[post.author_id] = f"{name}</h2>\n<p>@{escape(author.handle)}</p>"
         record = f'<h2 id="{post.id}-{post.anchor}-by">{byline}'
         if not post.has_cw:
-            record += f"\n<p>{_escape(texts.get(post.id) or '')}</p>"
+            text = texts.get(post.id) or ""
+            record += f"\n<p>{_escape(text)}</p>"
             for media in index.media.get(post.id, ()):
                 if media.alt:
                     record += f"\n<p>{_escape(media.alt)}</p>"
@@ -178,13 +178,13 @@ def group_pages(session: Session, index: EventIndex, group: Group) -> dict[str, 
             if quoted is not None:
                 quote = escape(texts.get(quoted.id) or "", quote=False)
                 record += f"\n<blockquote>{quote}</blockquote>"
-            tags = tuple(index.tags.get(post.id, ()))
+            tags = index.tags.get(post.id)
             if tags:
-                line = tag_lines.get(tags)
-                if line is None:
-                    words = " ".join(f"#{escape(t, quote=False)}" for t in tags)
-                    line = tag_lines[tags] = f"\n<p>{words}</p>"
-                record += line
+                # Only the tags the text does not show already: every word indexed costs.
+                lower = text.lower()
+                missing = [f"#{escape(t, quote=False)}" for t in tags if f"#{t}" not in lower]
+                if missing:
+                    record += f"\n<p>{' '.join(missing)}</p>"
         days.setdefault(post.day, []).append(record)
     pages = {}
     title = escape(index.event.title)
