@@ -1,32 +1,53 @@
 """The search index, built by Pagefind (its PyPI package ships the binary).
 
-Pagefind reads the timeline pages only (they alone carry ``data-pagefind-body``);
-the theme marks what it must not index with ``data-pagefind-ignore``: posts of
-authors whose ``indexable`` is false, the whole content behind a content warning,
-and navigation. Each post's heading has an id, so every post is its own result.
+What is indexed, and in which groups, is :mod:`backchannel.export.search_records`.
+The site holds:
 
-Pagefind writes into a temporary folder; its files then go through the site writer
-like any other, so an unchanged index leaves its files untouched and an index file
-no longer produced is removed. When no indexed page changed, Pagefind is not run.
+* ``pagefind/``: Pagefind's script, worker and WebAssembly, with a one-page index of
+  its own that no event's search matches (the page has no ``event`` filter). It only
+  depends on Pagefind's version, so it is made once.
+* ``pagefind/<event>/<group>/``: one index bundle per group of posts, merged in the
+  browser with ``mergeIndex``; ``pagefind/<event>/groups.json`` lists them.
+* ``pagefind/<event>/places/<page>.json``: which later page of a day holds which post.
+
+Only groups whose fingerprint changed are indexed, each by its own Pagefind run, on
+background threads (one per core: Pagefind is a separate process, so it works while
+the pages are rendered). Its output goes through the site writer like any other
+file, so unchanged files stay untouched, and it is copied in the order the runs were
+started, so the manifest does not depend on which run finished first.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 import logging
+import os
 import subprocess
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from backchannel.errors import ExportError
+from backchannel.export.search_records import day_places, group_pages, plan_groups
+from backchannel.export.selection import EventIndex
 from backchannel.export.writer import SiteWriter
 
 log = logging.getLogger(__name__)
 
-UNIT = "pagefind"
+ROOT = "pagefind"
+RUNTIME_UNIT = "pagefind/runtime"
 # The stock UI (it needs inline styles the CSP forbids) and the playground: not copied.
 _SKIP = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "playground")
+# What a merged bundle needs: the browser uses the runtime's script and WebAssembly.
+_BUNDLE = ("index/", "fragment/", "filter/")
+_RUNTIME_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Search</title></head>'
+    "<body data-pagefind-body><p>search</p></body></html>\n"
+)
 
 
 def pagefind_binary() -> Path:
@@ -40,70 +61,125 @@ def pagefind_binary() -> Path:
     return Path(binary)
 
 
-def indexed_fingerprint(writer: SiteWriter, pages: list[str]) -> str:
-    digest = hashlib.sha256()
-    for relative in sorted(pages):
-        digest.update(f"{relative}\0{writer.files[relative]['sha256']}\n".encode())
-    return digest.hexdigest()
+def pagefind_version() -> str:
+    for package in ("pagefind_bin", "pagefind"):
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return "unknown"
 
 
 @dataclass
-class PendingIndex:
-    """A Pagefind run started in the background (it reads only the finished day pages,
-    so the rest of the site is written meanwhile)."""
+class _Run:
+    """One Pagefind run over a folder of pages, into ``<temp>/out``."""
 
-    process: subprocess.Popen[str]
-    temp: tempfile.TemporaryDirectory[str]
+    unit: str
     fingerprint: str
-    pages: int
+    target: str  # where its files go in the site
+    temp: tempfile.TemporaryDirectory[str]
+    future: Future[None]
+    runtime: bool = False
 
 
-def start_index(writer: SiteWriter, pages: list[str]) -> PendingIndex | None:
-    """Start indexing ``pages`` (timeline pages); None when none of them changed."""
-    fingerprint = indexed_fingerprint(writer, pages)
-    if writer.keep_unit(UNIT, fingerprint):
-        return None
-    binary = pagefind_binary()
-    temp = tempfile.TemporaryDirectory(prefix="backchannel-pagefind-")
-    command = [
-        str(binary), "--site", str(writer.root), "--output-path", str(Path(temp.name) / "pagefind"),
-        "--glob", "*/[0-9]*.html", "--silent",
-    ]  # fmt: skip
-    log.info("indexing %d pages with pagefind", len(pages))
-    try:
-        process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-    except OSError as exc:
-        temp.cleanup()
-        raise ExportError(f"pagefind could not run: {exc}") from exc
-    return PendingIndex(process, temp, fingerprint, len(pages))
+class SearchBuild:
+    """The search index of one export: :meth:`add_event` per rendered event (as soon
+    as its posts are paginated), :meth:`carry_over` per event kept as it was, then
+    :meth:`finish`."""
 
+    def __init__(self, writer: SiteWriter) -> None:
+        self.writer = writer
+        self.version = pagefind_version()
+        self._runs: list[_Run] = []
+        self._executor: ThreadPoolExecutor | None = None
+        self._binary: Path | None = None
 
-def finish_index(writer: SiteWriter, pending: PendingIndex) -> None:
-    """Wait for Pagefind and copy its output into the site through the writer."""
-    try:
+    def add_event(self, session: Session, index: EventIndex) -> None:
+        slug = index.event.slug
+        groups = plan_groups(index, self.version)
+        for group in groups:
+            unit = f"{ROOT}/{slug}/{group.key}"
+            if self.writer.keep_unit(unit, group.fingerprint):
+                continue
+            pages = group_pages(session, index, group)
+            self._start(unit, group.fingerprint, unit, pages)
+        places = day_places(index)
+        listing = {"groups": [g.key for g in groups], "paged": sorted(places)}
+        self.writer.write(f"{ROOT}/{slug}/groups.json", _json(listing))
+        for entry, pages_of in sorted(places.items()):
+            self.writer.write(f"{ROOT}/{slug}/places/{entry}.json", _json(pages_of))
+
+    def carry_over(self, slug: str) -> None:
+        self.writer.carry_over(f"{ROOT}/{slug}/")
+
+    def finish(self) -> bool:
+        """Wait for the runs and copy their output in. False when nothing was indexed."""
+        runtime_fp = f"{self.version}:{_RUNTIME_PAGE}"
+        if not self.writer.keep_unit(RUNTIME_UNIT, runtime_fp):
+            self._start(RUNTIME_UNIT, runtime_fp, ROOT, {"index.html": _RUNTIME_PAGE}, True)
         try:
-            out, err = pending.process.communicate(timeout=3600)
-        except subprocess.TimeoutExpired as exc:
-            pending.process.kill()
-            raise ExportError("pagefind took more than an hour") from exc
-        if pending.process.returncode != 0:
-            raise ExportError(f"pagefind failed: {(err or out).strip()[:500]}")
-        output = Path(pending.temp.name) / "pagefind"
-        with writer.unit(UNIT, pending.fingerprint):
-            for path in sorted(output.rglob("*")):
-                relative = path.relative_to(output).as_posix()
-                if path.is_file() and not relative.startswith(_SKIP):
-                    writer.copy(f"pagefind/{relative}", path)
-    finally:
-        pending.temp.cleanup()
+            for run in self._runs:
+                run.future.result()
+                output = Path(run.temp.name) / "out"
+                with self.writer.unit(run.unit, run.fingerprint):
+                    for path in sorted(output.rglob("*")):
+                        relative = path.relative_to(output).as_posix()
+                        if path.is_file() and _wanted(relative, run.runtime):
+                            self.writer.copy(f"{run.target}/{relative}", path)
+        finally:
+            self.close()
+        return bool(self._runs)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        for run in self._runs:
+            run.temp.cleanup()
+
+    def _start(
+        self, unit: str, fingerprint: str, target: str, pages: dict[str, str], runtime: bool = False
+    ) -> None:
+        if self._binary is None:
+            self._binary = pagefind_binary()
+        if self._executor is None:
+            workers = max(1, min(4, os.cpu_count() or 1))
+            self._executor = ThreadPoolExecutor(workers, thread_name_prefix="pagefind")
+        temp = tempfile.TemporaryDirectory(prefix="backchannel-pagefind-")
+        site = Path(temp.name) / "site"
+        for relative, text in pages.items():
+            path = site / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        command = [
+            str(self._binary), "--site", str(site), "--output-path", str(Path(temp.name) / "out"),
+            "--force-language", "en", "--silent",
+        ]  # fmt: skip
+        log.info("indexing %s (%d pages) with pagefind", unit, len(pages))
+        future = self._executor.submit(_run_pagefind, command)
+        self._runs.append(_Run(unit, fingerprint, target, temp, future, runtime))
 
 
-def build_index(writer: SiteWriter, pages: list[str]) -> bool:
-    """Index ``pages`` and wait for it. False when nothing changed."""
-    pending = start_index(writer, pages)
-    if pending is None:
-        return False
-    finish_index(writer, pending)
-    return True
+def _wanted(relative: str, runtime: bool) -> bool:
+    if runtime:
+        return not relative.startswith(_SKIP)
+    return (
+        relative == "pagefind-entry.json"
+        or relative.endswith(".pf_meta")
+        or relative.startswith(_BUNDLE)
+    )
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":")) + "\n"
+
+
+def _run_pagefind(command: list[str]) -> None:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=3600)
+    except subprocess.TimeoutExpired as exc:
+        raise ExportError("pagefind took more than an hour") from exc
+    except OSError as exc:
+        raise ExportError(f"pagefind could not run: {exc}") from exc
+    if done.returncode != 0:
+        raise ExportError(f"pagefind failed: {(done.stderr or done.stdout).strip()[:500]}")

@@ -156,39 +156,28 @@ def export_site(
                 summary["hashtags"] = tuple(summary.get("hashtags") or ())
                 carried[slug] = EventView(**summary)
         summaries: dict[str, EventView] = {}
-        pending: list[search.PendingIndex | None] = []
+        searching = search.SearchBuild(writer) if options.search else None
+        if searching is not None:
+            for slug in carried:
+                searching.carry_over(slug)
 
-        def days_done() -> None:
-            # After the last event's days every indexed page exists: Pagefind can start
-            # while the overview, data files and feeds are written.
-            if options.search and len(summaries) == len(chosen) - 1:
-                slugs = chosen_slugs | set(carried)
-                pages = [f for f in writer.files if _is_day_page(f, slugs)]
-                pending.append(search.start_index(writer, pages))
+        def index_ready(index: EventIndex) -> None:
+            # The posts are paginated: Pagefind can index them while they are rendered.
+            if searching is not None:
+                searching.add_event(session, index)
 
         for event in chosen:
             summaries[event.slug] = _export_event(
                 session, event, theme, writer, resolver, options, site, advance, result,
-                days_done,
+                index_ready,
             )  # fmt: skip
             result.events.append(event.slug)
         summaries.update(carried)
         _write_common(theme, writer, site, summaries, options)
-    if options.search and not pending:  # no event to export: index what was kept
-        slugs = set(summaries)
-        pending.append(
-            search.start_index(writer, [f for f in writer.files if _is_day_page(f, slugs)])
-        )
-    if pending and pending[0] is not None:
-        search.finish_index(writer, pending[0])
-        result.searched = True
+    if searching is not None:
+        result.searched = searching.finish()
     result.stats = writer.finish()
     return result
-
-
-def _is_day_page(relative: str, slugs: set[str]) -> bool:
-    slug, _, name = relative.partition("/")
-    return slug in slugs and name[:4].isdigit() and name.endswith(".html")
 
 
 def _count(session: Session, event: Event) -> int:
@@ -242,7 +231,7 @@ def _export_event(
     site: SiteView,
     advance: Callable[[int], None],
     result: ExportResult,
-    days_done: Callable[[], None],
+    index_ready: Callable[[EventIndex], None],
 ) -> EventView:
     index = load_index(session, event, options.allow_bots, options.default_opt_in)
     for reason, count in index.excluded.items():
@@ -250,6 +239,7 @@ def _export_event(
     result.posts += len(index.posts)
     chunks = timeline.paginate(index, options.posts_per_page)
     days = timeline.day_links(index)
+    index_ready(index)
     view = _event_view(index)
     base = {"site": site, "event": view, "root": "../"}
     views = Views(session, index, resolver)
@@ -276,7 +266,6 @@ def _export_event(
             places = timeline.render_day(theme, writer, views, dict(base, page_kind="day"),
                                          days, position, posts, advance, keys, fragments)  # fmt: skip
             unit.data = {"posts": places}
-    days_done()
     stories = pages.load_stories(session, index)
     with writer.unit(f"{event.slug}/pages", event_fp):
         pages.write_event_pages(session, theme, writer, views, index, base, days, stories)

@@ -8,13 +8,54 @@
   const status = document.getElementById("search-status");
   const list = document.getElementById("search-results");
   const root = new URL(form.dataset.root || "./", document.baseURI);
+  const event = form.dataset.event;
+  const bundles = new URL(form.dataset.pagefind, document.baseURI); // …/pagefind/pagefind.js
+  const options = { baseUrl: root.pathname, excerptLength: 24 };
   let pagefind = null;
+  let listing = null;
+  const places = new Map(); // a day's first page -> Map(post id -> later page)
 
+  async function fetchJson(relative) {
+    const response = await fetch(new URL(relative, bundles));
+    if (!response.ok) throw new Error(`${relative}: ${response.status}`);
+    return response.json();
+  }
+
+  // The runtime bundle, then each group of the event merged into it.
   async function load() {
     if (pagefind) return pagefind;
-    pagefind = await import(new URL(form.dataset.pagefind, document.baseURI).href);
-    await pagefind.options({ baseUrl: root.pathname, excerptLength: 24 });
+    listing = await fetchJson(`${event}/groups.json`);
+    const api = await import(bundles.href);
+    await api.options(options);
+    for (const group of listing.groups) {
+      await api.mergeIndex(new URL(`${event}/${group}/`, bundles).pathname, options);
+    }
+    pagefind = api;
     return pagefind;
+  }
+
+  // Records link to "<day's first page>#<post id>-<anchor>": the id finds a post on a
+  // later page of its day in the day's places (pages shift as posts are added, the
+  // index does not), and the link keeps the anchor only.
+  async function place(url) {
+    const target = new URL(url, document.baseURI);
+    const found = /^#(\d+)-(p-[0-9a-f]+-by)$/.exec(target.hash);
+    if (!found) return null;
+    const entry = target.pathname.split("/").pop();
+    target.hash = found[2];
+    if (listing.paged.includes(entry)) {
+      if (!places.has(entry)) {
+        const pages = await fetchJson(`${event}/places/${entry}.json`);
+        const map = new Map();
+        for (const [page, ids] of Object.entries(pages)) {
+          for (const id of ids.split(" ")) map.set(id, page);
+        }
+        places.set(entry, map);
+      }
+      const page = places.get(entry).get(found[1]);
+      if (page) target.pathname = target.pathname.slice(0, -entry.length) + page;
+    }
+    return target.pathname + target.hash;
   }
 
   // An excerpt holds text and <mark>: copy exactly that, as text nodes.
@@ -56,26 +97,22 @@
       status.textContent = "Search is not available here (it needs the archive served by a web server).";
       return;
     }
-    const search = await api.search(query, { filters: { event: form.dataset.event } });
+    const search = await api.search(query, { filters: { event } });
     const pages = await Promise.all(search.results.slice(0, 20).map((r) => r.data()));
     let count = 0;
     for (const page of pages) {
-      const subs = (page.sub_results || []).filter((s) => s.url.includes("#p-"));
-      if (subs.length) {
-        for (const sub of subs) {
-          list.append(item(sub.title, sub.url, sub.excerpt));
-          count += 1;
-        }
-      } else {
-        list.append(item(page.meta.title || page.url, page.url, page.excerpt));
+      for (const sub of page.sub_results || []) {
+        const url = await place(sub.url);
+        if (!url) continue;
+        list.append(item(sub.title, url, sub.excerpt));
         count += 1;
       }
     }
     status.textContent = count ? `${count} result${count === 1 ? "" : "s"}` : "Nothing found.";
   }
 
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
+  form.addEventListener("submit", (submitted) => {
+    submitted.preventDefault();
     const url = new URL(location.href);
     url.searchParams.set("q", input.value);
     history.replaceState(null, "", url);

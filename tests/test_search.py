@@ -1,0 +1,105 @@
+"""The search index: groups of posts indexed apart, kept when unchanged, merged in the
+browser, with links that follow posts to the page they are on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from backchannel.db import Database
+from backchannel.export import ExportOptions, export_site, search_records
+from backchannel.export.search_records import group_size
+from tests.export_browser import Watch, browser, serve
+from tests.export_fixture import WORDS, add_late_post, build_fixture, hide_post
+from tests.test_export import search_index_text, site_files
+
+
+@pytest.fixture
+def database(sqlite_url: str) -> Database:
+    database = build_fixture(sqlite_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def small_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Groups of two ids, so that the fixture's dozen posts make several."""
+    monkeypatch.setattr(search_records, "MIN_SIZE", 2)
+
+
+def export(database: Database, out: Path, **options: object) -> object:
+    return export_site(database, ExportOptions(out=out, **options))  # type: ignore[arg-type]
+
+
+def test_group_size_is_a_power_of_two_with_few_groups() -> None:
+    for ids in ([1], list(range(1, 10_001)), list(range(5, 100_000, 7)), [3, 90_000, 2**40]):
+        size = group_size(ids)
+        assert size & (size - 1) == 0
+        assert len({i // size for i in ids}) <= search_records.MAX_GROUPS + 1
+    dense = list(range(1, 10_001))
+    assert group_size(dense) == group_size(dense + list(range(10_001, 10_101)))  # +1%
+
+
+def test_new_posts_index_only_the_newest_group(
+    database: Database, tmp_path: Path, small_groups: None
+) -> None:
+    out, fresh = tmp_path / "site", tmp_path / "fresh"
+    export(database, out, posts_per_page=3)
+    groups = json.loads((out / "pagefind/swrb13/groups.json").read_text("utf-8"))["groups"]
+    assert len(groups) >= 3
+    before = {p: p.stat().st_mtime_ns for p in (out / "pagefind").rglob("*") if p.is_file()}
+    add_late_post(database)
+    result = export(database, out, posts_per_page=3)
+    assert result.searched  # type: ignore[attr-defined]
+    changed = {
+        p.relative_to(out / "pagefind/swrb13").parts[0]
+        for p in (out / "pagefind").rglob("*")
+        if p.is_file() and before.get(p) != p.stat().st_mtime_ns
+    }
+    # The late post has the highest id: its group alone is indexed again.
+    assert changed <= {"groups.json", "places", groups[-1], f"g{int(groups[-1][1:]) + 1}"}
+    assert "next year" in search_index_text(out)
+    # And the result is what a fresh export makes, byte for byte.
+    export(database, fresh, posts_per_page=3)
+    assert site_files(out) == site_files(fresh)
+
+
+def test_a_hidden_post_leaves_its_group(
+    database: Database, tmp_path: Path, small_groups: None
+) -> None:
+    out = tmp_path / "site"
+    export(database, out)
+    assert WORDS["searchable"] in search_index_text(out)
+    hide_post(database, "1005")  # the searchable keynote post
+    export(database, out)
+    assert WORDS["searchable"] not in search_index_text(out)
+
+
+@pytest.mark.browser
+def test_search_across_groups_leads_to_a_later_page(
+    database: Database, tmp_path: Path, small_groups: None
+) -> None:
+    out = tmp_path / "site"
+    export(database, out, posts_per_page=1)  # every post but a day's first on a later page
+    with serve(out) as origin, browser() as chromium:
+        page = chromium.new_page()
+        watch = Watch(origin)
+        watch.attach(page)
+        page.goto(origin + f"swrb13/search.html?q={WORDS['searchable']}")
+        expect(page.locator("#search-status")).to_contain_text("result")
+        result = page.locator("#search-results a").first
+        href = result.get_attribute("href") or ""
+        assert "#p-" in href and "-by" in href
+        result.click()
+        page.wait_for_url("**/2013-11-14-*.html#p-*")
+        target = page.locator(":target")
+        assert WORDS["searchable"] in target.locator("xpath=ancestor::article").inner_text()
+        # A name finds its author's posts, in other groups too.
+        page.goto(origin + "swrb13/search.html?q=Ngata")
+        expect(page.locator("#search-status")).to_contain_text("results")
+        page.goto(origin + f"swrb13/search.html?q={WORDS['cw_text'].split()[-1]}")
+        expect(page.locator("#search-status")).to_contain_text("Nothing found")
+        watch.assert_clean()
