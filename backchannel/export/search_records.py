@@ -84,7 +84,7 @@ def plan_groups(index: EventIndex, version: str) -> list[Group]:
 
 class _States:
     """Everything a post's record is made from, as the light index knows it (its text
-    changes only with ``edited_at`` or ``cid``), as a line. This runs for every post
+    changes only with ``edited_at`` or ``version``, the digest of fetch time and content id), as a line. This runs for every post
     of every export: what many posts share is made into text once."""
 
     def __init__(self, index: EventIndex) -> None:
@@ -104,7 +104,7 @@ class _States:
         if tag_text is None:
             tag_text = self.tags[id(tags)] = repr(tags)
         state = (
-            f"{post.id}|{post.cid}|{post.edited_at}|{post.has_cw}|{author}|"
+            f"{post.id}|{post.version}|{post.edited_at}|{post.has_cw}|{author}|"
             f"{self.days[post.day]}|{tag_text}"
         )
         if post.id in index.media:
@@ -112,7 +112,7 @@ class _States:
         if post.quote_uri:
             quoted = _quoted(index, post)
             if quoted is not None:
-                state += f"|{quoted.uri}|{quoted.cid}|{quoted.edited_at}"
+                state += f"|{quoted.uri}|{quoted.version}|{quoted.edited_at}"
         return state + "\n"
 
 
