@@ -25,8 +25,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# PostgreSQL rows too when BACKCHANNEL_BENCH_DATABASE_URL is set (its schema is wiped);
+# options through BENCH_ARGS, e.g. make bench BENCH_ARGS="--quick".
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) demo-site demo-data test-artifacts .pytest_cache .ruff_cache

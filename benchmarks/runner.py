@@ -15,79 +15,37 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
-from importlib import metadata
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+
+from benchmarks.report import Row, machine, table
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 ALL = ("ingest", "requests", "export", "startup", "postgres")
-PACKAGES = ("backchannel", "sqlalchemy", "jinja2", "nh3", "mastodon.py", "atproto",
-            "psycopg", "pagefind")  # fmt: skip
-
-
-@dataclass
-class Row:
-    group: str
-    figure: str
-    value: float | None
-    unit: str
-    baseline: float | None = None
-    ratio: float | None = None
-    target: str = ""
-    ok: bool | None = None  # None: reported only
-    note: str = ""
-
-
-def machine() -> dict[str, Any]:
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = None
-    try:
-        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        memory = round(pages / 2**30, 1)
-    except (ValueError, OSError):
-        pass
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpu": cpu,
-        "memory_gb": memory,
-        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-        "python": sys.version.split()[0],
-        "implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-        "sqlite": __import__("sqlite3").sqlite_version,
-        "packages": versions,
-    }
+PLATFORMS = ("mastodon", "bluesky")
 
 
 class Runner:
+    """Runs tasks in fresh interpreters, keeps their figures and each group's duration."""
+
     def __init__(self, work: Path, cache: Path, verbose: bool, profile: bool) -> None:
         self.work, self.cache, self.verbose, self.profile = work, cache, verbose, profile
         self.rows: list[Row] = []
         self.raw: dict[str, Any] = {}
+        self.durations: dict[str, float] = {}  # wall seconds of each group's tasks
+        self.baselines: dict[tuple[str, int], dict[str, Any]] = {}  # ingest, per (platform, N)
 
-    def task(self, name: str, **args: Any) -> dict[str, Any]:
+    def task(self, name: str, charge: str, **args: Any) -> dict[str, Any]:
+        """Run ``benchmarks.tasks NAME`` and return its figures; its wall time (start-up
+        included) counts in the duration of group ``charge``."""
         args.setdefault("cache", str(self.cache))
         args.setdefault("work", str(self.work))
         env = dict(os.environ)
@@ -99,42 +57,118 @@ class Runner:
             [sys.executable, "-m", "benchmarks.tasks", name, json.dumps(args)],
             capture_output=True, text=True, env=env, cwd=ROOT,
         )  # fmt: skip
+        took = time.perf_counter() - started
+        self.durations[charge] = self.durations.get(charge, 0.0) + took
         if done.returncode != 0:
             raise RuntimeError(f"benchmark task {name} failed:\n{done.stderr[-3000:]}")
         if self.profile and done.stderr:
             print(f"--- profile of {name} {args.get('n', '')}", file=sys.stderr)
             print(done.stderr, file=sys.stderr)
         result = json.loads(done.stdout.strip().splitlines()[-1])
-        key = f"{name}:{args.get('platform', '')}:{args.get('n', '')}:{args.get('label', '')}"
-        self.raw[key] = result
+        what = [str(args[k]) for k in ("platform", "n", "part", "label") if k in args]
+        self.raw[":".join([name, *what])] = result
         if self.verbose:
-            took = time.perf_counter() - started
-            print(f"  [{took:6.1f}s] {name} {args.get('platform', '')} {args.get('n', '')}"
-                  f" -> {result}", file=sys.stderr)  # fmt: skip
+            print(f"  [{took:6.1f}s] {name} {' '.join(what)} -> {result}", file=sys.stderr)
         return result
 
     def add(self, row: Row) -> None:
         self.rows.append(row)
 
-    # -- the benchmarks ---------------------------------------------------------------
+    def timed(self, charge: str, started: float) -> None:
+        """Count the time since ``started`` spent outside tasks (the start-up runs)."""
+        self.durations[charge] = self.durations.get(charge, 0.0) + time.perf_counter() - started
 
-    def ingest(self, sizes: list[int], url: str, group: str = "ingest") -> None:
+    # -- ingest and export: one database per N ----------------------------------------
+
+    def archive(self, sizes: list[int], url: str, ingest: bool, export: bool,
+                charge: str = "") -> None:  # fmt: skip
+        """Ingest and/or export at each N over one database (``url``, or SQLite).
+
+        The ingest of each platform's N posts is timed in two halves. Between them the
+        database holds N/2 Mastodon and N/2 Bluesky posts: exactly the export
+        benchmark's N posts, so the export runs there instead of on a database built
+        a second time. The second halves then go into a database that already holds
+        the other platform's posts (and the export's 1% extra): no easier than the
+        empty database of a separate run.
+        """
+        database = "PostgreSQL" if url else "SQLite"
+        label = "postgres" if url else "sqlite"
+        peaks: dict[int, float] = {}
         for n in sizes:
-            self.task("generate", n=n)
-            for name in ("mastodon", "bluesky"):
-                base = self.task("ingest_baseline", platform=name, n=n)
-                db = url or f"sqlite:///{self.work / f'ingest-{name}-{n}.db'}"
-                got = self.task("ingest", platform=name, n=n, url=db, label=group)
-                ratio = got["rate"] / base["rate"]
-                self.add(Row(group, f"{name} ingest N={n:,}", got["rate"], "posts/s",
-                             base["rate"], ratio, ">= 0.5", ratio >= 0.5))  # fmt: skip
-                if not url:
-                    Path(db.removeprefix("sqlite:///")).unlink(missing_ok=True)
+            self.task("generate", "data", n=n)
+            db = url or f"sqlite:///{self.work / f'archive-{n}.db'}"
+            spent: dict[str, list[dict[str, Any]]] = {}
+            for platform in PLATFORMS:  # the first halves: the export's database
+                spent[platform] = [self.task(
+                    "ingest", charge or ("ingest" if ingest else "export"), platform=platform,
+                    n=n, url=db, part="first", fresh=platform == PLATFORMS[0], label=label,
+                )]  # fmt: skip
+            if export:
+                peaks[n] = self.export(n, db, database, label, charge or "export")
+            if ingest:
+                for platform in PLATFORMS:
+                    spent[platform].append(self.task(
+                        "ingest", charge or "ingest", platform=platform, n=n, url=db,
+                        part="second", label=label,
+                    ))  # fmt: skip
+                    self.ingest_row(platform, n, spent[platform], database, charge or "ingest")
+            if not url:
+                path = db.removeprefix("sqlite:///")
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+        self.memory_rows(peaks, database)
+
+    def ingest_row(self, platform: str, n: int, parts: list[dict[str, Any]], database: str,
+                   charge: str) -> None:  # fmt: skip
+        if (platform, n) not in self.baselines:  # SQLite's, also for the PostgreSQL rows
+            self.baselines[platform, n] = self.task(
+                "ingest_baseline", charge, platform=platform, n=n
+            )
+        base = self.baselines[platform, n]["rate"]
+        posts, seconds = sum(p["posts"] for p in parts), sum(p["seconds"] for p in parts)
+        rate = posts / seconds
+        self.add(Row("ingest", f"{platform} ingest N={n:,}", rate, "posts/s", base,
+                     rate / base, ">= 0.5", rate / base >= 0.5, database=database))  # fmt: skip
+
+    def export(self, n: int, db: str, database: str, label: str, charge: str) -> float:
+        """Full export, bare baseline, +1% posts, incremental export; the full one's peak."""
+        out, bare = self.work / f"site-{label}-{n}", self.work / f"bare-{label}-{n}"
+        base = self.task("export_baseline", charge, n=n, url=db, out=str(bare), label=label)
+        full = self.task("export", charge, n=n, url=db, out=str(out), label=label)
+        ratio = base["seconds"] / full["seconds"]
+        self.add(Row("export", f"full export N={n:,}", full["seconds"], "s", base["seconds"],
+                     ratio, "speed >= 0.5", ratio >= 0.5, database=database))  # fmt: skip
+        added = self.task("add_posts", charge, n=n, url=db, label=label)["added"]
+        inc = self.task("export_incremental", charge, n=n, url=db, out=str(out), label=label,
+                        added=added)  # fmt: skip
+        ratio = inc["seconds"] / full["seconds"]
+        self.add(Row("export", f"export after +1% posts N={n:,}", inc["seconds"], "s",
+                     full["seconds"], ratio, "<= 0.1", ratio <= 0.1,
+                     f"{added:,} posts added", database))  # fmt: skip
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(bare, ignore_errors=True)
+        return float(full["peak_rss_mb"])
+
+    def memory_rows(self, peaks: dict[int, float], database: str) -> None:
+        for n, peak in sorted(peaks.items()):
+            figure = f"peak memory, full export N={n:,}"
+            smaller = [m for m in peaks if m < n]
+            if not smaller:
+                self.add(Row("export", figure, peak, "MB", target="< 500 MB",
+                             ok=peak < 500 if n >= 100_000 else None, database=database))  # fmt: skip
+                continue
+            small = max(smaller)
+            ratio = peak / peaks[small]
+            self.add(Row("export", figure, peak, "MB", peaks[small], ratio,
+                         f"< 500 MB, <= 1.5x N={small:,}", peak < 500 and ratio <= 1.5,
+                         database=database))  # fmt: skip
+
+    # -- requests and start-up ---------------------------------------------------------
 
     def requests(self, sizes: list[int]) -> None:
         for n in sizes:
-            for name in ("mastodon", "bluesky"):
-                got = self.task(f"requests_{name}", n=n)
+            for name in PLATFORMS:
+                got = self.task(f"requests_{name}", "requests", n=n)
                 need = got["minimum"]
                 ok = got["requests"] <= need + 2 and got["posts"] >= n
                 self.add(Row("requests", f"{name} requests N={n:,} ({got['posts']:,} posts)",
@@ -143,57 +177,22 @@ class Runner:
                 self.add(Row("requests", f"{name} idle run N={n:,}", got["idle_requests"],
                              "requests", None, None, "<= 2", got["idle_requests"] <= 2,
                              f"+{got['idle_other']} other"))  # fmt: skip
-        got = self.task("concurrency", n=400, latency=0.05)
+        got = self.task("concurrency", "requests", n=400, latency=0.05)
         self.add(Row("requests", "3 Mastodon sources, 50 ms latency, concurrent",
                      got["concurrent"], "s", got["sequential"], got["ratio"], "<= 0.5",
                      got["ratio"] <= 0.5))  # fmt: skip
 
-    def export(self, sizes: list[int], url: str, group: str = "export") -> None:
-        peaks: dict[int, float] = {}
-        for n in sizes:
-            self.task("generate", n=n)
-            db = url or f"sqlite:///{self.work / f'export-{n}.db'}"
-            out = self.work / f"site-{group}-{n}"
-            self.task("build_export_db", n=n, url=db, label=group)
-            base = self.task("export_baseline", n=n, url=db, out=str(self.work / "bare"),
-                             label=group)  # fmt: skip
-            full = self.task("export", n=n, url=db, out=str(out), label=group)
-            ratio = base["seconds"] / full["seconds"]
-            self.add(Row(group, f"full export N={n:,}", full["seconds"], "s", base["seconds"],
-                         ratio, "speed >= 0.5", ratio >= 0.5))  # fmt: skip
-            added = self.task("add_posts", n=n, url=db, label=group)["added"]
-            inc = self.task("export_incremental", n=n, url=db, out=str(out), label=group,
-                            added=added)  # fmt: skip
-            ratio = inc["seconds"] / full["seconds"]
-            self.add(Row(group, f"export after +1% posts N={n:,}", inc["seconds"], "s",
-                         full["seconds"], ratio, "<= 0.1", ratio <= 0.1))  # fmt: skip
-            peaks[n] = full["peak_rss_mb"]
-            shutil.rmtree(out, ignore_errors=True)
-            shutil.rmtree(self.work / "bare", ignore_errors=True)
-            if not url:
-                Path(db.removeprefix("sqlite:///")).unlink(missing_ok=True)
-        for n, peak in peaks.items():
-            smaller = [m for m in peaks if m < n]
-            if not smaller:
-                self.add(Row(group, f"peak memory, full export N={n:,}", peak, "MB",
-                             target="< 500 MB", ok=peak < 500 if n >= 100_000 else None))  # fmt: skip
-                continue
-            small = max(smaller)
-            ratio = peak / peaks[small]
-            ok = peak < 500 and ratio <= 1.5
-            self.add(Row(group, f"peak memory, full export N={n:,}", peak, "MB", peaks[small],
-                         ratio, f"< 500 MB, <= 1.5x N={small:,}", ok))  # fmt: skip
-
     def startup(self, runs: int = 7) -> None:
+        started = time.perf_counter()
         exe = Path(sys.executable).with_name("backchannel")
         command = [str(exe)] if exe.exists() else [sys.executable, "-m", "backchannel"]
 
         def median(argv: list[str]) -> float:
             times = []
             for _ in range(runs):
-                started = time.perf_counter()
+                began = time.perf_counter()
                 subprocess.run(argv, capture_output=True, check=True)
-                times.append(time.perf_counter() - started)
+                times.append(time.perf_counter() - began)
             return statistics.median(times)
 
         base = median([sys.executable, "-c", "pass"])
@@ -201,30 +200,7 @@ class Runner:
         self.raw["startup"] = {"help": got, "python": base}
         self.add(Row("startup", "backchannel --help", got, "s", base, got - base,
                      "+ <= 0.35 s", got - base <= 0.35, "ratio column: seconds more"))  # fmt: skip
-
-
-def table(rows: list[Row]) -> str:
-    def fmt(value: float | None, unit: str = "") -> str:
-        if value is None:
-            return "-"
-        if unit == "posts/s" or (abs(value) >= 100 and unit != "s"):
-            return f"{value:,.0f}"
-        return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
-
-    header = ("figure", "value", "unit", "baseline", "ratio", "target", "result")
-    lines = [header]
-    for r in rows:
-        result = {True: "PASS", False: "FAIL", None: "info"}[r.ok]
-        lines.append((r.figure, fmt(r.value, r.unit), r.unit, fmt(r.baseline, r.unit),
-                      f"{r.ratio:.2f}" if r.ratio is not None else "-", r.target,
-                      result + (f" ({r.note})" if r.note else "")))  # fmt: skip
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    out = []
-    for number, line in enumerate(lines):
-        out.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip())
-        if number == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)
+        self.timed("startup", started)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -248,8 +224,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BACKCHANNEL_BENCH_DATABASE_URL", ""),
-        help="PostgreSQL URL for the postgres benchmark (its schema is wiped!); "
-        "default $BACKCHANNEL_BENCH_DATABASE_URL",
+        help="PostgreSQL URL for the postgres benchmark: ingest and export at the largest "
+        "N (its public schema is wiped!); default $BACKCHANNEL_BENCH_DATABASE_URL",
     )
     parser.add_argument("--output", type=Path, default=HERE / "results.json")
     parser.add_argument(
@@ -282,36 +258,28 @@ def main(argv: list[str] | None = None) -> int:
     runner = Runner(work, args.cache or work / "data", not args.quiet, args.profile)
     started = time.perf_counter()
     try:
-        for name in chosen:
-            if not args.quiet:
-                print(f"{name} ...", file=sys.stderr)
-            if name == "ingest":
-                runner.ingest(sizes, "")
-            elif name == "requests":
-                runner.requests(request_sizes)
-            elif name == "export":
-                runner.export(sizes, "")
-            elif name == "startup":
-                runner.startup()
-            elif name == "postgres":
-                if not args.database_url:
-                    runner.add(Row("postgres", "PostgreSQL", None, "", note="skipped: no URL "
-                                   "(--database-url or BACKCHANNEL_BENCH_DATABASE_URL)"))  # fmt: skip
-                    continue
-                pg_sizes = [max(sizes)]
-                runner.ingest(pg_sizes, args.database_url, group="postgres")
-                runner.export(pg_sizes, args.database_url, group="postgres")
+        if "startup" in chosen:  # first, while nothing of ours is running yet
+            runner.startup()
+        if "ingest" in chosen or "export" in chosen:
+            runner.archive(sizes, "", "ingest" in chosen, "export" in chosen)
+        if "requests" in chosen:
+            runner.requests(request_sizes)
+        if "postgres" in chosen and args.database_url:
+            runner.archive([max(sizes)], args.database_url, True, True, charge="postgres")
+        elif "postgres" in chosen:
+            runner.add(Row("postgres", "PostgreSQL ingest and export", None, "",
+                           note="skipped: no URL (--database-url or "
+                           "BACKCHANNEL_BENCH_DATABASE_URL)"))  # fmt: skip
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
     elapsed = time.perf_counter() - started
-    print(table(runner.rows))
-    print(f"\n{sum(r.ok is True for r in runner.rows)} met, {sum(r.ok is False for r in runner.rows)}"
-          f" missed; {elapsed:.0f} s in all")  # fmt: skip
+    print(table(runner.rows, runner.durations, elapsed))
     results = {
         "machine": machine(),
         "command": ["python", "-m", "benchmarks", *(argv if argv is not None else sys.argv[1:])],
         "seconds": elapsed,
+        "durations": {**runner.durations, "total": elapsed},
         "rows": [asdict(r) for r in runner.rows],
         "raw": runner.raw,
     }

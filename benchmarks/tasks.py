@@ -7,7 +7,6 @@ child's own maximum resident set size, so every task starts from a clean process
 from __future__ import annotations
 
 import json
-import math
 import os
 import resource
 import shutil
@@ -16,13 +15,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from benchmarks import data
 
-SLUG = "bench"
+SLUG = data.SLUG
 MASTODON_PAGE = 40
 BLUESKY_PAGE = 100
 
@@ -103,16 +101,30 @@ def task_generate(args: dict[str, Any]) -> dict[str, Any]:
     folder = Path(args["cache"])
     for platform in ("mastodon", "bluesky"):
         data.generate(folder, platform, args["n"])
+        data.generate_extra(folder, platform, args["n"])
     return {"seconds": time.perf_counter() - started}
 
 
 def task_ingest(args: dict[str, Any]) -> dict[str, Any]:
-    """N raw posts of one platform through normalise + save_page into a fresh database."""
-    path = data.generate(Path(args["cache"]), args["platform"], args["n"])
-    raw_lines = data.lines(path)
-    db = fresh_database(args["url"])
+    """Raw posts of one platform through normalise + save_page, timed.
+
+    ``part`` "first" or "second" takes that half of the N posts (pages numbered on
+    from the first half's), "all" the whole set; ``fresh`` starts from an empty
+    database (the default for "first" and "all"), else the posts are added to it.
+    """
+    n, part = args["n"], args.get("part", "all")
+    path = data.generate(Path(args["cache"]), args["platform"], n)
+    start, stop = {"all": (0, n), "first": (0, n // 2), "second": (n // 2, n)}[part]
+    raw_lines = data.lines(path, start, stop)
+    size = MASTODON_PAGE if args["platform"] == "mastodon" else BLUESKY_PAGE
+    if args.get("fresh", part != "second"):
+        db = fresh_database(args["url"])
+    else:
+        from backchannel.db import Database
+
+        db = Database(args["url"])
     started = time.perf_counter()
-    stored = _ingest(db, args["platform"], raw_lines)
+    stored = _ingest(db, args["platform"], raw_lines, page_offset=start // size)
     seconds = time.perf_counter() - started
     db.dispose()
     return {"posts": len(raw_lines), "stored": stored, "seconds": seconds,
@@ -155,20 +167,6 @@ def task_ingest_baseline(args: dict[str, Any]) -> dict[str, Any]:
     return {"posts": len(raw_lines), "seconds": seconds, "rate": len(raw_lines) / seconds}
 
 
-def task_build_export_db(args: dict[str, Any]) -> dict[str, Any]:
-    """N posts, half from each platform, for the export benchmarks (not timed as such)."""
-    n, cache = args["n"], Path(args["cache"])
-    db = fresh_database(args["url"])
-    started = time.perf_counter()
-    for platform in ("mastodon", "bluesky"):
-        path = data.generate(cache, platform, n)
-        raw_lines = data.lines(path)
-        half = raw_lines[: n // 2]
-        _ingest(db, platform, half)
-    db.dispose()
-    return {"seconds": time.perf_counter() - started}
-
-
 def _export(url: str, out: Path) -> tuple[float, Any]:
     from backchannel.db import Database
     from backchannel.export import ExportOptions, export_site
@@ -191,23 +189,21 @@ def task_export(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def task_add_posts(args: dict[str, Any]) -> dict[str, Any]:
-    """Add 1% new posts (both platforms, spread over the event); not measured.
+    """Add 1% new posts (both platforms, spread over the event's second half); not timed.
 
-    A task of its own, so that reading the raw JSON to make them does not count in the
-    memory of the export that follows (:func:`task_export_incremental`)."""
+    They are not among the N posts (:func:`data.generate_extra`), so a later ingest of
+    the N posts' second half still stores only new posts. A task of its own, so that
+    reading raw JSON does not count in the memory of the export that follows."""
     from backchannel.db import Database
 
     n, cache = args["n"], Path(args["cache"])
-    extra = max(2, n // 100)
     db = Database(args["url"])
+    added = 0
     for platform in ("mastodon", "bluesky"):
-        raw_lines = data.lines(data.generate(cache, platform, n))
-        # Posts beyond the first half were never stored: take every k-th of them.
-        rest = raw_lines[n // 2 :]
-        step = max(1, len(rest) // (extra // 2))
-        _ingest(db, platform, rest[::step][: extra // 2], page_offset=10**6)
+        raw_lines = data.lines(data.generate_extra(cache, platform, n))
+        added += _ingest(db, platform, raw_lines, page_offset=10**6)
     db.dispose()
-    return {"added": extra}
+    return {"added": added}
 
 
 def task_export_incremental(args: dict[str, Any]) -> dict[str, Any]:
@@ -271,164 +267,13 @@ def task_export_baseline(args: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": seconds, "posts": count, "peak_rss_mb": peak_rss_mb()}
 
 
-# -- requests over the sandbox --------------------------------------------------------
+def _tasks() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
+    from benchmarks import tasks_requests
 
-
-def _retry() -> Any:
-    from backchannel.collectors.retry import RetryPolicy
-
-    return RetryPolicy(attempts=4, backoff_base=0.01, backoff_cap=0.05, max_rate_limit_sleep=2.0)
-
-
-def _mastodon_world(n: int, instances: list[str]) -> Any:
-    from backchannel.sandbox.mastodon_world import MastodonWorld
-
-    world = MastodonWorld()
-    for name in instances:
-        world.add_instance(name)
-    authors = [
-        world.add_account(f"talker{i}", instances[i % len(instances)], seen_by=instances)
-        for i in range(20)
-    ]
-    for i in range(n):
-        world.add_post(
-            authors[i % len(authors)],
-            f"Talk note {i} #{data.TAG}",
-            created_at=data.START + data.SPAN * (i / max(n, 1)),
-        )
-    return world
-
-
-def _unmetered(server: Any) -> None:
-    """These benchmarks count requests; a realistic rate budget (300 per 5 minutes)
-    would turn a 100,000-post walk into a test of waiting instead."""
-    from backchannel.sandbox.httpbase import RateBudget
-
-    server.budget = RateBudget(limit=10**9)
-
-
-def _window() -> Any:
-    from backchannel.collectors.base import Window
-
-    return Window(data.START - timedelta(hours=1), data.START + data.SPAN + timedelta(hours=1))
-
-
-def task_requests_mastodon(args: dict[str, Any]) -> dict[str, Any]:
-    from backchannel.collectors.mastodon import MastodonCollector
-    from backchannel.sandbox.mastodon_server import MastodonSandbox
-
-    n = args["n"]
-    world = _mastodon_world(n, ["kea.example"])
-    timeline = "/api/v1/timelines/tag/"
-    with MastodonSandbox(world) as sandbox:
-        server = sandbox.instances["kea.example"]
-        _unmetered(server)
-
-        def run(cursor: Any) -> tuple[int, int, Any]:
-            before_t, before_all = len(server.requests_to(timeline)), len(server.request_log)
-            collector = MastodonCollector(server.base_url, policy=_retry(), timeout=10.0)
-            got, last = 0, cursor
-            for page in collector.collect(data.TAG, _window(), cursor):
-                got += len(page.posts)
-                last = page.cursor
-            collector.close()
-            t = len(server.requests_to(timeline)) - before_t
-            return got, t, (len(server.request_log) - before_all - t, last)
-
-        got, first, (other_first, cursor) = run(None)
-        idle_got, idle, (other_idle, _) = run(cursor)
-    return {"posts": got, "minimum": math.ceil(n / MASTODON_PAGE), "requests": first,
-            "other": other_first, "idle_requests": idle, "idle_other": other_idle,
-            "idle_posts": idle_got}  # fmt: skip
-
-
-def task_requests_bluesky(args: dict[str, Any]) -> dict[str, Any]:
-    from backchannel.collectors.bluesky import BlueskyCollector
-    from backchannel.sandbox.bluesky import BlueskySandbox, World
-
-    n = args["n"]
-    window = _window()
-    world = World(hashtags=[data.TAG], window=(window.start, window.end))
-    world.login = world.add_account(
-        "archivist.bsky.example", "Archivist", app_password="abcd-efgh-ijkl-mnop", avatar=False
-    )
-    world.add_bulk(data.TAG, n, data.START, data.START + data.SPAN)
-    world.clock = window.end + timedelta(hours=2)
-    search = "/xrpc/app.bsky.feed.searchPosts"
-    state = Path(tempfile.mkdtemp(prefix="bench-bsky-", dir=args.get("work")))
-    with BlueskySandbox(world) as sandbox:
-        _unmetered(sandbox.server)
-
-        def run(cursor: Any) -> tuple[int, int, int, Any]:
-            before_s, before_all = len(sandbox.requests_to(search)), len(sandbox.request_log)
-            collector = BlueskyCollector(
-                sandbox.base_url, sandbox.handle, sandbox.app_password,
-                state / "session.json", policy=_retry(), timeout=10.0, clock=world.now,
-            )  # fmt: skip
-            got, last = 0, cursor
-            for page in collector.collect(data.TAG, window, cursor):
-                got += len(page.posts)
-                last = page.cursor
-            collector.close()
-            s = len(sandbox.requests_to(search)) - before_s
-            return got, s, len(sandbox.request_log) - before_all - s, last
-
-        got, first, other_first, cursor = run(None)
-        idle_got, idle, other_idle, _ = run(cursor)
-    shutil.rmtree(state, ignore_errors=True)
-    return {"posts": got, "minimum": math.ceil(n / BLUESKY_PAGE), "requests": first,
-            "other": other_first, "idle_requests": idle, "idle_other": other_idle,
-            "idle_posts": idle_got}  # fmt: skip
-
-
-def task_concurrency(args: dict[str, Any]) -> dict[str, Any]:
-    """Three Mastodon sources with added latency through the collect service:
-    one at a time (concurrency 1), then all at once (concurrency 3), fresh databases."""
-    from backchannel.collect import collect
-    from backchannel.config import load_config
-    from backchannel.db import Database
-    from backchannel.events import EventSpec, create_event
-    from backchannel.sandbox.mastodon_server import MastodonSandbox
-
-    names = ["kea.example", "tui.example", "ruru.example"]
-    world = _mastodon_world(args["n"], names)
-    work = Path(tempfile.mkdtemp(prefix="bench-concurrency-", dir=args.get("work")))
-    timings = {}
-    with MastodonSandbox(world) as sandbox:
-        for server in sandbox.instances.values():
-            server.faults.latency = args.get("latency", 0.05)
-            _unmetered(server)
-        for workers in (1, 3):
-            folder = work / f"c{workers}"
-            folder.mkdir()
-            (folder / "config.toml").write_text(
-                f'[database]\nurl = "sqlite:///{folder / "db.sqlite"}"\n'
-                '[collect]\nuser_agent = "backchannel-bench (+https://backchannel.example)"\n'
-                f"concurrency = {workers}\n",
-                encoding="utf-8",
-            )
-            config = load_config(folder / "config.toml")
-            db = Database(config.database_url)
-            db.init()
-            with db.writing() as session:
-                create_event(session, EventSpec(
-                    slug=SLUG, title="Bench", hashtags=[data.TAG], start="2026-03-12",
-                    end="2026-03-14", timezone="Pacific/Auckland",
-                    mastodon=sandbox.source_urls,
-                ))  # fmt: skip
-            started = time.perf_counter()
-            results = collect(db, config, SLUG, clock=lambda: data.START + data.SPAN * 2)
-            timings[workers] = time.perf_counter() - started
-            assert all(r.status == "ok" for r in results), [r.error for r in results]
-            db.dispose()
-    shutil.rmtree(work, ignore_errors=True)
-    return {"sequential": timings[1], "concurrent": timings[3],
-            "ratio": timings[3] / timings[1]}  # fmt: skip
-
-
-TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    name.removeprefix("task_"): fn for name, fn in globals().items() if name.startswith("task_")
-}
+    found = {**globals(), **vars(tasks_requests)}
+    return {
+        name.removeprefix("task_"): fn for name, fn in found.items() if name.startswith("task_")
+    }
 
 
 def main() -> None:
@@ -438,11 +283,11 @@ def main() -> None:
         import pstats
 
         profiler = cProfile.Profile()
-        result = profiler.runcall(TASKS[name], args)
+        result = profiler.runcall(_tasks()[name], args)
         stats = pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative")
         stats.print_stats(int(os.environ.get("BENCH_PROFILE_LINES", "40")))
     else:
-        result = TASKS[name](args)
+        result = _tasks()[name](args)
     sys.stdout.write("\n" + json.dumps(result) + "\n")
 
 

@@ -26,3 +26,33 @@ def test_benchmark_harness_runs_and_writes_results(tmp_path: Path) -> None:
     for name in ("mastodon", "bluesky"):
         row = figures[f"{name} ingest N=200"]
         assert row["value"] > 0 and row["baseline"] > 0 and row["ratio"] > 0
+        assert row["database"] == "SQLite"
+    durations = results["durations"]
+    assert durations["ingest"] > 0 and durations["total"] >= durations["ingest"]
+    assert "== ingest (" in done.stdout and "s in all" in done.stdout
+
+
+def test_generated_posts_are_valid_distinct_and_keep_their_shapes(tmp_path: Path) -> None:
+    from benchmarks import data
+
+    for platform in ("mastodon", "bluesky"):
+        posts = [json.loads(line) for line in data.lines(data.generate(tmp_path, platform, 300))]
+        extra = [
+            json.loads(line) for line in data.lines(data.generate_extra(tmp_path, platform, 300))
+        ]
+        assert len(posts) == 300 and len(extra) == data.extra_count(300)
+        uris = {p["uri"] for p in posts + extra}
+        assert len(uris) == len(posts) + len(extra)  # the extra posts are new ones
+        if platform == "mastodon":
+            assert len({p["id"] for p in posts}) == 300
+            assert all(f" ({i})</p>" in p["content"] for i, p in enumerate(posts))
+            assert all(isinstance(p["favourites_count"], int) for p in posts)
+            assert any(p["media_attachments"] for p in posts)
+            assert any(p["in_reply_to_id"] for p in posts)
+            times = [p["created_at"] for p in posts]
+        else:
+            assert all(p["record"]["text"].endswith(f" ({i})") for i, p in enumerate(posts))
+            assert all(p["author"]["did"] in p["uri"] for p in posts)
+            assert all(isinstance(p["likeCount"], int) for p in posts)
+            times = [p["record"]["createdAt"] for p in posts]
+        assert times == sorted(times) and len(set(times)) == 300

@@ -324,6 +324,7 @@ class _Builder:
             new_content = post.content[:-4] + suffix.replace("'", "&#39;") + "</p>"
             edited_at = post.created_at + timedelta(minutes=rng.randrange(2, 50))
             post.edits.append(Edit(step, new_content, edited_at))
+        self.world.changed()  # the edits above went in directly
 
 
 def _username(first: str, last: str, used: set[str]) -> str:

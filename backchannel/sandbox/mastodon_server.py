@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -59,6 +60,10 @@ _REASONS = {500: "Internal Server Error", 502: "502 Bad Gateway", 503: "503 Serv
 @lru_cache(maxsize=4096)
 def _png(key: str, width: int, height: int) -> bytes:
     return images.png(key, width, height)
+
+
+def _minus_id(pair: tuple[int, Post]) -> int:
+    return -pair[0]
 
 
 def _int(value: str | None) -> int | None:
@@ -134,17 +139,18 @@ class MastodonServer(SandboxServer):
         max_id, since_id, min_id = (_int(request.arg(k)) for k in ("max_id", "since_id", "min_id"))
         with self.world.lock:
             candidates = self._feed(tag, request, flags)
+            # candidates run newest first: bisect on -id, so a page costs O(log N)
+            top = 0 if max_id is None else bisect_right(candidates, -max_id, key=_minus_id)
             if min_id is not None:  # the page right above min_id, served newest first
-                above = [p for p in reversed(candidates) if p[0] > min_id]
-                if max_id is not None:
-                    above = [p for p in above if p[0] < max_id]
-                page = list(reversed(above[:limit]))
+                end = bisect_left(candidates, -min_id, key=_minus_id)
+                page = candidates[max(top, end - limit) : end] if end > top else []
             else:
-                page = [
-                    p
-                    for p in candidates
-                    if (max_id is None or p[0] < max_id) and (since_id is None or p[0] > since_id)
-                ][:limit]
+                end = (
+                    len(candidates)
+                    if since_id is None
+                    else bisect_left(candidates, -since_id, key=_minus_id)
+                )
+                page = candidates[top : min(end, top + limit)] if end > top else []
             renderer = self._renderer(request)
             body = [renderer.status(post) for _, post in page]
         response = Response(200, body)
@@ -167,6 +173,8 @@ class MastodonServer(SandboxServer):
             {text.normalize_tag(t) for t in request.args(f"{mode}[]")[:4]}
             for mode in ("any", "all", "none")
         )
+        if not (any_tags or all_tags or none_tags):  # the plain feed, shared as it is
+            return self.world.tag_timeline(self.instance, tag, **flags)
         feed = dict(self.world.tag_timeline(self.instance, tag, **flags))
         for extra in any_tags:
             feed.update(self.world.tag_timeline(self.instance, extra, **flags))

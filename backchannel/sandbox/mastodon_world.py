@@ -73,11 +73,23 @@ class MastodonWorld:
         self._account_ids: dict[tuple[str, str], int] = {}
         self._replies: dict[str, int] = {}
         self.render_cache: dict[str, Any] = {}  # the renderer's derived counts
+        # Tag timelines as last computed, valid while ``_version`` stands: a collector
+        # walking 2,500 pages of a 100,000-post world must not rescan it per page.
+        self._version = 0
+        self._timelines: dict[tuple[Any, ...], list[tuple[int, Post]]] = {}
+        self._timelines_version = -1
+
+    def changed(self) -> None:
+        """Forget derived state (tag timelines); every mutation calls this. Code that
+        changes a :class:`Post` or :class:`Instance` directly must call it too."""
+        with self.lock:
+            self._version += 1
 
     # -- building -----------------------------------------------------------------
 
     def add_instance(self, name: str, title: str = "") -> Instance:
         with self.lock:
+            self.changed()
             if name in self.instances:
                 raise SandboxError(f"instance {name!r} exists already")
             instance = Instance(name, title or name.split(".")[0].capitalize())
@@ -98,6 +110,7 @@ class MastodonWorld:
     ) -> Account:  # fmt: skip
         """Add an account; ``note`` and field values are plain text (#tags become links)."""
         with self.lock:
+            self.changed()
             self._need_instance(home)
             key = f"{username}@{home}"
             if key in self.accounts:
@@ -120,6 +133,7 @@ class MastodonWorld:
         in_reply_to, arrives, ...). Tags and mentions come from the text.
         """
         with self.lock:
+            self.changed()
             account = self.account(author)
             mentions: list[str] = []
             if html is None:
@@ -156,12 +170,14 @@ class MastodonWorld:
 
     def schedule_delete(self, post: Post | str, step: int) -> None:
         with self.lock:
+            self.changed()
             self.post(post).deleted_at = step
 
     def schedule_edit(
         self, post: Post | str, step: int, body: str, edited_at: datetime | None = None
     ) -> None:
         with self.lock:
+            self.changed()
             target = self.post(post)
             account = self.accounts[target.author]
             new_html = text.to_html(body, account.home, self.instances.__contains__).html
@@ -173,12 +189,14 @@ class MastodonWorld:
     def advance(self) -> int:
         """Move to the next step: late posts arrive, scheduled deletes and edits happen."""
         with self.lock:
+            self.changed()
             self.step += 1
             return self.step
 
     def delete(self, post: Post | str) -> Post:
         """Delete a post now (by key, uri or object): 404 everywhere from now on."""
         with self.lock:
+            self.changed()
             target = self.post(post)
             target.deleted_at = self.step
             return target
@@ -189,6 +207,7 @@ class MastodonWorld:
     ) -> Post:  # fmt: skip
         """Edit a post now, with new HTML or new plain text."""
         with self.lock:
+            self.changed()
             target = self.post(post)
             if content_html is None:
                 account = self.accounts[target.author]
@@ -292,26 +311,38 @@ class MastodonWorld:
         self, instance: str, tag: str, *, local: bool = False, remote: bool = False,
         only_media: bool = False, step: int | None = None,
     ) -> list[tuple[int, Post]]:  # fmt: skip
-        """Public, non-boost posts with ``tag`` on ``instance``, newest first."""
+        """Public, non-boost posts with ``tag`` on ``instance``, newest first.
+
+        The list is shared (cached until the world changes): do not modify it."""
         wanted = text.normalize_tag(tag)
-        out = []
         with self.lock:
-            for post in self.posts.values():
-                if (
-                    post.visibility != "public"
-                    or post.reblog_of
-                    or not self.visible_on(post, instance, step)
-                ):
-                    continue
-                is_local = self.accounts[post.author].home == instance
-                if (
-                    (local and not is_local)
-                    or (remote and is_local)
-                    or (only_media and not post.media)
-                ):
-                    continue
-                if wanted in {text.normalize_tag(t) for t in self.tags(post, step)}:
-                    out.append((self.local_id(instance, post), post))
+            step = self.step if step is None else step
+            if self._timelines_version != self._version:
+                self._timelines, self._timelines_version = {}, self._version
+            key = (instance, wanted, local, remote, only_media, step)
+            cached = self._timelines.get(key)
+            if cached is None:
+                cached = self._timelines[key] = self._scan_timeline(
+                    instance, wanted, local, remote, only_media, step
+                )
+            return cached
+
+    def _scan_timeline(
+        self, instance: str, wanted: str, local: bool, remote: bool, only_media: bool, step: int
+    ) -> list[tuple[int, Post]]:
+        out = []
+        for post in self.posts.values():
+            if (
+                post.visibility != "public"
+                or post.reblog_of
+                or not self.visible_on(post, instance, step)
+            ):
+                continue
+            is_local = self.accounts[post.author].home == instance
+            if (local and not is_local) or (remote and is_local) or (only_media and not post.media):
+                continue
+            if wanted in {text.normalize_tag(t) for t in self.tags(post, step)}:
+                out.append((self.local_id(instance, post), post))
         out.sort(key=lambda pair: pair[0], reverse=True)
         return out
 
