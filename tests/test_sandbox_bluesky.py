@@ -227,20 +227,19 @@ def test_search_cap_stops_the_cursor_and_moving_until_gets_the_rest(
     assert len(seen) == 600
 
 
-def test_bulk_worlds_are_cheap_and_the_real_cap_is_10000() -> None:
-    started = time.perf_counter()
+def test_bulk_worlds_page_past_the_real_cap_of_10000() -> None:
+    # How fast a bulk world is built and served is the benchmarks' business
+    # (benchmarks/, the request walks at N = 100,000), not a timed test's.
     world = World()
     world.login = world.add_account("me.bsky.example", "Me", app_password="pw", avatar=False)
     world.add_bulk("huge", 25_000, T0, T0 + timedelta(days=2))
-    assert time.perf_counter() - started < 5.0
     with BlueskySandbox(world) as sb:
         client = login(sb)
         assert sb.server.search_cap == 10_000
-        started = time.perf_counter()
         page = client.app.bsky.feed.search_posts(
             params={"q": "#huge", "limit": 100, "until": format_datetime(T0 + timedelta(days=1))}
         )
-        assert time.perf_counter() - started < 0.5 and len(page.posts) == 100 and page.cursor
+        assert len(page.posts) == 100 and page.cursor
         sb.server.search_cap = 150  # the cap counts from the query's first page
         second = client.app.bsky.feed.search_posts(
             params={"q": "#huge", "limit": 100, "cursor": page.cursor}

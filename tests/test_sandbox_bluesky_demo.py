@@ -7,7 +7,6 @@ Driven through the atproto SDK over HTTP, as a collector would see it.
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -154,16 +153,14 @@ def test_lexicon_check_can_fail() -> None:
 # -- the demo ------------------------------------------------------------------------------
 
 
-def test_demo_is_quick_deterministic_and_follows_the_seed() -> None:
+def test_demo_is_deterministic_and_follows_the_seed() -> None:
     def snapshot(world: World) -> list[Any]:
         posts = [(p.uri, p.cid, json.dumps(p.record, sort_keys=True)) for p in world.posts.values()]
         return [posts, sorted(world.blobs), world.login and world.login.app_password]
 
-    started = time.perf_counter()
     first = build_demo_world()
     with BlueskySandbox(first) as sb:
         assert httpx.get(sb.base_url + "/xrpc/com.atproto.server.getSession").status_code == 401
-    assert time.perf_counter() - started < 5.0
     assert 750 <= len(first.posts) <= 900
     assert snapshot(build_demo_world()) == snapshot(first)
     assert snapshot(build_demo_world(conference.SEED + 1)) != snapshot(first)

@@ -470,11 +470,9 @@ def test_demo_world_is_deterministic_and_rich():
     assert keynote_hours > len(posts) * 0.4  # bursts: keynotes are 3.5 of ~16 hours
 
 
-def test_demo_sandbox_starts_fast_and_serves_sources():
-    started = time.monotonic()
+def test_demo_sandbox_serves_its_sources():
     world = build_demo_world()
     with MastodonSandbox(world) as sandbox:
-        assert time.monotonic() - started < 5
         assert len(sandbox.source_urls) == 3 and len(sandbox.instances) == 5
         extra = sandbox.instances["weka.example"].base_url
         assert extra not in sandbox.source_urls
