@@ -48,6 +48,7 @@ from urllib.parse import urlsplit
 import nh3
 
 from backchannel.sanitize_fast import CleanPost, SimpleHtmlCleaner
+from backchannel.sanitize_parse import HtmlFeeder
 
 __all__ = [
     "CleanPost",
@@ -209,54 +210,21 @@ _CLEANER = nh3.Cleaner(
     url_relative="deny",
 )
 
-_WS = "[ \t\n\r\f]"
-# Simple HTML, token by token: text, a start tag with double-quoted attributes, or an
-# end tag. Tag names from a short list only: others (script, style, textarea ...) have
-# parsing rules of their own, which HTMLParser knows.
-_TOKEN_RE = re.compile(
-    r"([^<]+)"
-    rf'|<([a-z][a-z0-9]*)((?:{_WS}+[a-z][a-z0-9_.:-]*="[^"<]*")*){_WS}*(/?)>'
-    r"|</([a-z][a-z0-9]*)>"
-)
-_ATTR_FIND_RE = re.compile(r'([a-z][a-z0-9_.:-]*)="([^"<]*)"')
 _SIMPLE_TAGS = _TAGS | {"div", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "sub", "sup"}
-
-
-def _parse(parser: HTMLParser, source: str) -> None:
-    """Feed ``source`` to ``parser``'s handlers: by :data:`_TOKEN_RE` when the whole of
-    it is simple HTML (the handlers then get exactly what HTMLParser would give them),
-    else through HTMLParser."""
-    tokens = []
-    pos, end = 0, len(source)
-    match = _TOKEN_RE.match
-    while pos < end:
-        token = match(source, pos)
-        if token is None:
-            break
-        text, tag, attrs, slash, closing = token.groups()
-        if (tag or closing) and (tag or closing) not in _SIMPLE_TAGS:
-            break
-        tokens.append((text, tag, attrs, slash, closing))
-        pos = token.end()
-    if pos < end:
-        parser.feed(source)
-        parser.close()
-        return
-    unescape = html.unescape
-    for text, tag, attrs, slash, closing in tokens:
-        if text is not None:
-            parser.handle_data(unescape(text) if "&" in text else text)
-        elif closing is not None:
-            parser.handle_endtag(closing)
-        else:
-            pairs: list[tuple[str, str | None]] = [
-                (name, unescape(value) if "&" in value else value)
-                for name, value in _ATTR_FIND_RE.findall(attrs)
-            ]
-            if slash:
-                parser.handle_startendtag(tag, pairs)
-            else:
-                parser.handle_starttag(tag, pairs)
+# What the rewrite and the text extraction look at, kept by the normaliser that tames
+# odd input before HTMLParser sees it (see backchannel.sanitize_parse).
+_FEEDER = HtmlFeeder(
+    _SIMPLE_TAGS,
+    _CLEAN_CONTENT,
+    {
+        "a": {"href", "class"},
+        "span": {"class"},
+        "p": {"class"},
+        "img": {"src", "alt", "title", "class"},
+        "ol": {"start"},
+    },
+)
+_parse = _FEEDER.feed
 
 
 def _text(parser: _TextExtractor) -> str:
