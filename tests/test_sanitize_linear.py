@@ -62,6 +62,8 @@ HOSTILE = {
     "reopened formatting": "".join(f"<i x={i}>" for i in range(SIZE // 18)) + _repeat("</p>y"),
     "tables": _repeat("<table><tr><td>"),
     "foreign content": _repeat("<svg><g>"),
+    # What the text extraction's regular expressions might backtrack on.
+    "spaces before a break": "<ul><li>x</li></ul>" + " " * SIZE + "x\n",
     "script in tags": _repeat("<scr<script>ipt>alert(1)</script>"),
     "event handlers": _repeat("<img src=x onerror=alert(1)"),
     "javascript links": _repeat('<a href="javascript:alert(1)" '),
