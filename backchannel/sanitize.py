@@ -30,10 +30,12 @@ that is *simple* (the narrow grammar of :mod:`backchannel.sanitize_fast`: what M
 and the Bluesky renderer write for nearly every post) is cleaned in one pass that
 writes the clean HTML, its text and its links itself, from the same allow lists and
 exactly as the full way above would (the tests compare the two); everything else goes
-the full way. Within the full way, HTML with lower-case tags from a short list,
-double-quoted attributes and no comments is split by one regular expression and handed
-to the very same handlers ``HTMLParser`` would call, with the same arguments; anything
-else goes through ``HTMLParser`` itself. The nh3 cleaner is built once and reused.
+the full way. The nh3 cleaner is built once and reused.
+
+Linear time on any input, since posts come from strangers: the full way first bounds
+what makes html5ever slow (:mod:`backchannel.sanitize_tame`: nesting depth, attributes
+per tag), and then feeds its handlers through :mod:`backchannel.sanitize_parse`, which
+never lets ``HTMLParser`` see raw odd input (it rescans: quadratic time).
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ from urllib.parse import urlsplit
 import nh3
 
 from backchannel.sanitize_fast import CleanPost, SimpleHtmlCleaner
+from backchannel.sanitize_parse import HtmlFeeder
+from backchannel.sanitize_tame import tame
 
 __all__ = [
     "CleanPost",
@@ -149,13 +153,13 @@ def clean_post(source: str, emojis: Mapping[str, str] | None = None) -> CleanPos
     if simple is not None:
         return simple
     body = _clean_fully(source or "", allowed)
-    return CleanPost(body, *text_and_links(body))
+    return CleanPost(body, *_text_and_links(body))  # nh3's output: tame already
 
 
 def _clean_fully(source: str, allowed: dict[str, str]) -> str:
     """The HTMLParser rewrite, then nh3 (see the module docstring)."""
     rewriter = _Rewriter(allowed)
-    _parse(rewriter, source)
+    _parse(rewriter, tame(source))
     # The cleaner is shared (threads included); the emoji URLs of this call reach its
     # attribute filter through a thread-local, since nh3 calls it on this thread.
     _state.urls = set(allowed.values())
@@ -172,15 +176,19 @@ def html_to_text(source: str) -> str:
     emoji images become their ``:shortcode:``; script and style content is ignored.
     """
     parser = _TextExtractor()
-    _parse(parser, source or "")
+    _parse(parser, tame(source or ""))
     return _text(parser)
 
 
 def text_and_links(source: str) -> tuple[str, list[str]]:
     """:func:`html_to_text` of ``source``, and the http(s) hrefs of its ``<a>`` elements
     that are not mention or hashtag links (in order, without repeats): one parse."""
+    return _text_and_links(tame(source or ""))
+
+
+def _text_and_links(source: str) -> tuple[str, list[str]]:
     parser = _TextExtractor(links=True)
-    _parse(parser, source or "")
+    _parse(parser, source)
     return _text(parser), list(dict.fromkeys(parser.links))
 
 
@@ -209,54 +217,21 @@ _CLEANER = nh3.Cleaner(
     url_relative="deny",
 )
 
-_WS = "[ \t\n\r\f]"
-# Simple HTML, token by token: text, a start tag with double-quoted attributes, or an
-# end tag. Tag names from a short list only: others (script, style, textarea ...) have
-# parsing rules of their own, which HTMLParser knows.
-_TOKEN_RE = re.compile(
-    r"([^<]+)"
-    rf'|<([a-z][a-z0-9]*)((?:{_WS}+[a-z][a-z0-9_.:-]*="[^"<]*")*){_WS}*(/?)>'
-    r"|</([a-z][a-z0-9]*)>"
-)
-_ATTR_FIND_RE = re.compile(r'([a-z][a-z0-9_.:-]*)="([^"<]*)"')
 _SIMPLE_TAGS = _TAGS | {"div", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "sub", "sup"}
-
-
-def _parse(parser: HTMLParser, source: str) -> None:
-    """Feed ``source`` to ``parser``'s handlers: by :data:`_TOKEN_RE` when the whole of
-    it is simple HTML (the handlers then get exactly what HTMLParser would give them),
-    else through HTMLParser."""
-    tokens = []
-    pos, end = 0, len(source)
-    match = _TOKEN_RE.match
-    while pos < end:
-        token = match(source, pos)
-        if token is None:
-            break
-        text, tag, attrs, slash, closing = token.groups()
-        if (tag or closing) and (tag or closing) not in _SIMPLE_TAGS:
-            break
-        tokens.append((text, tag, attrs, slash, closing))
-        pos = token.end()
-    if pos < end:
-        parser.feed(source)
-        parser.close()
-        return
-    unescape = html.unescape
-    for text, tag, attrs, slash, closing in tokens:
-        if text is not None:
-            parser.handle_data(unescape(text) if "&" in text else text)
-        elif closing is not None:
-            parser.handle_endtag(closing)
-        else:
-            pairs: list[tuple[str, str | None]] = [
-                (name, unescape(value) if "&" in value else value)
-                for name, value in _ATTR_FIND_RE.findall(attrs)
-            ]
-            if slash:
-                parser.handle_startendtag(tag, pairs)
-            else:
-                parser.handle_starttag(tag, pairs)
+# What the rewrite and the text extraction look at, kept by the normaliser that tames
+# odd input before HTMLParser sees it (see backchannel.sanitize_parse).
+_FEEDER = HtmlFeeder(
+    _SIMPLE_TAGS,
+    _CLEAN_CONTENT,
+    {
+        "a": {"href", "class"},
+        "span": {"class"},
+        "p": {"class"},
+        "img": {"src", "alt", "title", "class"},
+        "ol": {"start"},
+    },
+)
+_parse = _FEEDER.feed
 
 
 def _text(parser: _TextExtractor) -> str:
