@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
@@ -391,13 +390,12 @@ def test_hostile_status_in_full(status: dict[str, Any]) -> None:
     assert "body{display:none}" not in post.text
 
 
-def test_huge_post_is_handled_quickly(status: dict[str, Any]) -> None:
+def test_huge_post_is_handled(status: dict[str, Any]) -> None:
+    # That its cost grows linearly is tests/test_sanitize_linear.py's business.
     chunk = '<p>word <a href="https://ok.example/x">link</a> <script>x()</script><b onclick="y">b</b></p>'
     status["content"] = chunk * (1_000_000 // len(chunk) + 1)
     assert len(status["content"]) >= 1_000_000
-    started = time.monotonic()
     post = normalize_status(status, "localhost")
-    assert time.monotonic() - started < 15
     inv = assert_safe(post.html)
     assert inv.tags.count("a") == post.html.count("<a ") > 10_000
     assert post.links == ("https://ok.example/x",)
