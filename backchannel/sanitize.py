@@ -44,14 +44,14 @@ import html
 import re
 import threading
 from collections.abc import Mapping
-from html.parser import HTMLParser
-from urllib.parse import urlsplit
 
 import nh3
 
 from backchannel.sanitize_fast import CleanPost, SimpleHtmlCleaner
-from backchannel.sanitize_parse import HtmlFeeder
+from backchannel.sanitize_parse import HtmlFeeder, TagHandlers, class_names
 from backchannel.sanitize_tame import tame
+from backchannel.sanitize_text import TextExtractor, text_of
+from backchannel.sanitize_url import SCHEMES, safe_url
 
 __all__ = [
     "CleanPost",
@@ -83,40 +83,10 @@ _CLASSES = {
     "img": {"emoji"},
 }
 LINK_REL = "nofollow noopener ugc"
-_SCHEMES = {"http", "https"}
-_VOID = {"br", "img", "hr", "wbr", "input", "meta", "link", "source", "track", "area", "col"}
-_BLOCKS = {"p", "blockquote", "pre", "ul", "ol", "li", "div", "h1", "h2", "h3", "h4", "h5", "h6"}
-_SKIP_TEXT = _CLEAN_CONTENT | {"head"}
+_SKIP_TEXT = _CLEAN_CONTENT | {"head"}  # elements whose text is not text a reader sees
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 _ATTR_RE = re.compile(r"^[a-z][a-z0-9_.:-]*$")
 _SHORTCODE_RE = re.compile(r":([A-Za-z0-9_]+):")
-_CONTROL_RE = re.compile(r"[\x00-\x20\x7f]")
-# Common URLs that safe_url accepts without urlsplit: http(s), a plain host name.
-_PLAIN_URL_RE = re.compile(
-    r"[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:[/?#][^\x00-\x20\x7f]*)?"
-)
-
-
-def safe_url(url: object) -> str | None:
-    """``url`` if it is an absolute http(s) URL with a host, else None.
-
-    Anything with whitespace or control characters inside is refused outright:
-    browsers strip some of them (``java\\tscript:``), so they can only hide tricks.
-    """
-    if not isinstance(url, str):
-        return None
-    url = url.strip()
-    if _PLAIN_URL_RE.fullmatch(url):
-        return url
-    if not url or _CONTROL_RE.search(url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # e.g. an unbalanced IPv6 bracket
-        return None
-    if parts.scheme.lower() not in _SCHEMES or not parts.hostname:
-        return None
-    return url
 
 
 def escape(text: str, emojis: Mapping[str, str] | None = None) -> str:
@@ -175,9 +145,9 @@ def html_to_text(source: str) -> str:
     Invisible link parts are left out and ellipses shown, as in :func:`clean_post_html`;
     emoji images become their ``:shortcode:``; script and style content is ignored.
     """
-    parser = _TextExtractor()
+    parser = TextExtractor(_SKIP_TEXT)
     _parse(parser, tame(source or ""))
-    return _text(parser)
+    return text_of(parser)
 
 
 def text_and_links(source: str) -> tuple[str, list[str]]:
@@ -187,9 +157,9 @@ def text_and_links(source: str) -> tuple[str, list[str]]:
 
 
 def _text_and_links(source: str) -> tuple[str, list[str]]:
-    parser = _TextExtractor(links=True)
+    parser = TextExtractor(_SKIP_TEXT, links=True)
     _parse(parser, source)
-    return _text(parser), list(dict.fromkeys(parser.links))
+    return text_of(parser), list(dict.fromkeys(parser.links))
 
 
 # -- internals ----------------------------------------------------------------------
@@ -212,7 +182,7 @@ _CLEANER = nh3.Cleaner(
     attributes=_ATTRIBUTES,
     attribute_filter=_keep,
     link_rel=LINK_REL,
-    url_schemes=_SCHEMES,
+    url_schemes=SCHEMES,
     allowed_classes=_CLASSES,
     url_relative="deny",
 )
@@ -232,13 +202,6 @@ _FEEDER = HtmlFeeder(
     },
 )
 _parse = _FEEDER.feed
-
-
-def _text(parser: _TextExtractor) -> str:
-    text = "".join(parser.out)
-    text = re.sub(r"[ \t]*\n[ \t]*", "\n", text)  # no stray spaces around line breaks
-    text = re.sub(r"\n{3,}", "\n\n", text)
-    return text.strip()
 
 
 def _safe_emojis(emojis: Mapping[str, str] | None) -> dict[str, str]:
@@ -274,13 +237,6 @@ def _emojify(text: str, emojis: Mapping[str, str]) -> str:
     return "".join(out)
 
 
-def _classes(attrs: list[tuple[str, str | None]]) -> set[str]:
-    for name, value in attrs:
-        if name == "class" and value:
-            return set(value.split())
-    return set()
-
-
 def _attributes(tag: str, attrs: list[tuple[str, str | None]]) -> str:
     """Attributes re-serialised; classes cut to the allow list now, so that a span
     whose only class was ``ellipsis`` does not end up as ``<span class="">``."""
@@ -296,7 +252,7 @@ def _attributes(tag: str, attrs: list[tuple[str, str | None]]) -> str:
     return "".join(parts)
 
 
-class _Rewriter(HTMLParser):
+class _Rewriter(TagHandlers):
     """Re-serialises HTML with Mastodon's link spans resolved and emoji as images.
 
     It is not a sanitiser (nh3 runs after it); it only has to keep what it does not
@@ -322,25 +278,19 @@ class _Rewriter(HTMLParser):
             self._image(attrs)
             return
         if tag == "span":
-            classes = _classes(attrs)
+            classes = class_names(attrs)
             if "invisible" in classes:
                 self._hidden = 1
                 return
             self._spans.append("ellipsis" in classes)
         self.out.append(f"<{tag}{_attributes(tag, attrs)}>")
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        # "<span/>" opens a span in HTML; only void elements close themselves.
-        self.handle_starttag(tag, attrs)
-        if tag not in _VOID:
-            self.handle_endtag(tag)
-
     def handle_endtag(self, tag: str) -> None:
         if self._hidden:
             if tag == "span":
                 self._hidden -= 1
             return
-        if not _NAME_RE.match(tag) or tag in _VOID:
+        if not _NAME_RE.match(tag) or tag in TagHandlers.VOID:
             return
         if tag == "span" and self._spans and self._spans.pop():
             self.out.append("…")
@@ -353,7 +303,7 @@ class _Rewriter(HTMLParser):
     def _image(self, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
         src = (values.get("src") or "").strip()
-        if "emoji" not in _classes(attrs) or src not in self._emoji_urls:
+        if "emoji" not in class_names(attrs) or src not in self._emoji_urls:
             return  # only our own emoji images; any other remote image is dropped
         code = next((c for c, u in self._emojis.items() if u == src), None)
         label = (values.get("alt") or "").strip(":")
@@ -364,65 +314,3 @@ class _Rewriter(HTMLParser):
 
     # Comments, doctypes, processing instructions and CDATA are dropped: the default
     # handlers of HTMLParser do nothing with them.
-
-
-class _TextExtractor(HTMLParser):
-    def __init__(self, links: bool = False) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.links: list[str] = []
-        self._find_links = links
-        self._hidden = 0
-        self._skip: list[str] = []
-        self._spans: list[bool] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a" and self._find_links:
-            values = dict(attrs)
-            href = safe_url(values.get("href"))
-            if href and not set((values.get("class") or "").split()) & {"mention", "hashtag"}:
-                self.links.append(href)
-        if tag in _SKIP_TEXT and tag not in _VOID:
-            self._skip.append(tag)
-            return
-        if self._hidden or self._skip:
-            if tag == "span" and self._hidden:
-                self._hidden += 1
-            return
-        if tag == "span":
-            classes = _classes(attrs)
-            if "invisible" in classes:
-                self._hidden = 1
-                return
-            self._spans.append("ellipsis" in classes)
-        elif tag == "br":
-            self.out.append("\n")
-        elif tag == "img":
-            self.out.append(dict(attrs).get("alt") or "")
-        elif tag == "li":
-            self.out.append("\n")
-        elif tag in _BLOCKS:
-            self.out.append("\n\n")
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-        if tag not in _VOID:
-            self.handle_endtag(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if self._skip:
-            if tag == self._skip[-1]:
-                self._skip.pop()
-            return
-        if self._hidden:
-            if tag == "span":
-                self._hidden -= 1
-            return
-        if tag == "span" and self._spans and self._spans.pop():
-            self.out.append("…")
-        elif tag in _BLOCKS and tag != "li":
-            self.out.append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._hidden and not self._skip:
-            self.out.append(data)

@@ -34,7 +34,7 @@ from html.parser import HTMLParser
 
 import nh3
 
-__all__ = ["HtmlFeeder"]
+__all__ = ["HtmlFeeder", "TagHandlers", "class_names"]
 
 _WS = "[ \t\n\r\f]"
 # Simple HTML, token by token: text, a start tag with double-quoted attributes, or an
@@ -47,6 +47,28 @@ _TOKEN_RE = re.compile(
     r"|</([a-z][a-z0-9]*)>"
 )
 _ATTR_FIND_RE = re.compile(r'([a-z][a-z0-9_.:-]*)="([^"<]*)"')
+
+
+class TagHandlers(HTMLParser):
+    """Base of the sanitiser's handler classes (the HTML rewrite, the text extraction)."""
+
+    VOID = frozenset(
+        {"br", "img", "hr", "wbr", "input", "meta", "link", "source", "track", "area", "col"}
+    )
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        # "<span/>" opens a span in HTML; only void elements close themselves.
+        self.handle_starttag(tag, attrs)
+        if tag not in self.VOID:
+            self.handle_endtag(tag)
+
+
+def class_names(attrs: list[tuple[str, str | None]]) -> set[str]:
+    """The class names of a tag's attributes, as ``HTMLParser`` hands them over."""
+    for name, value in attrs:
+        if name == "class" and value:
+            return set(value.split())
+    return set()
 
 
 class HtmlFeeder:
