@@ -290,7 +290,7 @@ class _Rewriter(TagHandlers):
             if tag == "span":
                 self._hidden -= 1
             return
-        if not _NAME_RE.match(tag) or tag in TagHandlers.VOID:
+        if not _NAME_RE.match(tag) or tag in self.VOID:
             return
         if tag == "span" and self._spans and self._spans.pop():
             self.out.append("…")
