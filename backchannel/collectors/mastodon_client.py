@@ -26,7 +26,7 @@ import time
 import unicodedata
 from datetime import UTC
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Self
 
 import requests
 from mastodon import (
@@ -81,7 +81,7 @@ class CountingSession(requests.Session):
         return response
 
 
-class _RawMastodon(Mastodon):
+class RawMastodon(Mastodon):
     """Mastodon.py, minus the cost of building objects we never read.
 
     Mastodon.py casts every response into typed objects, choosing the type from the
@@ -97,6 +97,26 @@ class _RawMastodon(Mastodon):
         return super().timeline(*args, **kwargs)
 
     timeline.__annotations__["return"] = list  # a real type, not a postponed string
+
+    @classmethod
+    def polite(
+        cls,
+        base_url: str,
+        access_token: str | None,
+        user_agent: str,
+        timeout: float,
+        session: requests.Session,
+    ) -> Self:
+        """A client that never sleeps on its own and sends nothing until asked."""
+        return cls(
+            access_token=access_token,
+            api_base_url=base_url,  # keeps http:// for loopback servers
+            ratelimit_method="throw",  # "wait" can sleep (and retry) forever
+            request_timeout=timeout,
+            user_agent=user_agent,
+            version_check_mode="none",  # no request at construction
+            session=session,
+        )
 
 
 class TimelineClient:
@@ -115,15 +135,7 @@ class TimelineClient:
         self._pacer = pacer
         self._config_key = config_key
         self._session = CountingSession()
-        self._api = _RawMastodon(
-            access_token=access_token,
-            api_base_url=base_url,  # keeps http:// for loopback servers
-            ratelimit_method="throw",  # "wait" can sleep (and retry) forever
-            request_timeout=timeout,
-            user_agent=user_agent,
-            version_check_mode="none",  # no request at construction
-            session=self._session,
-        )
+        self._api = RawMastodon.polite(base_url, access_token, user_agent, timeout, self._session)
         self._instance_settled = False
 
     @property

@@ -32,7 +32,7 @@ from mastodon import (
     MastodonServerError,
 )
 
-from backchannel.collectors.mastodon_client import CountingSession, _RawMastodon, reset_at
+from backchannel.collectors.mastodon_client import CountingSession, RawMastodon, reset_at
 from backchannel.collectors.retry import Pacer
 from backchannel.errors import RetriesExhaustedError
 
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 BATCH = 20  # Api::V1::StatusesController#check_statuses_limit
 
 
-class _CheckMastodon(_RawMastodon):
+class _CheckMastodon(RawMastodon):
     """Mastodon.py without its object casting for the two calls a recheck makes."""
 
     def statuses(self, *args: Any, **kwargs: Any) -> Any:
@@ -72,14 +72,8 @@ class StatusChecker:
         self.base_url = base_url.rstrip("/")
         self._pacer = pacer
         self._session = CountingSession()
-        self._api = _CheckMastodon(
-            access_token=access_token,
-            api_base_url=self.base_url,
-            ratelimit_method="throw",
-            request_timeout=timeout,
-            user_agent=user_agent,
-            version_check_mode="none",
-            session=self._session,
+        self._api = _CheckMastodon.polite(
+            self.base_url, access_token, user_agent, timeout, self._session
         )
         self.batch_supported: bool | None = None  # None: not tried yet
         self.unknown = 0  # ids the server would not answer about
