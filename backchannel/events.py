@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from backchannel.collectors.base import Window, normalize_hashtag
+from backchannel.collectors import Window, normalize_hashtag
 from backchannel.errors import ConflictError, InputError, NotFoundError
-from backchannel.models import Author, Event, EventPost, EventSource, Post
+from backchannel.store import Author, Event, EventPost, EventSource, Post
 
 PLATFORMS = ("mastodon", "bluesky")
 # What Mastodon accepts in a hashtag: letters, marks, digits, _, middle dot, ZWNJ.

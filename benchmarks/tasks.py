@@ -36,8 +36,8 @@ def fresh_database(url: str) -> Any:
     """An empty database at ``url`` with the benchmark event and its two sources."""
     from sqlalchemy import create_engine, text
 
-    from backchannel.db import Database
     from backchannel.events import EventSpec, create_event
+    from backchannel.store.db import Database
 
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
@@ -70,9 +70,9 @@ def _ingest(db: Any, platform: str, raw_lines: list[str], page_offset: int = 0) 
     from backchannel.collectors.base import Page
     from backchannel.collectors.bluesky_normalize import normalize_post_view
     from backchannel.collectors.mastodon_normalize import normalize_status
-    from backchannel.consent import policy_for
-    from backchannel.models import EventSource
-    from backchannel.store import save_page
+    from backchannel.consent.rule import policy_for
+    from backchannel.store.models import EventSource
+    from backchannel.store.writer import save_page
 
     policy = policy_for(False, False, {})
     base_url = data.MASTODON_URL if platform == "mastodon" else data.BLUESKY_URL
@@ -120,7 +120,7 @@ def task_ingest(args: dict[str, Any]) -> dict[str, Any]:
     if args.get("fresh", part != "second"):
         db = fresh_database(args["url"])
     else:
-        from backchannel.db import Database
+        from backchannel.store.db import Database
 
         db = Database(args["url"])
     started = time.perf_counter()
@@ -168,8 +168,8 @@ def task_ingest_baseline(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _export(url: str, out: Path) -> tuple[float, Any]:
-    from backchannel.db import Database
     from backchannel.export import ExportOptions, export_site
+    from backchannel.store.db import Database
 
     db = Database(url)
     started = time.perf_counter()
@@ -194,7 +194,7 @@ def task_add_posts(args: dict[str, Any]) -> dict[str, Any]:
     They are not among the N posts (:func:`data.generate_extra`), so a later ingest of
     the N posts' second half still stores only new posts. A task of its own, so that
     reading raw JSON does not count in the memory of the export that follows."""
-    from backchannel.db import Database
+    from backchannel.store.db import Database
 
     n, cache = args["n"], Path(args["cache"])
     db = Database(args["url"])
@@ -229,8 +229,8 @@ def task_export_baseline(args: dict[str, Any]) -> dict[str, Any]:
     import jinja2
     from sqlalchemy import select
 
-    from backchannel.db import Database
-    from backchannel.models import Author, Event, EventPost, Post
+    from backchannel.store.db import Database
+    from backchannel.store.models import Author, Event, EventPost, Post
 
     out = Path(args["out"])
     shutil.rmtree(out, ignore_errors=True)

@@ -142,11 +142,11 @@ def task_requests_bluesky(args: dict[str, Any]) -> dict[str, Any]:
 def task_concurrency(args: dict[str, Any]) -> dict[str, Any]:
     """Three Mastodon sources with added latency through the collect service:
     one at a time (concurrency 1), then all at once (concurrency 3), fresh databases."""
-    from backchannel.collect import collect
+    from backchannel.collect.service import collect
     from backchannel.config import load_config
-    from backchannel.db import Database
     from backchannel.events import EventSpec, create_event
     from backchannel.sandbox.mastodon_server import MastodonSandbox
+    from backchannel.store.db import Database
 
     names = ["kea.example", "tui.example", "ruru.example"]
     world = _mastodon_world(args["n"], names)

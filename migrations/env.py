@@ -1,11 +1,11 @@
-"""Alembic environment, driven from backchannel.db (no alembic.ini needed)."""
+"""Alembic environment, driven from backchannel.store.db (no alembic.ini needed)."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
 
-from backchannel.models import Base
+from backchannel.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -18,10 +18,11 @@ from typing import Any
 from sqlalchemy import select, update
 
 from backchannel.collectors.base import NormalizedAuthor, NormalizedMedia, NormalizedPost, Page
-from backchannel.consent import Policy
-from backchannel.db import Database
+from backchannel.consent.rule import Policy
 from backchannel.events import EventSpec, create_event
-from backchannel.models import (
+from backchannel.sanitize.clean import clean_post_html
+from backchannel.store.db import Database
+from backchannel.store.models import (
     ConsentOverride,
     Event,
     EventPost,
@@ -30,8 +31,7 @@ from backchannel.models import (
     Story,
     StoryItem,
 )
-from backchannel.sanitize import clean_post_html
-from backchannel.store import save_page
+from backchannel.store.writer import save_page
 
 MASTODON = "https://mastodon.example"
 BLUESKY = "https://bsky.example"

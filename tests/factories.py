@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from backchannel.collectors.base import NormalizedAuthor, NormalizedMedia, NormalizedPost, Page
-from backchannel.db import Database
 from backchannel.events import EventSpec, create_event
+from backchannel.store.db import Database
 
 T0 = datetime(2026, 3, 12, 1, 0, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, select
 
 from backchannel.cli import main
-from backchannel.models import Base
+from backchannel.store.models import Base
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backchannel.config import Config, load_config
-from backchannel.db import Database
 from backchannel.sandbox import demo
 from backchannel.sandbox.demo import RunningSandbox
+from backchannel.store.db import Database
 
 
 @dataclass

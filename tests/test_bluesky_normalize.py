@@ -427,7 +427,7 @@ def test_not_a_post_record() -> None:
 
 
 def test_html_is_sanitised_and_keeps_links_mentions_and_tags() -> None:
-    from backchannel.sanitize import html_to_text
+    from backchannel.sanitize.clean import html_to_text
 
     text = "Hi @bo.example 👋\nslides: example.org/s… #SWRS26"
     data = text.encode()

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from backchannel.collect import collect
-from backchannel.models import Link, Post, PostSighting, PostTag, Tag
+from backchannel.collect.service import collect
 from backchannel.sandbox import conference
+from backchannel.store.models import Link, Post, PostSighting, PostTag, Tag
 from tests.helpers import snapshot
 from tests.sandbox_env import SandboxEnv, sandbox_env
 
@@ -158,7 +158,7 @@ def test_sigkill_at_random_points_then_resume_matches_an_uninterrupted_run(
 
 
 def test_collect_reports_coverage_and_discovery_adds_missing_servers(env: SandboxEnv) -> None:
-    from backchannel.coverage import event_coverage
+    from backchannel.collect.coverage import event_coverage
     from backchannel.events import get_event
     from tests.helpers import run_cli
 
@@ -221,7 +221,7 @@ def test_a_failing_source_fails_alone_and_the_others_are_committed(env: SandboxE
 
 
 def test_bluesky_opt_out_label_keeps_an_author_out_until_they_consent(env: SandboxEnv) -> None:
-    from backchannel.models import Author
+    from backchannel.store.models import Author
     from tests.helpers import run_cli
 
     bluesky = env.sandbox.bluesky_url

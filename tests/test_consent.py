@@ -13,13 +13,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, select
 
-from backchannel.collect import collect
+from backchannel.collect.service import collect
 from backchannel.config import load_config
-from backchannel.db import Database
 from backchannel.export import ExportOptions, export_site
-from backchannel.models import Author, Cursor, Exclusion, Media, Post, Story, StoryItem, Tombstone
 from backchannel.sandbox.mastodon_server import MastodonSandbox
 from backchannel.sandbox.mastodon_world import MastodonWorld
+from backchannel.store.db import Database
+from backchannel.store.models import (
+    Author,
+    Cursor,
+    Exclusion,
+    Media,
+    Post,
+    Story,
+    StoryItem,
+    Tombstone,
+)
 from tests.factories import T0, registered_event
 from tests.helpers import run_cli, write_config
 from tests.test_export import search_index_text, site_files

@@ -12,9 +12,9 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from backchannel.db import Database
 from backchannel.export import ExportOptions, export_site
 from backchannel.export.writer import MANIFEST
+from backchannel.store.db import Database
 from tests.export_fixture import WORDS, add_late_post, build_fixture, hide_post
 from tests.helpers import run_cli, write_config
 

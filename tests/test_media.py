@@ -13,15 +13,15 @@ import pytest
 from sqlalchemy import select
 
 from backchannel.config import Config, load_config
-from backchannel.consent import Policy
-from backchannel.db import Database
+from backchannel.consent.rule import Policy
 from backchannel.export import ExportOptions, export_site
-from backchannel.media import fetch_media, media_backlog
-from backchannel.models import EventSource, Media, Post
+from backchannel.media.fetch import fetch_media, media_backlog
 from backchannel.sandbox.httpbase import Fault, Request, Response, SandboxServer
 from backchannel.sandbox.images import png
-from backchannel.sanitize import clean_post_html
-from backchannel.store import save_page
+from backchannel.sanitize.clean import clean_post_html
+from backchannel.store.db import Database
+from backchannel.store.models import EventSource, Media, Post
+from backchannel.store.writer import save_page
 from tests.factories import author, page, post, registered_event
 from tests.helpers import run_cli, write_config
 

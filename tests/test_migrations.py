@@ -9,9 +9,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
-from backchannel.db import Database, head_revision
 from backchannel.errors import SchemaOutOfDateError
-from backchannel.models import Base
+from backchannel.store.db import Database, head_revision
+from backchannel.store.models import Base
 from tests.helpers import run_cli, write_config
 
 

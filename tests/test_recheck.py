@@ -10,15 +10,15 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from backchannel.collect import collect
+from backchannel.collect.rechecking import pending_rechecks, recheck
+from backchannel.collect.service import collect
 from backchannel.export import ExportOptions, export_site
 from backchannel.export.selection import anchor_for
-from backchannel.media import fetch_media
-from backchannel.models import Media, Post, PostSighting, Tombstone
-from backchannel.recheck import pending_rechecks, recheck
+from backchannel.media.fetch import fetch_media
 from backchannel.sandbox import conference
 from backchannel.sandbox.httpbase import Fault, RateBudget
-from backchannel.store import key_hash
+from backchannel.store.models import Media, Post, PostSighting, Tombstone
+from backchannel.store.writer import key_hash
 from tests.helpers import run_cli
 from tests.sandbox_env import SandboxEnv, sandbox_env
 

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from backchannel import sanitize
 from backchannel.collectors.facets import render_facets
-from backchannel.sanitize import CleanPost, clean_post, clean_post_html, text_and_links
+from backchannel.sanitize import clean as sanitize
+from backchannel.sanitize.clean import CleanPost, clean_post, clean_post_html, text_and_links
 from tests.test_mastodon_normalize import HOSTILE, assert_safe
 
 EMOJI = {"x": "https://emoji.example/x.png", "blob_cat": "https://emoji.example/a&b.png"}

@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 import pytest
 
-from backchannel.sanitize import clean_post, html_to_text, text_and_links
-from backchannel.sanitize_tame import MAX_ATTRIBUTES, MAX_DEPTH, tame
+from backchannel.sanitize.clean import clean_post, html_to_text, text_and_links
+from backchannel.sanitize.tame import MAX_ATTRIBUTES, MAX_DEPTH, tame
 from tests.test_mastodon_normalize import assert_safe
 
 SIZE = 200_000

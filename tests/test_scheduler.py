@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from backchannel.collect import collect
+from backchannel.collect.service import collect
 from backchannel.config import load_config
 from backchannel.events import EventSpec, create_event
-from backchannel.models import CollectionRun, Cursor, Media, Post
 from backchannel.sandbox.mastodon_model import Media as SandboxMedia
+from backchannel.store.models import CollectionRun, Cursor, Media, Post
 from tests.sandbox_env import SandboxEnv, sandbox_env
 
 SLUG = "live"

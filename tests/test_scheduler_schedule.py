@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from backchannel.collect.runlock import STALE_AFTER, RunLock, current_holder
+from backchannel.collect.schedule import Cadence, collection_phase, next_collection, next_recheck
 from backchannel.collectors.base import Window
-from backchannel.db import Database
 from backchannel.errors import ConflictError
-from backchannel.models import SchedulerLock
-from backchannel.runlock import STALE_AFTER, RunLock, current_holder
-from backchannel.schedule import Cadence, collection_phase, next_collection, next_recheck
+from backchannel.store.db import Database
+from backchannel.store.models import SchedulerLock
 
 START = datetime(2026, 3, 12, 8, 0, tzinfo=UTC)
 WINDOW = Window(START, START + timedelta(hours=10))

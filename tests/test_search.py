@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from backchannel.db import Database
 from backchannel.export import ExportOptions, export_site, search_records
 from backchannel.export.search_records import group_size
+from backchannel.store.db import Database
 from tests.export_browser import Watch, browser, serve
 from tests.export_fixture import WORDS, add_late_post, build_fixture, hide_post
 from tests.test_export import search_index_text, site_files

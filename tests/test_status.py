@@ -6,12 +6,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from backchannel.collect import collect
-from backchannel.models import EventSource
-from backchannel.runlock import RunLock
+from backchannel.collect.overview import status
+from backchannel.collect.runlock import RunLock
+from backchannel.collect.service import collect
 from backchannel.sandbox import conference
-from backchannel.status import status
-from backchannel.store import finish_run, start_run
+from backchannel.store.models import EventSource
+from backchannel.store.writer import finish_run, start_run
 from tests.helpers import run_cli
 from tests.sandbox_env import sandbox_env
 

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from backchannel.consent import Policy
-from backchannel.db import Database
-from backchannel.models import Cursor, EventSource, Link, Media, Post, PostSighting, Tombstone
-from backchannel.store import key_hash, load_cursor, save_page
+from backchannel.consent.rule import Policy
+from backchannel.store.db import Database
+from backchannel.store.models import Cursor, EventSource, Link, Media, Post, PostSighting, Tombstone
+from backchannel.store.writer import key_hash, load_cursor, save_page
 from tests.factories import T0, author, page, post, registered_event
 from tests.helpers import snapshot
 

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from backchannel.consent import Policy
-from backchannel.db import WAL_CHECKPOINT_PAGES, Database
-from backchannel.models import Author, Cursor, EventSource, Media, Post
-from backchannel.store import save_page
-from backchannel.store_driver import Driver
-from backchannel.store_rows import POST_FIELDS
+from backchannel.consent.rule import Policy
+from backchannel.store.db import WAL_CHECKPOINT_PAGES, Database
+from backchannel.store.driver import Driver
+from backchannel.store.models import Author, Cursor, EventSource, Media, Post
+from backchannel.store.rows import POST_FIELDS
+from backchannel.store.writer import save_page
 from tests.factories import page, post, registered_event
 
 AUCKLAND = timezone(timedelta(hours=13))

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from backchannel.curation import import_story
+from backchannel.curation.stories import import_story
 from backchannel.export import ExportOptions, export_site
-from backchannel.models import Post
+from backchannel.store.models import Post
 from tests.export_browser import Watch, browser, serve
 from tests.export_fixture import build_fixture
 

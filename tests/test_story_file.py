@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from backchannel.curation.storyfile import Block, format_story, parse
 from backchannel.errors import InputError
-from backchannel.storyfile import Block, format_story, parse
 
 SAMPLE = """---
 title: "Day one: arrivals"

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from backchannel.curation import export_story, import_story, set_state
-from backchannel.db import Database
-from backchannel.drafting import DraftOptions, draft_story
+from backchannel.curation.drafting import DraftOptions, draft_story
+from backchannel.curation.stories import export_story, import_story, set_state
+from backchannel.curation.storyfile import parse
 from backchannel.errors import InputError, NotFoundError
-from backchannel.models import Author, Post, Tombstone
-from backchannel.store import key_hash
-from backchannel.storyfile import parse
+from backchannel.store.db import Database
+from backchannel.store.models import Author, Post, Tombstone
+from backchannel.store.writer import key_hash
 from tests.export_fixture import build_fixture
 from tests.helpers import run_cli, snapshot, write_config
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from backchannel.collect import collect
+from backchannel.collect.service import collect
 from backchannel.export import ExportOptions, export_site
 from backchannel.export.selection import anchor_for, load_index
 from backchannel.export.wall import REFRESH_SECONDS, WALL_POSTS
-from backchannel.models import Event, EventPost, Post
 from backchannel.sandbox import conference
+from backchannel.store.models import Event, EventPost, Post
 from tests.sandbox_env import sandbox_env
 
 

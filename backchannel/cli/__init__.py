@@ -35,7 +35,7 @@ class App:
     @cached_property
     def raw_db(self) -> Any:
         """The database without a schema check (for init and db commands)."""
-        from backchannel.db import Database
+        from backchannel.store import Database
 
         return Database(self.config.database_url)
 

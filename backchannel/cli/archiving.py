@@ -119,7 +119,7 @@ def recheck(app: App, event_slug: str | None, since_days: float | None) -> None:
     Example:
       backchannel recheck swrb13 --since 7
     """
-    from backchannel.recheck import recheck as run_recheck
+    from backchannel.collect import recheck as run_recheck
 
     stop = threading.Event()
     try:

@@ -47,7 +47,7 @@ def results_table(results: list[Any]) -> str:
 
 def coverage_text(app: App, slug: str) -> str:
     """What each source contributed, and the home servers that are not sources yet."""
-    from backchannel.coverage import event_coverage
+    from backchannel.collect import event_coverage
     from backchannel.events import get_event
 
     with app.db.reading() as session:

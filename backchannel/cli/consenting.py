@@ -19,7 +19,7 @@ def consent() -> None:
 
 
 def _decide(app: App, event: str, handle: str, decision: str, note: str | None) -> None:
-    from backchannel.consent_admin import set_decision
+    from backchannel.consent import set_decision
 
     with app.db.writing() as session:
         row = set_decision(session, event, handle, decision, note)
@@ -70,7 +70,7 @@ def remove(app: App, event: str, handle: str) -> None:
     Example:
       backchannel consent remove swrb13 ana@mastodon.social
     """
-    from backchannel.consent_admin import remove_decision
+    from backchannel.consent import remove_decision
 
     with app.db.writing() as session:
         found = remove_decision(session, event, handle)
@@ -89,7 +89,7 @@ def list_command(app: App, event: str) -> None:
     Example:
       backchannel consent list swrb13
     """
-    from backchannel.consent_admin import decisions
+    from backchannel.consent import decisions
 
     with app.db.reading() as session:
         rows = [(r.decision, r.handle, r.note or "") for r in decisions(session, event)]
@@ -109,7 +109,7 @@ def policy_command(app: App, event: str, policy: str) -> None:
     Example:
       backchannel consent policy swrb13 opt-in
     """
-    from backchannel.consent_admin import set_policy
+    from backchannel.consent import set_policy
 
     with app.db.writing() as session:
         set_policy(session, event, policy)
@@ -127,7 +127,7 @@ def report_command(app: App, event: str, names: bool) -> None:
     Example:
       backchannel consent report swrb13 --names
     """
-    from backchannel.consent_admin import report
+    from backchannel.consent import report
 
     config = app.config.consent
     with app.db.reading() as session:
@@ -170,8 +170,8 @@ def forget_command(
     Example:
       backchannel forget --author ana@mastodon.social --reason "asked by email"
     """
+    from backchannel.consent import forget, list_tombstones
     from backchannel.errors import InputError
-    from backchannel.forget import forget, list_tombstones
 
     if show:
         with app.db.reading() as session:

@@ -47,7 +47,7 @@ def draft(app: App, event: str, top: int | None, start: str | None, end: str | N
       backchannel story draft swrb13 --from "2013-11-14 09:00" --to "2013-11-14 12:00" \\
           --slug morning > morning.md
     """
-    from backchannel.drafting import DraftOptions, draft_story
+    from backchannel.curation import DraftOptions, draft_story
 
     options = DraftOptions(top, start, end, author, tag, featured, slug)
     with app.db.reading() as session:
@@ -283,7 +283,7 @@ def schedule(app: App, slug: str, file: Path) -> None:
     Example:
       backchannel event schedule swrb13 sessions.toml
     """
-    from backchannel.drafting import load_schedule, set_schedule
+    from backchannel.curation import load_schedule, set_schedule
     from backchannel.events import get_event
 
     with app.db.writing() as session:

@@ -58,7 +58,7 @@ def current(app: App) -> None:
     Example:
       backchannel db current
     """
-    from backchannel.db import head_revision
+    from backchannel.store import head_revision
 
     revision = app.raw_db.current_revision()
     head = head_revision()

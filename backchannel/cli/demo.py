@@ -56,7 +56,7 @@ def demo(app: App, out: Path, data: Path, serve: bool) -> None:
     Example:
       backchannel demo --out demo-site --serve
     """
-    from backchannel.sandbox.demo import run_demo
+    from backchannel.sandbox import run_demo
 
     started = time.monotonic()
 

@@ -55,7 +55,7 @@ def run_command(app: App) -> None:
     Example:
       backchannel --verbose run
     """
-    from backchannel.scheduler import Scheduler
+    from backchannel.collect import Scheduler
 
     stop = threading.Event()
 
@@ -89,7 +89,7 @@ def status_command(app: App, event_slug: str | None) -> None:
     Example:
       backchannel status swrb13
     """
-    from backchannel.status import status
+    from backchannel.collect import status
 
     with app.db.reading() as session:
         report = status(session, app.config, event_slug)

@@ -1,0 +1,31 @@
+"""Collectors: HTTP -> ``NormalizedPost``, for Mastodon (Mastodon.py) and Bluesky (atproto).
+
+No database: a collector never imports the store, consent or models. The client
+libraries load only with the collector that needs them. May import: sanitize, errors.
+"""
+
+from backchannel.lazy import exports
+
+__getattr__, __dir__, __all__ = exports(
+    __name__,
+    {
+        "base": [
+            "Collector",
+            "NormalizedAuthor",
+            "NormalizedMedia",
+            "NormalizedPost",
+            "Page",
+            "Window",
+            "normalize_hashtag",
+        ],
+        "retry": ["Pacer", "RetryPolicy"],
+        "mastodon": ["MastodonCollector"],
+        "mastodon_lookup": ["HomeProfile", "HomeServerLookup"],
+        "mastodon_normalize": ["normalize_status"],
+        "mastodon_recheck": ["StatusChecker"],
+        "bluesky": ["BlueskyCollector"],
+        "bluesky_session": ["BlueskySession"],
+        "bluesky_normalize": ["normalize_post_view"],
+        "bluesky_recheck": ["PostChecker"],
+    },
+)

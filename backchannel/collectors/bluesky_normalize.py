@@ -7,7 +7,7 @@ is normalised all the same, and ``NormalizedPost.raw`` is the post view unchange
 Choices worth knowing:
 
 * ``html`` is :func:`~backchannel.collectors.facets.render_facets` output passed through
-  :func:`backchannel.sanitize.clean_post_html`, like every other post's HTML.
+  :func:`backchannel.sanitize.clean.clean_post_html`, like every other post's HTML.
 
 * ``created_at`` is the record's ``createdAt`` (client-supplied: ``Z``, an offset, or
   no zone, which means UTC); when it cannot be parsed, ``indexedAt`` stands in. A

@@ -28,7 +28,7 @@ The HTML produced:
   href). To link *within the archive*, the exporter rewrites every ``a.hashtag``
   (Mastodon's too) to its own tag page, taking the name from ``data-tag`` or the
   href's last path segment. The href is absolute on purpose:
-  :func:`backchannel.sanitize.clean_post_html` (which the normaliser applies on top)
+  :func:`backchannel.sanitize.clean.clean_post_html` (which the normaliser applies on top)
   drops relative hrefs and ``data-`` attributes, and a hashtag link that still works
   un-rewritten beats a dead one.
 

@@ -14,7 +14,7 @@ the server no longer serves it (platform-apis.md A5):
   never absent; so are errors that outlast the retries: such ids are left out of the
   answer, and the caller leaves those posts as they are.
 
-A 404 here speaks for this server only: :mod:`backchannel.recheck` decides what
+A 404 here speaks for this server only: :mod:`backchannel.collect.rechecking` decides what
 counts as deleted. Retries, 429 waits and stops are those of the collectors.
 """
 

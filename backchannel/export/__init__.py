@@ -1,12 +1,19 @@
-"""The static archive: database in, a self-contained site out (reads only).
+"""Export: the static archive, database in, a self-contained site out (reads only).
 
-Call :func:`export_site` with a :class:`~backchannel.db.Database` and
+Call :func:`export_site` with a :class:`~backchannel.store.writer.Database` and
 :class:`ExportOptions`; see ``docs/export.md`` for the site's layout and data files and
-``docs/themes.md`` for themes.
+``docs/themes.md`` for themes. May import: store (models, reading), consent (the rule),
+sanitize, events, resources, errors. Never writes to the database.
 """
 
-from __future__ import annotations
+from backchannel.lazy import exports
 
-from backchannel.export.site import ExportOptions, ExportResult, Progress, export_site
-
-__all__ = ["ExportOptions", "ExportResult", "Progress", "export_site"]
+__getattr__, __dir__, __all__ = exports(
+    __name__,
+    {
+        "site": ["ExportOptions", "ExportResult", "Progress", "export_site"],
+        "context": ["date_text"],
+        "selection": ["chunks", "load_index"],
+        "writer": ["MANIFEST"],
+    },
+)

@@ -3,7 +3,7 @@ ask for removal, and how many posts were left out, by reason (never which ones).
 
 The site has one (``about.html``: the defaults and every event) and each event has
 its own (``<slug>/about.html``), so the footer's relative link works on every page.
-Counts are what the store declined at collection (:mod:`backchannel.exclusions`) plus
+Counts are what the store declined at collection (:mod:`backchannel.consent.exclusions`) plus
 what the consent rule leaves out of the stored posts at this export.
 """
 
@@ -14,8 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from backchannel import exclusions
-from backchannel.consent import Policy, describe
+from backchannel.consent import Policy, describe, exclusions
 from backchannel.export.environment import Theme
 from backchannel.export.selection import EventIndex
 from backchannel.export.writer import SiteWriter

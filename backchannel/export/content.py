@@ -1,9 +1,9 @@
 """Sanitised HTML made ready for the site: images local, never remote.
 
-Post HTML was cleaned at collection by :mod:`backchannel.sanitize`. Here, as defence
+Post HTML was cleaned at collection by :mod:`backchannel.sanitize.clean`. Here, as defence
 in depth, :func:`post_html` checks that it still has the shape the sanitiser writes
 (known tags, known attributes, http(s) links, double-quoted values) and sends anything
-else back through :func:`~backchannel.sanitize.clean_post_html`. The check is a fast
+else back through :func:`~backchannel.sanitize.clean.clean_post_html`. The check is a fast
 regular expression, so a 100,000-post export does not pay the full cleaner twice.
 
 The only images sanitised HTML can hold are custom emoji pointing at remote URLs.

@@ -28,8 +28,8 @@ from backchannel.export.content import (
 )
 from backchannel.export.media import PLACEHOLDER_AVATAR, PLACEHOLDER_IMAGE, MediaResolver
 from backchannel.export.selection import EventIndex, IndexedPost, MediaRow, chunks
-from backchannel.models import Post
 from backchannel.sanitize import safe_url
+from backchannel.store import Post
 
 PLATFORMS = {"mastodon": "Mastodon", "bluesky": "Bluesky"}
 _MONTHS = ("January February March April May June July August September October "

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from backchannel.export.context import time_view, utc_text
 from backchannel.export.selection import EventIndex, IndexedPost, chunks
 from backchannel.export.writer import SiteWriter
-from backchannel.models import Post
+from backchannel.store import Post
 
 COLUMNS = (
     "uri", "url", "archive_url", "platform", "created_at", "created_local", "edited_at",

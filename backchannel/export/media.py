@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backchannel.export.writer import SiteWriter
-from backchannel.models import Media
+from backchannel.store import Media
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from backchannel.export.selection import EventIndex
 from backchannel.export.stories import file_stem, write_stories
 from backchannel.export.timeline import DayLink
 from backchannel.export.writer import SiteWriter
-from backchannel.models import Story
+from backchannel.store import Story
 
 GALLERY_PAGE = 120
 

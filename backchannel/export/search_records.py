@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backchannel.export.selection import EventIndex, IndexedPost, chunks
-from backchannel.models import EventPost, Post
+from backchannel.store import EventPost, Post
 
 FORMAT = 2  # bump when the pages below change: every group is indexed again
 TARGET_GROUPS = 16  # posts / size: about this many groups for dense ids

@@ -4,13 +4,13 @@
 no HTML), in chronological order, with the authors, media, tags, links and sightings
 that go with them. Everything heavier is loaded day by day later.
 
-:func:`backchannel.consent.verdict` is the single rule for a post (the store applies
+:func:`backchannel.consent.rule.verdict` is the single rule for a post (the store applies
 the same one at collection), applied here after the SQL filter of
 :func:`candidate_posts`:
 
 * a post the curator hid, or that was deleted at its source, is left out of everything;
 * a post that is not public is left out (the collectors never store one; belt and braces);
-* an author excluded by :func:`backchannel.consent.exclusion_reason` under the event's
+* an author excluded by :func:`backchannel.consent.rule.exclusion_reason` under the event's
   policy *today* (its consent overrides and opt-in setting) is left out, so a stricter
   setting after collection changes the next export;
 * an author whose ``indexable`` is false is published but not indexed: kept out of the
@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from backchannel import consent
 from backchannel.consent import Policy, Verdict, author_verdict, verdict
-from backchannel.models import (
+from backchannel.store import (
     Author,
     Event,
     EventPost,

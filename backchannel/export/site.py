@@ -20,7 +20,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backchannel.consent import Policy
-from backchannel.db import Database
 from backchannel.errors import ExportError
 from backchannel.events import get_event, list_events
 from backchannel.export import about, data, feeds, pages, robots, search, timeline, wall
@@ -29,7 +28,7 @@ from backchannel.export.environment import Theme, load_theme
 from backchannel.export.media import MediaResolver
 from backchannel.export.selection import EventIndex, candidate_posts, load_index
 from backchannel.export.writer import SiteWriter, WriteStats
-from backchannel.models import Event, Media
+from backchannel.store import Database, Event, Media
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@ the timeline (each linked to its place there), an Atom feed and "cite this story
 downloads (BibTeX and CSL-JSON) per story.
 
 The curator's Markdown (text, notes, description, headings) is rendered with raw HTML
-off and then sanitised by :mod:`backchannel.sanitize`, like post HTML. A post that is
+off and then sanitised by :mod:`backchannel.sanitize.clean`, like post HTML. A post that is
 no longer publishable (hidden, deleted at its source, its author opted out) leaves a
 neutral note; one forgotten at its author's request says so.
 
@@ -27,8 +27,8 @@ from backchannel.export.context import PostView, Views, date_text
 from backchannel.export.environment import Theme
 from backchannel.export.selection import EventIndex
 from backchannel.export.writer import SiteWriter
-from backchannel.models import Story
 from backchannel.sanitize import clean_post_html, html_to_text
+from backchannel.store import Story
 
 ATOM = "http://www.w3.org/2005/Atom"
 _inline = MarkdownIt("commonmark", {"html": False})

@@ -19,16 +19,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from backchannel.collect import SourceResult, collect
+from backchannel.collect import SourceResult, collect, recheck
 from backchannel.config import Config, load_config
-from backchannel.db import Database
 from backchannel.errors import SandboxError
 from backchannel.events import EventSpec, create_event
 from backchannel.export import ExportOptions, export_site
 from backchannel.media import fetch_media
-from backchannel.recheck import recheck
 from backchannel.sandbox import conference
 from backchannel.sandbox.demo_story import import_demo_story
+from backchannel.store import Database
 
 log = logging.getLogger(__name__)
 

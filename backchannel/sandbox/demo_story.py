@@ -20,12 +20,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from backchannel.curation import import_story
-from backchannel.db import Database
-from backchannel.drafting import ScheduledSession, set_schedule
+from backchannel.curation import ScheduledSession, import_story, set_schedule
 from backchannel.events import get_event
-from backchannel.models import Post
 from backchannel.sandbox import conference
+from backchannel.store import Database, Post
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,19 @@
+"""Collect: the services that drive the collectors, page by page, into the store.
+
+The collect service, building collectors from the config, coverage, recheck, the
+schedule and its scheduler, the run lock and ``status``. May import: collectors, store,
+consent, media, export (a live re-export), events, config, errors.
+"""
+
+from backchannel.lazy import exports
+
+__getattr__, __dir__, __all__ = exports(
+    __name__,
+    {
+        "service": ["SourceResult", "collect"],
+        "coverage": ["Coverage", "SourceCoverage", "discover_sources", "event_coverage"],
+        "rechecking": ["RecheckResult", "pending_rechecks", "recheck"],
+        "scheduler": ["Scheduler"],
+        "overview": ["Status", "status"],
+    },
+)

@@ -1,0 +1,250 @@
+"""The collect service: cursor -> pages -> store, one transaction per page.
+
+Used alike by ``backchannel collect``, the scheduler and the demo. Sources run
+concurrently, each with its own collector and client; every page is committed
+together with the cursor that follows it, so a run killed at any moment resumes
+cleanly. One failing source never stops the others: its error is recorded on its
+:class:`CollectionRun` and reported, and what the others got is committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+from backchannel.collect.coverage import discover_sources
+from backchannel.collect.sources import Clock, make_collector
+from backchannel.collectors import Collector, HomeServerLookup, Page
+from backchannel.config import Config
+from backchannel.consent import HomeSignals, Policy, event_policy
+from backchannel.errors import BackchannelError, Interrupted, SourceError
+from backchannel.events import collection_window
+from backchannel.store import (
+    CollectionRun,
+    Database,
+    Event,
+    EventSource,
+    PageResult,
+    add_to_run,
+    finish_run,
+    load_cursor,
+    save_page,
+    start_run,
+)
+
+log = logging.getLogger(__name__)
+
+PAGE_TRIES = 3
+RACE_STATES = ("40P01", "40001")  # PostgreSQL: deadlock detected, serialization failure
+
+
+@dataclass
+class SourceResult:
+    """What one source's pass did, for the summary table."""
+
+    event: str
+    platform: str
+    base_url: str
+    requests: int = 0
+    new: int = 0
+    updated: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    error: str | None = None
+    status: str = "ok"  # ok failed interrupted
+    seconds: float = 0.0
+    discovered: bool = False  # added by discovery during this pass
+
+
+ProgressCallback = Callable[[SourceResult, PageResult], None]
+
+
+def collect(
+    db: Database,
+    config: Config,
+    event_slug: str | None = None,
+    source_url: str | None = None,
+    stop: threading.Event | None = None,
+    on_page: ProgressCallback | None = None,
+    clock: Clock | None = None,
+) -> list[SourceResult]:
+    """Run one collection pass over the chosen events and sources.
+
+    Events with ``discover`` on then gain the busiest home servers that are not yet
+    sources (up to ``collect.discover_max_sources``), which are collected at once.
+    ``clock`` replaces "now" for the collectors (the sandbox runs on its own time).
+    """
+    stop = stop or threading.Event()
+    with db.reading() as session:
+        query = select(EventSource).join(Event).order_by(Event.slug, EventSource.id)
+        if event_slug:
+            query = query.where(Event.slug == event_slug)
+        if source_url:
+            query = query.where(EventSource.base_url == source_url.rstrip("/"))
+        source_ids = list(session.scalars(query.with_only_columns(EventSource.id)))
+    if not source_ids:
+        return []
+    home = HomeSignals(
+        db,
+        HomeServerLookup(config.collect.user_agent, config.collect.timeout),
+        timedelta(hours=config.consent.noindex_ttl_hours),
+    )
+    try:
+        results = _collect_sources(db, config, source_ids, stop, on_page, home, clock)
+        if source_url is None and not stop.is_set():
+            added = _discover(db, config, event_slug)
+            results += _collect_sources(db, config, added, stop, on_page, home, clock)
+        return results
+    finally:
+        home.close()
+
+
+def _collect_sources(
+    db: Database,
+    config: Config,
+    source_ids: list[int],
+    stop: threading.Event,
+    on_page: ProgressCallback | None,
+    home: HomeSignals,
+    clock: Clock | None,
+) -> list[SourceResult]:
+    if not source_ids:
+        return []
+    workers = max(1, min(config.collect.concurrency, len(source_ids)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collect") as pool:
+        futures = [
+            pool.submit(_collect_source, db, config, source_id, stop, on_page, home, clock)
+            for source_id in source_ids
+        ]
+        return [future.result() for future in futures]
+
+
+def _discover(db: Database, config: Config, event_slug: str | None) -> list[int]:
+    """Add missing home servers as sources of events that ask for it; their ids."""
+    with db.writing() as session:
+        query = select(Event).where(Event.discover.is_(True))
+        if event_slug:
+            query = query.where(Event.slug == event_slug)
+        added = []
+        for event in session.scalars(query):
+            for source in discover_sources(session, event, config.collect.discover_max_sources):
+                log.info("%s: discovered %s", event.slug, source.base_url)
+                added.append(source.id)
+        return added
+
+
+def _collect_source(
+    db: Database,
+    config: Config,
+    source_id: int,
+    stop: threading.Event,
+    on_page: ProgressCallback | None,
+    home: HomeSignals,
+    clock: Clock | None,
+) -> SourceResult:
+    started = time.monotonic()
+    with db.writing() as session:
+        source = session.get(EventSource, source_id)
+        assert source is not None
+        event = source.event
+        result = SourceResult(event.slug, source.platform, source.base_url)
+        result.discovered = source.discovered
+        hashtags = list(event.hashtags)
+        window = collection_window(event)
+        policy = event_policy(
+            session, event, config.consent.default_policy == "opt-in", config.consent.allow_bots
+        )
+        run_id = start_run(session, source).id
+    collector: Collector | None = None
+    try:
+        collector = make_collector(config, source, stop, clock)
+        for hashtag in hashtags:
+            with db.reading() as session:
+                cursor = load_cursor(session, _source(session, source_id), hashtag)
+            for page in collector.collect(hashtag, window, cursor):
+                page.posts = home.apply(page.posts)
+                page_result = _store_page(db, source_id, hashtag, page, policy, run_id)
+                result.requests += page.requests
+                result.new += page_result.new
+                result.updated += page_result.updated
+                result.skipped.update(page_result.skipped)
+                if on_page:
+                    on_page(result, page_result)
+                if stop.is_set():
+                    raise Interrupted("stopped after committing the page in hand")
+    except Interrupted as exc:
+        result.status, result.error = "interrupted", str(exc)
+    except SourceError as exc:
+        result.status, result.error = "failed", str(exc)
+        log.warning("%s %s failed: %s", source_url_label(result), result.event, exc)
+    except BackchannelError as exc:
+        result.status, result.error = "failed", str(exc)
+        log.warning("%s failed: %s", source_url_label(result), exc)
+    finally:
+        extra = _unpaged_requests(collector, result.requests)
+        result.requests += extra
+        if collector is not None:
+            collector.close()
+        result.seconds = time.monotonic() - started
+        rate_limit = getattr(collector, "rate_limit", None)
+        with db.writing() as session:
+            finish_run(session, run_id, result.status, result.error, extra)
+            _note_rate_limit(session, run_id, rate_limit)
+    return result
+
+
+def _note_rate_limit(session: Session, run_id: int, rate_limit: object) -> None:
+    """Keep the source's last rate-limit headers on the run (for ``backchannel status``)."""
+    run = session.get(CollectionRun, run_id)
+    if run is not None and isinstance(rate_limit, dict):
+        run.rate_limit = dict(rate_limit)
+
+
+def _source(session: Session, source_id: int) -> EventSource:
+    source = session.get(EventSource, source_id)
+    assert source is not None
+    return source
+
+
+def _store_page(
+    db: Database, source_id: int, hashtag: str, page: Page, policy: Policy, run_id: int
+) -> PageResult:
+    # Two sources can meet the same new post at once. On SQLite the writes are
+    # serialised; on PostgreSQL the loser of that race gets an IntegrityError (or, rarely,
+    # a deadlock), and trying the page again finds the winner's rows and merges into them.
+    for attempt in range(1, PAGE_TRIES + 1):
+        try:
+            with db.writing() as session:
+                source = _source(session, source_id)
+                page_result = save_page(session, source, hashtag, page, policy)
+                add_to_run(session, run_id, page.requests, page_result)
+                return page_result
+        except DBAPIError as exc:
+            if attempt == PAGE_TRIES or not _lost_a_race(exc):
+                raise
+            log.info("a concurrent source wrote the same rows first; trying the page again")
+    raise AssertionError("unreachable")
+
+
+def _lost_a_race(exc: DBAPIError) -> bool:
+    """A unique-key clash, a deadlock or a serialisation failure: worth one more try."""
+    return isinstance(exc, IntegrityError) or getattr(exc.orig, "sqlstate", None) in RACE_STATES
+
+
+def _unpaged_requests(collector: Collector | None, counted: int) -> int:
+    """Requests the collector made that no committed page counted (failed tries)."""
+    total = getattr(collector, "request_count", None)
+    return max(0, total - counted) if isinstance(total, int) else 0
+
+
+def source_url_label(result: SourceResult) -> str:
+    return f"{result.platform} {result.base_url}"

@@ -1,0 +1,89 @@
+"""Build the collector for an event source from the config (secrets resolved here).
+
+Client libraries are imported only when a collector is built: atproto alone takes
+about a second to import, and ``backchannel --help`` must stay fast.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from backchannel.collectors import Collector, RetryPolicy
+from backchannel.config import Config
+from backchannel.errors import ConfigError
+from backchannel.store import EventSource
+
+
+def retry_policy(config: Config) -> RetryPolicy:
+    return RetryPolicy(
+        attempts=config.collect.retries,
+        backoff_cap=config.collect.backoff_cap,
+        max_rate_limit_sleep=config.collect.max_rate_limit_sleep,
+    )
+
+
+Clock = Callable[[], datetime]
+
+
+def make_collector(
+    config: Config, source: EventSource, stop: threading.Event, clock: Clock | None = None
+) -> Collector:
+    """``clock`` stands in for "now" where a collector needs it (the sandbox's own time)."""
+    if source.platform == "mastodon":
+        return _mastodon(config, source.base_url, stop)
+    if source.platform == "bluesky":
+        return _bluesky(config, source.base_url, stop, clock)
+    raise ConfigError(config.path, "", f"unknown platform {source.platform!r}")
+
+
+def _mastodon(config: Config, base_url: str, stop: threading.Event) -> Collector:
+    from backchannel.collectors import MastodonCollector
+
+    token = None
+    key = "mastodon.<name>.access_token_env"
+    match = config.mastodon_server(base_url)
+    if match is not None:
+        name, server = match
+        key = f"mastodon.{name}.access_token_env"
+        if server.access_token_env:
+            token = config.secret(key, server.access_token_env)
+    return MastodonCollector(
+        base_url,
+        access_token=token,
+        user_agent=config.collect.user_agent,
+        timeout=config.collect.timeout,
+        rescan=timedelta(hours=config.collect.rescan_hours),
+        rescan_every=timedelta(minutes=config.collect.rescan_every_minutes),
+        policy=retry_policy(config),
+        stop=stop,
+        config_key=key,
+    )
+
+
+def _bluesky(config: Config, service: str, stop: threading.Event, clock: Clock | None) -> Collector:
+    from backchannel.collectors import BlueskyCollector
+
+    handle = config.bluesky.handle
+    if not handle:
+        raise ConfigError(
+            config.path, "bluesky.handle", "expected the Bluesky handle to log in with"
+        )
+    password = config.secret("bluesky.app_password_env", config.bluesky.app_password_env)
+    safe_handle = re.sub(r"[^A-Za-z0-9._-]", "_", handle)
+    return BlueskyCollector(
+        service,
+        handle,
+        password,
+        session_path=config.resolve(f".backchannel-bluesky-{safe_handle}.session"),
+        config_key="bluesky.app_password_env",
+        password_env=config.bluesky.app_password_env,
+        user_agent=config.collect.user_agent,
+        timeout=config.collect.timeout,
+        policy=retry_policy(config),
+        stop=stop,
+        overlap=timedelta(minutes=config.collect.bluesky_overlap_minutes),
+        clock=clock,
+    )

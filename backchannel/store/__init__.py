@@ -1,0 +1,48 @@
+"""Store: the schema, the database, and the only writers of collected data.
+
+Models (no logic), engine and migrations, the page writer and the upkeep writers for
+rechecks and removals. May import: collectors (``NormalizedPost``), consent (the rule
+the writer applies), resources, errors.
+"""
+
+from backchannel.lazy import exports
+
+__getattr__, __dir__, __all__ = exports(
+    __name__,
+    {
+        "models": [
+            "Author",
+            "Base",
+            "CollectionRun",
+            "ConsentOverride",
+            "Cursor",
+            "Event",
+            "EventPost",
+            "EventSource",
+            "Exclusion",
+            "HomeCheck",
+            "Link",
+            "Media",
+            "Post",
+            "PostSighting",
+            "PostTag",
+            "SchedulerLock",
+            "Story",
+            "StoryItem",
+            "Tag",
+            "Tombstone",
+            "utcnow",
+        ],
+        "db": ["Database", "head_revision", "upsert"],
+        "writer": [
+            "PageResult",
+            "add_to_run",
+            "finish_run",
+            "load_cursor",
+            "reset_cursors",
+            "save_page",
+            "start_run",
+        ],
+        "upkeep": ["apply_recheck", "remove_post", "sync_profile_media"],
+    },
+)
