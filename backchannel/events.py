@@ -15,12 +15,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backchannel.collectors import Window, normalize_hashtag
 from backchannel.errors import ConflictError, InputError, NotFoundError
-from backchannel.store import Author, Event, EventPost, EventSource, Post
+from backchannel.store import Event, EventPost, EventSource, Post, erase_orphans
 
 PLATFORMS = ("mastodon", "bluesky")
 # What Mastodon accepts in a hashtag: letters, marks, digits, _, middle dot, ZWNJ.
@@ -193,14 +193,7 @@ def remove_event(session: Session, event: Event) -> int:
     post_ids = set(session.scalars(select(EventPost.post_id).where(EventPost.event_id == event.id)))
     session.delete(event)
     session.flush()
-    still_claimed = set(
-        session.scalars(select(EventPost.post_id).where(EventPost.post_id.in_(post_ids)))
-    )
-    orphans = post_ids - still_claimed
-    if orphans:
-        session.execute(delete(Post).where(Post.id.in_(orphans)))
-        session.execute(delete(Author).where(~Author.posts.any()))
-    return len(orphans)
+    return erase_orphans(session, post_ids)
 
 
 def collection_window(event: Event) -> Window:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from backchannel.consent import exclusions, tombstones
@@ -34,6 +34,7 @@ from backchannel.store import (
     Post,
     StoryItem,
     Tombstone,
+    erase_posts,
 )
 
 log = logging.getLogger(__name__)
@@ -102,16 +103,8 @@ def forget_in_session(
     )  # fmt: skip
     files = _media_of(session, post_ids, author_ids)
     result.story_items = _remove_from_stories(session, post_ids)
-    uris = list(session.scalars(select(Post.uri).where(Post.id.in_(post_ids))))
-    if uris:
-        session.execute(update(Post).where(Post.quote_uri.in_(uris)).values(quote_snapshot=None))
-    session.execute(delete(Media).where(Media.post_id.in_(post_ids)))
-    if author_ids:
-        session.execute(delete(Media).where(Media.author_id.in_(author_ids)))
     result.posts = len(post_ids)
-    session.execute(delete(Post).where(Post.id.in_(post_ids)))
-    session.execute(delete(Author).where(Author.id.in_(author_ids)))
-    session.flush()
+    erase_posts(session, post_ids, author_ids)
     return result, files
 
 

@@ -43,6 +43,12 @@ __getattr__, __dir__, __all__ = exports(
             "save_page",
             "start_run",
         ],
-        "upkeep": ["apply_recheck", "remove_post", "sync_profile_media"],
+        "upkeep": [
+            "apply_recheck",
+            "erase_orphans",
+            "erase_posts",
+            "remove_post",
+            "sync_profile_media",
+        ],
     },
 )

@@ -6,6 +6,8 @@
 * :func:`remove_post`: a post deleted at its source. The row goes (with its media
   rows, sightings, tags and links) and a content-free tombstone (a hash of the URI)
   stays, so that a server the deletion never reached cannot bring it back.
+* :func:`erase_posts` and :func:`erase_orphans`: posts and authors removed by
+  ``forget`` or with their event; quote snapshots of them held by other posts go too.
 * :func:`sync_profile_media`: ``Media`` rows for avatars (one per author) and custom
   emoji (one per URL, shared), so that the media fetcher keeps local copies of them.
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from backchannel.collectors import NormalizedPost
@@ -68,6 +70,35 @@ def remove_post(session: Session, row: Post, reason: str = DELETED) -> set[str]:
     session.delete(row)
     session.flush()
     return shas
+
+
+def erase_posts(session: Session, post_ids: list[int], author_ids: list[int]) -> None:
+    """Delete these posts and authors with their media rows, and the quotes of the posts.
+
+    Sightings, tags, links and event memberships go with their post (ON DELETE
+    CASCADE). Local files are the caller's to remove once committed.
+    """
+    uris = list(session.scalars(select(Post.uri).where(Post.id.in_(post_ids))))
+    if uris:
+        session.execute(update(Post).where(Post.quote_uri.in_(uris)).values(quote_snapshot=None))
+    session.execute(delete(Media).where(Media.post_id.in_(post_ids)))
+    if author_ids:
+        session.execute(delete(Media).where(Media.author_id.in_(author_ids)))
+    session.execute(delete(Post).where(Post.id.in_(post_ids)))
+    session.execute(delete(Author).where(Author.id.in_(author_ids)))
+    session.flush()
+
+
+def erase_orphans(session: Session, post_ids: set[int]) -> int:
+    """Delete those of ``post_ids`` that no event holds any more, and authors left postless."""
+    still_claimed = set(
+        session.scalars(select(EventPost.post_id).where(EventPost.post_id.in_(post_ids)))
+    )
+    orphans = post_ids - still_claimed
+    if orphans:
+        session.execute(delete(Post).where(Post.id.in_(orphans)))
+        session.execute(delete(Author).where(~Author.posts.any()))
+    return len(orphans)
 
 
 def sync_profile_media(session: Session, event_id: int | None = None) -> set[str]:
