@@ -1,73 +1,28 @@
 """The database schema, as SQLAlchemy 2.x typed models. No queries, no logic.
 
-Every time is UTC and timezone-aware (:class:`UTCDateTime` makes SQLite keep that
-promise). Every schema change is an Alembic revision in ``migrations/versions``; a test
-checks that the migrations and these models agree.
+Every time is UTC and timezone-aware (:class:`~backchannel.store.base.UTCDateTime`
+makes SQLite keep that promise). Every schema change is an Alembic revision in
+``migrations/versions``; a test checks that the migrations and these models agree.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC datetime on every backend.
-
-    SQLite has no time zones: it would hand back naive datetimes. Values are stored as
-    UTC and come back with ``tzinfo=UTC``; a naive value is refused, because guessing
-    its zone is how archives end up an hour off.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: backchannel stores UTC-aware times")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
+from backchannel.store.base import Base, utcnow
 
 # -- events -------------------------------------------------------------------------
 
