@@ -400,3 +400,14 @@ def test_a_curation_edit_of_a_post_is_caught() -> None:
     problems = curation_problems(source, "x.py")
     assert len(problems) == 3, problems
     assert collected_writes("delete(Post).where(Post.id == 1)\n", "x.py")
+
+
+def test_architecture_doc_lists_the_same_rules() -> None:
+    doc = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in doc.splitlines():
+        match = re.match(r"^\| `([a-z_]+)/` \|.*\| ([^|]*) \|$", line)
+        if match:
+            rows[match.group(1)] = set(re.findall(r"`([a-z_]+)`", match.group(2)))
+    for package in SERVICE_PACKAGES:
+        assert rows.get(package) == MAY_IMPORT[package], package
