@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -18,24 +19,21 @@ def test_resources_are_found_in_a_checkout() -> None:
     assert templates_dir().is_dir()
 
 
-@pytest.mark.slow
-def test_wheel_force_includes_templates_and_migrations(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wheel built from the working tree, as ``pip install backchannel`` would get it."""
+    out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--quiet",
-            "-w",
-            str(tmp_path),
-            str(REPO),
-        ],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(REPO)],
         check=True,
         capture_output=True,
     )
-    (wheel,) = tmp_path.glob("backchannel-*.whl")
+    (built,) = out.glob("backchannel-*.whl")
+    return built
+
+
+@pytest.mark.slow
+def test_wheel_force_includes_templates_and_migrations(wheel: Path, tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "backchannel/_data/migrations/env.py" in names
     assert any(n.startswith("backchannel/_data/migrations/versions/0001") for n in names)
@@ -60,3 +58,32 @@ def test_wheel_force_includes_templates_and_migrations(tmp_path: Path) -> None:
         str(target / "backchannel/_data/migrations"),
         str(target / "backchannel/_data/templates"),
     ]
+
+
+@pytest.mark.slow
+def test_installed_wheel_runs_the_demo(wheel: Path, tmp_path: Path) -> None:
+    """Installed from the wheel, outside the checkout, ``backchannel demo`` runs whole."""
+    target = tmp_path / "installed"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target",
+         str(target), str(wheel)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    env.pop("BACKCHANNEL_CONFIG", None)
+    where = subprocess.run(
+        [sys.executable, "-c", "import backchannel; print(backchannel.__file__)"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert Path(where).is_relative_to(target), where
+    demo = subprocess.run(
+        [sys.executable, "-m", "backchannel", "demo", "--out", "site", "--data", "data"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert demo.returncode == 0, demo.stderr
+    assert "== exported" in demo.stdout
+    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert 'href="swrs26/index.html"' in index
+    assert (tmp_path / "site" / "swrs26" / "timeline.html").is_file()
+    assert (tmp_path / "site" / "assets" / "style.css").is_file()
+    assert (tmp_path / "data" / "config.toml").is_file()
