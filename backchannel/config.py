@@ -277,8 +277,40 @@ def _check_env_name(path: Path, key: str, name: str, optional: bool = False) -> 
         )
 
 
+# What SQLAlchemy calls the backends backchannel supports, and what people write instead.
+_DATABASE_BACKENDS = ("sqlite", "postgresql")
+_POSTGRES_ALIASES = ("postgres", "pg", "pgsql", "postgis")
+
+
+def _check_database_url(path: Path, url: str) -> None:
+    if not url:
+        return
+    scheme, separator, _rest = url.partition("://")
+    if not separator:
+        raise ConfigError(
+            path,
+            "database.url",
+            "expected a URL like sqlite:///backchannel.db or postgresql+psycopg://user@host/dbname",
+        )
+    backend = scheme.split("+", 1)[0].lower()
+    if backend in _POSTGRES_ALIASES:
+        raise ConfigError(
+            path,
+            "database.url",
+            f"the URL scheme {scheme}:// is not one SQLAlchemy knows: "
+            "write postgresql+psycopg:// instead",
+        )
+    if backend not in _DATABASE_BACKENDS:
+        raise ConfigError(
+            path,
+            "database.url",
+            f"expected a sqlite:// or postgresql+psycopg:// URL, got {scheme}://",
+        )
+
+
 def _check(config: Config) -> None:
     path = config.path
+    _check_database_url(path, config.database.url)
     _check_url(path, "bluesky.service", config.bluesky.service)
     _check_env_name(path, "bluesky.app_password_env", config.bluesky.app_password_env)
     if not re.search(r"https?://\S+", config.collect.user_agent):

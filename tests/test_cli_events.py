@@ -119,3 +119,20 @@ def test_unknown_event_names_the_known_ones(config: Path) -> None:
     assert run_cli(*EXAMPLE_ADD, config=config).exit_code == 0
     result = run_cli("event", "show", "swrb14", config=config)
     assert result.exit_code == 1 and "no event 'swrb14' (known: swrb13)" in result.output
+
+
+def test_an_event_without_sources_is_pointed_to_add_source(config: Path) -> None:
+    args = ["event", "add", "x", "--title", "X", "--hashtag", "x",
+            "--start", "2013-11-14", "--end", "2013-11-15", "--timezone", "UTC"]  # fmt: skip
+    added = run_cli(*args, config=config)
+    assert added.exit_code == 0
+    assert (
+        "warning: x has no sources yet, so `collect` has nothing to read: add one with "
+        "`backchannel event add-source x --mastodon https://mastodon.social` (or --bluesky)"
+    ) in added.output
+    collected = run_cli("collect", "x", config=config)
+    assert collected.exit_code == 1
+    assert collected.output.strip() == (
+        "Error: x has no sources: add one with `backchannel event add-source x "
+        "--mastodon https://mastodon.social` (or --bluesky)"
+    )

@@ -64,6 +64,13 @@ def test_relative_sqlite_path_is_relative_to_the_config_file(tmp_path: Path) -> 
         ("[consent]\ndefault_policy = 'maybe'\n", "consent.default_policy", "opt-out"),
         ("[export]\nposts_per_page = 0\n", "export.posts_per_page", "above 0"),
         ("[export\n", "", "not valid TOML"),
+        (
+            "[database]\nurl = 'postgres://me:secret@db.example/archive'\n",
+            "database.url",
+            "the URL scheme postgres:// is not one SQLAlchemy knows: write postgresql+psycopg://",
+        ),
+        ("[database]\nurl = 'mysql://db.example/a'\n", "database.url", "got mysql://"),
+        ("[database]\nurl = 'archive.db'\n", "database.url", "expected a URL like sqlite:///"),
     ],
 )
 def test_bad_config_names_file_key_and_expectation(

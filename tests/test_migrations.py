@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
 from backchannel.errors import SchemaOutOfDateError
-from backchannel.store.db import Database, head_revision
+from backchannel.store.db import SCHEMA_REVISION, Database, alembic_head, head_revision
 from backchannel.store.models import Base
 from tests.helpers import run_cli, write_config
 
@@ -31,6 +31,23 @@ def test_commands_refuse_an_uninitialised_database(tmp_path: Path, sqlite_url: s
     result = run_cli("event", "list", config=config)
     assert result.exit_code == 1
     assert "not initialised: run `backchannel init`" in result.output
+
+
+def test_schema_revision_is_the_migrations_head() -> None:
+    # The schema check compares with this constant, so that opening a database never
+    # needs Alembic to read the migration scripts.
+    assert alembic_head() == SCHEMA_REVISION == head_revision()
+
+
+def test_a_command_without_a_database_creates_no_file(tmp_path: Path) -> None:
+    missing = tmp_path / "archive.db"
+    config = write_config(tmp_path, f"sqlite:///{missing}")
+    for args in (["event", "list"], ["db", "current"], ["db", "upgrade"], ["status"]):
+        result = run_cli(*args, config=config)
+        assert "backchannel init" in result.output, (args, result.output)
+        assert not missing.exists(), args
+    assert run_cli("init", config=config).exit_code == 0
+    assert missing.exists()
 
 
 def _make_out_of_date(db: Database) -> None:
@@ -66,3 +83,14 @@ def test_db_upgrade_backs_up_sqlite_first(tmp_path: Path, sqlite_url: str) -> No
     assert len(backups) == 1 and backups[0].stat().st_size > 0
     assert run_cli("db", "current", config=config).output.endswith("up to date\n")
     assert "already at revision" in run_cli("db", "upgrade", config=config).output
+
+
+def test_a_wrong_url_scheme_is_named_as_such() -> None:
+    from backchannel.errors import DatabaseError
+
+    with pytest.raises(DatabaseError) as caught:
+        Database("postgres://me:secret@db.example/archive")
+    assert str(caught.value) == (
+        "the URL scheme postgres:// is not one backchannel knows: "
+        "use sqlite:/// or postgresql+psycopg://"
+    )

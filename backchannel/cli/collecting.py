@@ -114,6 +114,11 @@ def collect(app: App, event_slug: str | None, source_url: str | None, no_media: 
         raise
     ticker.done()
     if not results:
+        if event_slug and not source_url:
+            raise InputError(
+                f"{event_slug} has no sources: add one with `backchannel event add-source "
+                f"{event_slug} --mastodon https://mastodon.social` (or --bluesky)"
+            )
         raise InputError("nothing to collect: no matching event sources (see `event show`)")
     click.echo(results_table(results))
     for slug in dict.fromkeys(r.event for r in results):

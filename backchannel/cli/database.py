@@ -62,8 +62,11 @@ def current(app: App) -> None:
 
     revision = app.raw_db.current_revision()
     head = head_revision()
+    if revision is None:
+        click.echo(f"not initialised: run `backchannel init` (head is {head})")
+        return
     state = "up to date" if revision == head else f"out of date (head is {head})"
-    click.echo(f"{revision or 'not initialised'}: {state}")
+    click.echo(f"{revision}: {state}")
 
 
 def register(group: click.Group) -> None:

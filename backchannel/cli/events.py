@@ -103,6 +103,15 @@ def add(
             f"registered {created.slug}: {created.title}, "
             f"#{' #'.join(created.hashtags)}, {len(created.sources)} source(s)"
         )
+        if not created.sources:
+            click.echo(no_sources_hint(created.slug), err=True)
+
+
+def no_sources_hint(slug: str) -> str:
+    return (
+        f"warning: {slug} has no sources yet, so `collect` has nothing to read: add one with "
+        f"`backchannel event add-source {slug} --mastodon https://mastodon.social` (or --bluesky)"
+    )
 
 
 @event.command("add-source")

@@ -141,7 +141,8 @@ def parse(source: str, path: str = "<story>") -> StoryDoc:
     meta, where, start = _front_matter(lines, path)
     for key in REQUIRED:
         if not meta.get(key, "").strip():
-            raise _error(path, where.get(key, 1), f"the front matter needs a {key}:")
+            article = "an" if key[0] in "aeiou" else "a"
+            raise _error(path, where.get(key, 1), f"the front matter needs {article} {key}: line")
     doc = StoryDoc(title=meta["title"].strip(), slug=meta["slug"].strip(),
                    event=meta["event"].strip(), curator=meta.get("curator", "").strip(),
                    description=meta.get("description", "").strip(), path=path,

@@ -5,7 +5,10 @@ writer (checkpointed less often than by default), foreign keys on, and a busy ti
 ``BEGIN IMMEDIATE``: with the default deferred BEGIN two writers that both read first
 deadlock, and one gets "database is locked" at once instead of waiting its turn.
 
-Migrations run from code through Alembic; users never need an alembic.ini.
+Migrations run from code through Alembic; users never need an alembic.ini. Alembic is
+imported only to migrate: the schema check that every command makes reads the
+``alembic_version`` row with one query and compares it with :data:`SCHEMA_REVISION`, so
+opening the database stays fast.
 """
 
 from __future__ import annotations
@@ -16,13 +19,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -33,8 +32,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from backchannel.errors import DatabaseError, SchemaOutOfDateError
 from backchannel.resources import migrations_dir
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
 log = logging.getLogger(__name__)
 
+# The newest revision in migrations/versions (tests/test_migrations.py checks it is
+# Alembic's head): the schema this version of backchannel reads and writes.
+SCHEMA_REVISION = "0004"
 BUSY_TIMEOUT_MS = 30_000
 WAL_CHECKPOINT_PAGES = 10_000
 
@@ -51,6 +56,11 @@ def make_engine(url: str) -> Engine:
             url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
         )
     except NoSuchModuleError as exc:
+        if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+            raise DatabaseError(
+                f"the URL scheme {parsed.drivername}:// is not one backchannel knows: "
+                "use sqlite:/// or postgresql+psycopg://"
+            ) from exc
         raise DatabaseError(
             f"no driver for {parsed.drivername}: for PostgreSQL install backchannel[postgres]"
         ) from exc
@@ -107,11 +117,23 @@ class Database:
     # -- schema ---------------------------------------------------------------------
 
     def current_revision(self) -> str | None:
+        """The schema revision stamped in the database; None for a new or empty one.
+
+        A SQLite file that does not exist yet is not created by asking.
+        """
+        if self.sqlite_path is not None and not self.sqlite_path.exists():
+            return None
         try:
             with self.engine.connect() as connection:
-                return MigrationContext.configure(connection).get_current_revision()
+                if not inspect(connection).has_table("alembic_version"):
+                    return None
+                rows = connection.execute(text("SELECT version_num FROM alembic_version"))
+                revisions = [row[0] for row in rows]
         except SAOperationalError as exc:
             raise DatabaseError(f"cannot open the database: {exc.orig}") from exc
+        if len(revisions) > 1:
+            raise DatabaseError(f"the database has several schema revisions: {revisions}")
+        return revisions[0] if revisions else None
 
     def check_schema(self) -> None:
         """Refuse a database that is missing, or not at this version's schema."""
@@ -172,10 +194,14 @@ class Database:
         return current, head, backup
 
     def _has_tables(self) -> bool:
+        if self.sqlite_path is not None and not self.sqlite_path.exists():
+            return False
         with self.engine.connect() as connection:
             return bool(inspect(connection).get_table_names())
 
     def _upgrade(self) -> None:
+        from alembic import command
+
         with self.engine.begin() as connection:
             cfg = alembic_config(self.url)
             cfg.attributes["connection"] = connection
@@ -222,6 +248,8 @@ def upsert(
 
 
 def alembic_config(url: str) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -229,7 +257,12 @@ def alembic_config(url: str) -> AlembicConfig:
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-    if head is None:
-        raise DatabaseError("backchannel's migrations are missing")
-    return head
+    """The schema revision this version of backchannel needs."""
+    return SCHEMA_REVISION
+
+
+def alembic_head() -> str | None:
+    """The head of the migration scripts, as Alembic reads them (slow: for tests)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
