@@ -64,7 +64,15 @@ class SchemaOutOfDateError(DatabaseError):
 
 
 class SourceError(BackchannelError):
-    """One source failed during collection. The other sources go on."""
+    """One source failed during collection. The other sources go on.
+
+    The message is one short line (``mastodon.social: cannot resolve the host name``);
+    ``detail`` keeps the long story (the library's own message, the tries), for ``-v``.
+    """
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 class AuthRequiredError(SourceError):

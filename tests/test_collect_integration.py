@@ -199,9 +199,16 @@ def test_a_failing_source_fails_alone_and_the_others_are_committed(env: SandboxE
     result = run_cli("collect", conference.SLUG, config=env.config_path)
     assert result.exit_code == 1
     lines = {line.split()[2]: line for line in result.output.splitlines() if "swrs26  " in line}
-    assert "failed" in lines[locked] and "access token" in lines[locked]
-    assert "mastodon.<name>.access_token_env" in lines[locked]
-    assert "failed" in lines[broken]
+    # The table says which sources failed; a line under it says why, by host.
+    assert " failed " in lines[locked] and " failed " in lines[broken]
+    why = {
+        line.split(":")[0] + ":" + line.split(":")[1]: line
+        for line in result.output.split("\n\n")[1].splitlines()
+    }
+    locked_host = locked.removeprefix("http://")
+    assert "access token" in why[locked_host]
+    assert "mastodon.<name>.access_token_env" in why[locked_host]
+    assert broken.removeprefix("http://") in why
     assert " ok " in lines[healthy] and " ok " in lines[env.sandbox.bluesky_url]
     assert "2 of 4 source(s) did not finish" in result.output
     with env.db.reading() as session:

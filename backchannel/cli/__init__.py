@@ -22,9 +22,10 @@ from backchannel.errors import BackchannelError
 class App:
     """What every command shares: the config and the database, opened on first use."""
 
-    def __init__(self, config_path: str | None, debug: bool) -> None:
+    def __init__(self, config_path: str | None, debug: bool, verbose: bool = False) -> None:
         self.config_path = config_path
         self.debug = debug
+        self.verbose = verbose or debug
 
     @cached_property
     def config(self) -> Any:
@@ -98,7 +99,7 @@ def main(ctx: click.Context, config_path: str | None, debug: bool, verbose: bool
     """
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    ctx.obj = App(config_path, debug)
+    ctx.obj = App(config_path, debug, verbose)
 
 
 pass_app = click.make_pass_decorator(App)

@@ -9,14 +9,15 @@ from typing import Any
 import click
 
 from backchannel.cli import App, pass_app
-from backchannel.cli.table import render
+from backchannel.cli.table import render, terminal_width
 
 
 def skipped_text(skipped: dict[str, int]) -> str:
     return ", ".join(f"{reason} {n}" for reason, n in sorted(skipped.items())) or "-"
 
 
-def results_table(results: list[Any]) -> str:
+def results_table(results: list[Any], max_width: int | None = None) -> str:
+    """A row per source; why a source failed is told under the table (:func:`failures`)."""
     rows = [
         [
             r.event,
@@ -26,23 +27,32 @@ def results_table(results: list[Any]) -> str:
             r.new,
             r.updated,
             skipped_text(r.skipped),
-            r.status if not r.error else f"{r.status}: {r.error}",
+            r.status,
             f"{r.seconds:.1f}s",
         ]
         for r in results
     ]
-    headers = [
-        "event",
-        "platform",
-        "source",
-        "requests",
-        "new",
-        "updated",
-        "skipped",
-        "result",
-        "time",
-    ]
-    return render(headers, rows, right=(3, 4, 5))
+    headers = ["event", "platform", "source", "requests", "new", "updated", "skipped", "result",
+               "time"]  # fmt: skip
+    return render(headers, rows, right=(3, 4, 5), max_width=max_width, shrink=6)
+
+
+def failures(results: list[Any], details: bool = False) -> str:
+    """One short line per source that did not finish, named by its host (never cut: it
+    says what to do); with ``details``, the long story under each (the library's own
+    words, the tries)."""
+    from backchannel.collectors import host_of
+
+    lines = []
+    for r in results:
+        if r.status == "ok" or not r.error:
+            continue
+        host = host_of(r.base_url)
+        line = r.error if r.error.startswith(host) else f"{host}: {r.error}"
+        lines.append(line)
+        if details and r.detail:
+            lines.append(f"  {r.detail}")
+    return "\n".join(lines)
 
 
 def coverage_text(app: App, slug: str) -> str:
@@ -86,8 +96,11 @@ class _Ticker:
 @click.argument("event_slug", metavar="[EVENT]", required=False)
 @click.option("--source", "source_url", metavar="URL", help="Only this source's base URL.")
 @click.option("--no-media", is_flag=True, help="Do not fetch media after collecting.")
+@click.option("--wide", is_flag=True, help="Do not cut the table to the terminal; add details.")
 @pass_app
-def collect(app: App, event_slug: str | None, source_url: str | None, no_media: bool) -> None:
+def collect(
+    app: App, event_slug: str | None, source_url: str | None, no_media: bool, wide: bool
+) -> None:
     """Collect new posts for one event (or all) from each of its sources, once.
 
     Then fetches their media (images, avatars, emoji) unless --no-media; see
@@ -120,7 +133,11 @@ def collect(app: App, event_slug: str | None, source_url: str | None, no_media: 
                 f"{event_slug} --mastodon https://mastodon.social` (or --bluesky)"
             )
         raise InputError("nothing to collect: no matching event sources (see `event show`)")
-    click.echo(results_table(results))
+    detailed = wide or app.verbose
+    width = None if detailed else terminal_width()
+    click.echo(results_table(results, width))
+    if any(r.status != "ok" for r in results):
+        click.echo("\n" + failures(results, details=detailed))
     for slug in dict.fromkeys(r.event for r in results):
         click.echo(coverage_text(app, slug))
     if not no_media:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import unicodedata
 from collections.abc import Sequence
+
+
+def terminal_width() -> int:
+    """The terminal's width in columns ($COLUMNS, else the terminal, else 80)."""
+    return shutil.get_terminal_size((80, 24)).columns
 
 
 def _width(text: str) -> int:
@@ -14,12 +20,39 @@ def _width(text: str) -> int:
     )
 
 
+def cut(text: str, width: int) -> str:
+    """``text`` in at most ``width`` columns, ending in an ellipsis when cut."""
+    if _width(text) <= width:
+        return text
+    kept = ""
+    for ch in text:
+        if _width(kept + ch) > width - 1:
+            break
+        kept += ch
+    return kept.rstrip() + "\u2026"
+
+
 def render(
-    headers: Sequence[str], rows: Sequence[Sequence[object]], right: Sequence[int] = ()
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    right: Sequence[int] = (),
+    max_width: int | None = None,
+    shrink: int | None = None,
 ) -> str:
-    """Columns padded to their widest cell; ``right`` lists numeric columns to align right."""
+    """Columns padded to their widest cell; ``right`` lists numeric columns to align right.
+
+    With ``max_width``, the cells of column ``shrink`` are cut (with an ellipsis) so that
+    the table fits; the other columns keep their width.
+    """
     cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
     widths = [max(_width(row[i]) for row in cells) for i in range(len(headers))]
+    if max_width is not None and shrink is not None:
+        total = sum(widths) + 2 * (len(widths) - 1)
+        if total > max_width:
+            room = max(len(headers[shrink]), widths[shrink] - (total - max_width), 8)
+            for row in cells[1:]:
+                row[shrink] = cut(row[shrink], room)
+            widths[shrink] = max(_width(row[shrink]) for row in cells)
 
     def line(row: Sequence[str]) -> str:
         parts = []

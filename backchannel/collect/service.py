@@ -59,7 +59,8 @@ class SourceResult:
     new: int = 0
     updated: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
-    error: str | None = None
+    error: str | None = None  # one short line
+    detail: str | None = None  # the long story behind it, for -v
     status: str = "ok"  # ok failed interrupted
     seconds: float = 0.0
     discovered: bool = False  # added by discovery during this pass
@@ -184,11 +185,11 @@ def _collect_source(
     except Interrupted as exc:
         result.status, result.error = "interrupted", str(exc)
     except SourceError as exc:
-        result.status, result.error = "failed", str(exc)
-        log.warning("%s %s failed: %s", source_url_label(result), result.event, exc)
+        result.status, result.error, result.detail = "failed", str(exc), exc.detail
+        log.info("%s %s failed: %s", source_url_label(result), result.event, exc.detail or exc)
     except BackchannelError as exc:
         result.status, result.error = "failed", str(exc)
-        log.warning("%s failed: %s", source_url_label(result), exc)
+        log.info("%s failed: %s", source_url_label(result), exc)
     finally:
         extra = _unpaged_requests(collector, result.requests)
         result.requests += extra

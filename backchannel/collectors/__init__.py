@@ -19,6 +19,7 @@ __getattr__, __dir__, __all__ = exports(
             "normalize_hashtag",
         ],
         "retry": ["Pacer", "RetryPolicy"],
+        "failures": ["host_of", "network_problem"],
         "mastodon": ["MastodonCollector"],
         "mastodon_lookup": ["HomeProfile", "HomeServerLookup"],
         "mastodon_normalize": ["normalize_status"],

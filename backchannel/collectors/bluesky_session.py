@@ -38,6 +38,7 @@ from atproto_client.request import Request
 from atproto_core.exceptions import AtProtocolError
 from atproto_server.exceptions import InvalidTokenError
 
+from backchannel.collectors.failures import host_of, network_problem
 from backchannel.collectors.retry import Pacer
 from backchannel.errors import (
     AuthRequiredError,
@@ -62,6 +63,16 @@ def _error_name(exc: ax.RequestErrorBase) -> str:
 def _describe(exc: BaseException) -> str:
     """One line about an error; the SDK's transport errors are empty without their cause."""
     return str(exc) or repr(exc.__cause__ or exc)
+
+
+def _short(failure: Exception) -> str:
+    """A few words for a failure that outlasted the retries."""
+    if isinstance(failure, ax.RateLimitExceededError):
+        return "rate limited (HTTP 429) on every try; try again later"
+    status = _status(failure) if isinstance(failure, ax.RequestErrorBase) else None
+    if status is not None:
+        return f"HTTP {status} on every try (the server is failing)"
+    return network_problem(failure)
 
 
 def _status(exc: ax.RequestErrorBase) -> int | None:
@@ -235,7 +246,8 @@ class BlueskySession:
                 attempt += 1
                 if attempt >= self.pacer.policy.attempts:
                     raise RetriesExhaustedError(
-                        f"Bluesky login at {self.service}: {_describe(exc)}"
+                        f"{host_of(self.service)}: {network_problem(exc)}",
+                        detail=f"Bluesky login at {self.service}: {_describe(exc)}",
                     ) from exc
                 self.pacer.backoff(attempt, f"Bluesky login: {_describe(exc)}")
 
@@ -299,7 +311,8 @@ class BlueskySession:
             attempt += 1
             if attempt >= self.pacer.policy.attempts:
                 raise RetriesExhaustedError(
-                    f"Bluesky {nsid}: gave up after {attempt} tries ({reason})"
+                    f"{host_of(self.service)}: {_short(failure)}",
+                    detail=f"Bluesky {nsid}: gave up after {attempt} tries ({reason})",
                 ) from failure
             if isinstance(failure, ax.RateLimitExceededError):
                 self.pacer.rate_limited(_reset_at(failure), f"{nsid} answered 429")

@@ -38,6 +38,7 @@ from mastodon import (
     MastodonServerError,
 )
 
+from backchannel.collectors.failures import host_of, network_problem
 from backchannel.collectors.mastodon_normalize import parse_datetime
 from backchannel.collectors.retry import Pacer
 from backchannel.errors import (
@@ -163,8 +164,8 @@ class TimelineClient:
                 rate_limits += 1
                 if rate_limits > self._pacer.policy.attempts:
                     raise RetriesExhaustedError(
-                        f"{self.base_url} kept answering 429 (rate limited) after "
-                        f"{rate_limits - 1} waits"
+                        f"{host_of(self.base_url)}: rate limited (HTTP 429) "
+                        f"{rate_limits} times in a row; try again later"
                     ) from None
                 self._pacer.rate_limited(self._reset_at(), f"{self.base_url} answered 429")
                 continue
@@ -176,7 +177,8 @@ class TimelineClient:
                 reason = _describe(exc)
                 if server_errors >= self._pacer.policy.attempts:
                     raise RetriesExhaustedError(
-                        f"{self.base_url}: {reason}, {server_errors} tries in a row"
+                        f"{host_of(self.base_url)}: {reason}",
+                        detail=f"{self.base_url}: {exc}, {server_errors} tries in a row",
                     ) from exc
                 self._pacer.backoff(server_errors, f"{self.base_url}: {reason}")
                 continue
@@ -209,10 +211,9 @@ class TimelineClient:
         message = _error_message(exc)
         if status in AUTH_STATUSES:
             return AuthRequiredError(
-                f"{self.base_url} wants an access token to read hashtag feeds "
-                f"(HTTP {status}{': ' + message if message else ''}); create one on that "
-                f"server and set {self._config_key} to the name of the environment "
-                f"variable that holds it"
+                f"{host_of(self.base_url)}: hashtag feeds need an access token "
+                f"(HTTP {status}); set {self._config_key}",
+                detail=f"{self.base_url} answered HTTP {status}: {message or exc}",
             )
         if status is not None and 200 <= status < 300:
             # Mastodon.py could not parse a successful answer.
@@ -263,7 +264,7 @@ def _error_message(exc: MastodonAPIError) -> str:
 def _describe(exc: Exception) -> str:
     if isinstance(exc, MastodonServerError) and len(exc.args) > 2:
         return f"HTTP {exc.args[1]} {exc.args[2]}"
-    return f"network error ({exc})"
+    return network_problem(exc)
 
 
 def reset_at(response: requests.Response | None, base_url: str) -> float | None:

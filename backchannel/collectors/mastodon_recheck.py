@@ -32,6 +32,7 @@ from mastodon import (
     MastodonServerError,
 )
 
+from backchannel.collectors.failures import host_of, network_problem
 from backchannel.collectors.mastodon_client import CountingSession, RawMastodon, reset_at
 from backchannel.collectors.retry import Pacer
 from backchannel.errors import RetriesExhaustedError
@@ -154,7 +155,9 @@ class StatusChecker:
             except MastodonRatelimitError:
                 rate_limits += 1
                 if rate_limits > self._pacer.policy.attempts:
-                    raise RetriesExhaustedError(f"{self.base_url} kept answering 429") from None
+                    raise RetriesExhaustedError(
+                        f"{host_of(self.base_url)}: rate limited (HTTP 429); try again later"
+                    ) from None
                 self._pacer.rate_limited(
                     reset_at(self._session.last_response, self.base_url),
                     f"{self.base_url} answered 429",
@@ -162,8 +165,14 @@ class StatusChecker:
             except (MastodonServerError, MastodonNetworkError) as exc:
                 server_errors += 1
                 if server_errors >= self._pacer.policy.attempts:
+                    short = (
+                        network_problem(exc)
+                        if isinstance(exc, MastodonNetworkError)
+                        else _status_text(exc)
+                    )
                     raise RetriesExhaustedError(
-                        f"{self.base_url}: {exc}, {server_errors} tries in a row"
+                        f"{host_of(self.base_url)}: {short}",
+                        detail=f"{self.base_url}: {exc}, {server_errors} tries in a row",
                     ) from exc
                 self._pacer.backoff(server_errors, f"{self.base_url}: {_status_text(exc)}")
 
