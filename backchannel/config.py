@@ -55,9 +55,20 @@ class BlueskyConfig:
     app_password_env: str = "BACKCHANNEL_BLUESKY_APP_PASSWORD"
 
 
+# The shipped user agent names no one: it is refused for any server that is not on
+# this machine (the sandbox), so that a real server always learns whom to contact.
+PLACEHOLDER_CONTACT = "backchannel.example"
+LOOPBACK_HOSTS = ("localhost", "::1", "[::1]")
+
+
+def is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
 @dataclass(frozen=True)
 class CollectConfig:
-    user_agent: str = f"backchannel/{__version__} (+https://backchannel.example/about)"
+    user_agent: str = f"backchannel/{__version__} (+https://{PLACEHOLDER_CONTACT}/about)"
     timeout: float = 30.0  # seconds for one HTTP request
     retries: int = 5  # tries of one request before its source fails
     backoff_cap: float = 60.0  # seconds, the longest backoff between retries
@@ -155,6 +166,18 @@ class Config:
                 self.path, key, f"environment variable {env_name} is not set (it holds the secret)"
             )
         return value
+
+    def user_agent_for(self, url: str) -> str:
+        """The User-Agent to send to ``url``; the placeholder only to this machine."""
+        agent = self.collect.user_agent
+        if PLACEHOLDER_CONTACT in agent and not is_loopback(url):
+            raise ConfigError(
+                self.path,
+                "collect.user_agent",
+                f"still names {PLACEHOLDER_CONTACT}, not you: servers want a contact, "
+                'e.g. user_agent = "backchannel (+https://your.site/about)"',
+            )
+        return agent
 
     def mastodon_server(self, base_url: str) -> tuple[str, MastodonServerConfig] | None:
         """The ``[mastodon.<name>]`` table for a server, matched by base URL."""

@@ -23,7 +23,7 @@ from tests.helpers import run_cli, write_config
 COLUMNS = 100
 QUICK = """
 [collect]
-user_agent = "backchannel-test (+https://backchannel.example/test)"
+user_agent = "backchannel-test (+https://archive.test/contact)"
 timeout = 1.0
 retries = 1
 backoff_cap = 0.1
@@ -156,3 +156,18 @@ def test_auth_and_rate_limit_name_what_to_do(tmp_path: Path, mastodon: MastodonS
         ]
     )
     assert all(len(line) <= COLUMNS for line in output.splitlines()), output
+
+
+def test_the_placeholder_user_agent_reaches_no_real_server(tmp_path: Path) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'a.db'}")  # the default agent
+    assert run_cli("init", config=config).exit_code == 0
+    args = ["event", "add", "ev", "--title", "Ev", "--hashtag", "swrs26", "--mastodon",
+            "https://mastodon.example.invalid", "--start", "2026-03-12", "--end", "2026-03-13",
+            "--timezone", "UTC"]  # fmt: skip
+    assert run_cli(*args, config=config).exit_code == 0
+    output = run_cli("collect", "ev", "--no-media", config=config).output
+    assert _failure_lines(output) == [
+        f"mastodon.example.invalid: {config}: collect.user_agent: still names "
+        "backchannel.example, not you: servers want a contact, "
+        'e.g. user_agent = "backchannel (+https://your.site/about)"'
+    ]

@@ -241,7 +241,11 @@ def _checker(config: Config, server: _Server, stop: threading.Event) -> _Checker
             key = f"mastodon.{match[0]}.access_token_env"
             token = config.secret(key, match[1].access_token_env)
         return StatusChecker(
-            server.base_url, token, config.collect.user_agent, config.collect.timeout, pacer
+            server.base_url,
+            token,
+            config.user_agent_for(server.base_url),
+            config.collect.timeout,
+            pacer,
         )
     if server.platform == "bluesky":
         from backchannel.collectors import BlueskySession, PostChecker
@@ -258,7 +262,7 @@ def _checker(config: Config, server: _Server, stop: threading.Event) -> _Checker
             config.resolve(f".backchannel-bluesky-{safe}.session"),  # the collector's file
             config_key="bluesky.app_password_env",
             password_env=config.bluesky.app_password_env,
-            user_agent=config.collect.user_agent,
+            user_agent=config.user_agent_for(server.base_url),
             timeout=config.collect.timeout,
             pacer=pacer,
         )

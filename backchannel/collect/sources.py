@@ -53,7 +53,7 @@ def _mastodon(config: Config, base_url: str, stop: threading.Event) -> Collector
     return MastodonCollector(
         base_url,
         access_token=token,
-        user_agent=config.collect.user_agent,
+        user_agent=config.user_agent_for(base_url),
         timeout=config.collect.timeout,
         rescan=timedelta(hours=config.collect.rescan_hours),
         rescan_every=timedelta(minutes=config.collect.rescan_every_minutes),
@@ -80,7 +80,7 @@ def _bluesky(config: Config, service: str, stop: threading.Event, clock: Clock |
         session_path=config.resolve(f".backchannel-bluesky-{safe_handle}.session"),
         config_key="bluesky.app_password_env",
         password_env=config.bluesky.app_password_env,
-        user_agent=config.collect.user_agent,
+        user_agent=config.user_agent_for(service),
         timeout=config.collect.timeout,
         policy=retry_policy(config),
         stop=stop,

@@ -125,6 +125,9 @@ def fetch_media(
         retries=config.media.retries,
     )
     policy = RetryPolicy(attempts=config.media.retries, backoff_cap=config.collect.backoff_cap)
+    for candidates in groups:
+        for url, _video in candidates:
+            config.user_agent_for(url)  # the placeholder goes nowhere but this machine
     downloader = Downloader(store, limits, config.collect.user_agent, policy, stop)
     workers = max(1, min(config.media.concurrency, len(groups)))
     try:
