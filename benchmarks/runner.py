@@ -21,10 +21,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from benchmarks.data import SLUG
 from benchmarks.report import Row, machine, table
 
 HERE = Path(__file__).resolve().parent
@@ -200,6 +202,28 @@ class Runner:
         self.raw["startup"] = {"help": got, "python": base}
         self.add(Row("startup", "backchannel --help", got, "s", base, got - base,
                      "+ <= 0.35 s", got - base <= 0.35, "ratio column: seconds more"))  # fmt: skip
+        self.timed("startup", started)
+        self.database_commands(command, median, base)
+
+    def database_commands(
+        self, command: list[str], median: Callable[[list[str]], float], base: float
+    ) -> None:
+        """Commands that open the database, on an archive of 10,000 posts."""
+        n = 10_000
+        self.task("generate", "data", n=n)
+        db = f"sqlite:///{self.work / 'startup.db'}"
+        for platform in PLATFORMS:  # N/2 of each: N posts
+            self.task("ingest", "startup", platform=platform, n=n, url=db, part="first",
+                      fresh=platform == PLATFORMS[0], label="startup")  # fmt: skip
+        started = time.perf_counter()
+        config = self.work / "startup.toml"
+        config.write_text(f'[database]\nurl = "{db}"\n', encoding="utf-8")
+        for args in (["event", "list"], ["event", "show", SLUG], ["status"]):
+            got = median([*command, "--config", str(config), *args])
+            self.raw["startup"][" ".join(args)] = got
+            self.add(Row("startup", f"backchannel {' '.join(args)} N={n:,}", got, "s", base,
+                         got - base, "+ <= 0.35 s", got - base <= 0.35,
+                         "ratio column: seconds more"))  # fmt: skip
         self.timed("startup", started)
 
 
