@@ -8,6 +8,7 @@ them the client libraries) only when they run, so ``backchannel --help`` stays f
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from functools import cached_property
@@ -100,6 +101,10 @@ def main(ctx: click.Context, config_path: str | None, debug: bool, verbose: bool
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     ctx.obj = App(config_path, debug, verbose)
+    # The interpreter's last garbage collections walk every object SQLAlchemy made at
+    # import (~60 ms of a 0.4 s command); frozen objects are skipped, and nothing the
+    # command made is left to collect by then. atexit handlers still run.
+    ctx.call_on_close(gc.freeze)
 
 
 pass_app = click.make_pass_decorator(App)

@@ -21,11 +21,13 @@ import hashlib
 import logging
 import threading
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from backchannel.collectors import Pacer, RetryPolicy
 from backchannel.media.files import IMAGE_TYPES, VIDEO_TYPES, MediaStore, sniff
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +89,10 @@ class Downloader:
         self.stop = stop or threading.Event()
         self._lock = threading.Lock()
         self.requests = 0
+        # httpx loads here, not with the module: `status` reads the media backlog from
+        # this package and must stay quick.
+        import httpx
+
         self.client = httpx.Client(
             timeout=httpx.Timeout(limits.timeout),
             follow_redirects=True,
@@ -117,6 +123,8 @@ class Downloader:
                 pacer.backoff(attempt, f"{url}: {exc}")
 
     def _once(self, url: str, allow_video: bool) -> Downloaded:
+        import httpx
+
         try:
             with self.client.stream("GET", url) as response:
                 return self._read(url, response, allow_video)
