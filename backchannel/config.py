@@ -336,9 +336,11 @@ def _check(config: Config) -> None:
     _check_database_url(path, config.database.url)
     _check_url(path, "bluesky.service", config.bluesky.service)
     _check_env_name(path, "bluesky.app_password_env", config.bluesky.app_password_env)
-    if not re.search(r"https?://\S+", config.collect.user_agent):
+    if not re.search(r"(https?://|mailto:)\S+", config.collect.user_agent):
         raise ConfigError(
-            path, "collect.user_agent", "expected a User-Agent that includes a contact URL"
+            path,
+            "collect.user_agent",
+            "expected a User-Agent that includes a contact URL (https://... or mailto:...)",
         )
     if config.export.base_url:
         _check_url(path, "export.base_url", config.export.base_url)

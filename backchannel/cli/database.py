@@ -2,20 +2,54 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from backchannel.cli import App, pass_app
 
 
 @click.command()
+@click.option("-y", "--yes", is_flag=True, help="Ask nothing: take the flags and defaults.")
+@click.option("--contact", help="A web page or email where server admins can reach you.")
+@click.option("--database", default=None, help="SQLite file beside the config, or a URL.")
+@click.option("--event", "slug", help="Also register this event (with the flags below).")
+@click.option("--title", help="The event's title.")
+@click.option("--hashtag", "hashtags", multiple=True, help="The event's hashtag; repeat.")
+@click.option("--start", help="The event's first day (YYYY-MM-DD, its time zone).")
+@click.option("--end", help="The event's last day (default: the first).")
+@click.option("--timezone", help="IANA time zone name (default: this machine's).")
+@click.option("--mastodon", "servers", multiple=True, metavar="URL", help="A server; repeat.")
+@click.option("--bluesky-handle", help="Read Bluesky too, logged in as this handle.")
+@click.option(
+    "--bluesky-password-env",
+    default=None,
+    help="Environment variable that will hold the app password (never the password).",
+)
 @pass_app
-def init(app: App) -> None:
-    """Create the database at the current schema.
+def init(app: App, yes: bool, **flags: Any) -> None:
+    """Set up: write config.toml (asking a few questions) and create the database.
+
+    Where no config file exists, init asks for your contact (sent to servers and shown
+    on the archive's About page), where the database lives and the first event, then
+    writes a commented config.toml beside you and registers the event. --yes takes the
+    same answers from the flags, for scripts. Where the config exists, init creates its
+    database at the current schema.
 
     \b
     Example:
-      cp config.example.toml config.toml && backchannel init
+      backchannel init
+      backchannel init --yes --contact https://swrb.example/about --event swrb13 \\
+          --title "SWRB 2013" --hashtag swrb13 --start 2013-11-14 --end 2013-11-15 \\
+          --timezone Pacific/Auckland --mastodon https://mastodon.social
     """
+    from backchannel.cli.setup import guided_setup
+    from backchannel.config import config_path
+
+    path, _named = config_path(app.config_path)
+    if not path.exists():
+        guided_setup(app, path, yes, flags)
+        return
     created = app.raw_db.init()
     where = app.raw_db.display_url
     click.echo(f"created {where}" if created else f"{where} is already up to date")
