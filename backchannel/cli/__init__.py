@@ -118,13 +118,14 @@ def _register() -> None:
         curating,
         database,
         demo,
+        doctor,
         events,
         exporting,
         running,
     )
 
     modules = (database, events, collecting, archiving, curating, consenting, exporting)
-    for module in (*modules, running, demo):
+    for module in (*modules, running, doctor, demo):
         module.register(main)
 
 

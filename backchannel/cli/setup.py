@@ -187,7 +187,8 @@ def guided_setup(app: App, path: Path, yes: bool, flags: dict[str, Any]) -> None
     if handle:
         click.echo(f"before collecting, put the app password in ${password_env}")
     if event is not None:
-        click.echo(f"next: backchannel collect {event['slug']}")
+        slug = event["slug"]
+        click.echo(f"next: backchannel doctor {slug} (checks every source), then collect {slug}")
 
 
 def register(app: App, event: dict[str, Any], bluesky: bool) -> None:

@@ -1,7 +1,7 @@
 """Collect: the services that drive the collectors, page by page, into the store.
 
 The collect service, building collectors from the config, coverage, recheck, the
-schedule and its scheduler, the run lock and ``status``. May import: collectors, store,
+schedule and its scheduler, the run lock, ``status`` and ``doctor``. May import: collectors, store,
 consent, media, export (a live re-export), events, config, errors.
 """
 
@@ -15,5 +15,6 @@ __getattr__, __dir__, __all__ = exports(
         "rechecking": ["RecheckResult", "pending_rechecks", "recheck"],
         "scheduler": ["Scheduler"],
         "overview": ["Status", "status"],
+        "doctor": ["Check", "run_checks"],
     },
 )

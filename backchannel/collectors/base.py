@@ -146,4 +146,10 @@ class Collector(Protocol):
         """
         ...
 
+    def probe(self, hashtag: str) -> str:
+        """One or two cheap requests that show the source usable for ``hashtag``; a short
+        description of what was seen. Raises :class:`backchannel.errors.SourceError` (or
+        a ConfigError for a missing secret) saying what to fix."""
+        ...
+
     def close(self) -> None: ...

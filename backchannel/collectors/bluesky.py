@@ -156,6 +156,19 @@ class BlueskyCollector:
         """Log in now (reusing a stored session) rather than at the first request."""
         self.session.ensure_login()
 
+    def probe(self, hashtag: str) -> str:
+        """Log in (reusing a stored session) and search the hashtag for one post."""
+        from atproto import models
+
+        tag = hashtag.strip().lstrip("#")
+        self.session.ensure_login()
+        params = models.AppBskyFeedSearchPosts.Params(q=f"#{tag}", tag=[tag], limit=1)
+        found = self.session.query(SEARCH, params)
+        posts = found.get("posts") or []
+        return f"logged in as {self.session.handle}; #{tag} searchable" + (
+            "" if posts else " (no posts yet)"
+        )
+
     # -- the walk ----------------------------------------------------------------------
 
     def _new_span(self, tag: str, window: Window, cursor: dict[str, Any]) -> dict[str, Any] | None:

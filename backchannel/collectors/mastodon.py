@@ -180,6 +180,14 @@ class MastodonCollector:
     def close(self) -> None:
         self._client.close()
 
+    def probe(self, hashtag: str) -> str:
+        """Two requests that show this source usable: the instance answers, and the
+        hashtag's feed reads (without a token, or with the configured one)."""
+        tag = hashtag.strip().lstrip("#")
+        version = self._client.server_version()
+        posts = self._client.page(tag, 1)
+        return f"Mastodon {version}; #{tag} readable" + ("" if posts else " (no posts yet)")
+
     def collect(
         self, hashtag: str, window: Window, cursor: dict[str, Any] | None
     ) -> Iterator[Page]:

@@ -187,6 +187,31 @@ class TimelineClient:
             finally:
                 self._settle_instance_check()
 
+    def server_version(self) -> str:
+        """The server's software version from ``/api/v1/instance``: is this Mastodon?"""
+        host = host_of(self.base_url)
+        try:
+            self._api.instance_v1()
+        except MastodonNetworkError as exc:
+            raise SourceError(f"{host}: {network_problem(exc)}", detail=str(exc)) from exc
+        except MastodonAPIError as exc:
+            status = _status_code(exc, self._session.last_response)
+            if status == 404:
+                raise SourceError(
+                    f"{host}: not a Mastodon server (HTTP 404 for /api/v1/instance)"
+                ) from exc
+            raise SourceError(
+                f"{host}: /api/v1/instance answered HTTP {status}", detail=str(exc)
+            ) from exc
+        response = self._session.last_response
+        try:
+            body = json.loads(response.content) if response is not None else None
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise MalformedResponseError(f"{host}: /api/v1/instance is not a JSON object")
+        return str(body.get("version") or "unknown version")
+
     # -- internals ------------------------------------------------------------------
 
     def _body(self) -> list[dict[str, Any]]:

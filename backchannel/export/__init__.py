@@ -15,5 +15,6 @@ __getattr__, __dir__, __all__ = exports(
         "context": ["date_text"],
         "selection": ["chunks", "load_index"],
         "writer": ["MANIFEST"],
+        "search": ["pagefind_binary"],
     },
 )
