@@ -94,3 +94,12 @@ def test_a_wrong_url_scheme_is_named_as_such() -> None:
         "the URL scheme postgres:// is not one backchannel knows: "
         "use sqlite:/// or postgresql+psycopg://"
     )
+
+
+def test_a_first_command_in_an_empty_folder_says_to_run_init(workdir: Path) -> None:
+    result = run_cli("event", "list")
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"Error: no config.toml in {workdir} and no database: run `backchannel init` to set up"
+    )
+    assert list(workdir.iterdir()) == []

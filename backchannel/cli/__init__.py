@@ -44,7 +44,18 @@ class App:
     @cached_property
     def db(self) -> Any:
         """The database, refused unless its schema is this version's."""
-        self.raw_db.check_schema()
+        from backchannel.errors import SchemaOutOfDateError
+
+        try:
+            self.raw_db.check_schema()
+        except SchemaOutOfDateError as exc:
+            if self.config.path.exists() or self.raw_db.current_revision() is not None:
+                raise
+            # A first command in an empty folder: say what to do first, not what is missing.
+            raise SchemaOutOfDateError(
+                f"no {self.config.path.name} in {self.config.path.parent} and no database: "
+                "run `backchannel init` to set up"
+            ) from exc
         return self.raw_db
 
 
