@@ -359,15 +359,7 @@ class OddServer(SandboxServer):
         self.route("GET", "/api/v1/timelines/tag/*", lambda request: Response(200, self.body))
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        {"statuses": []},
-        ["not a status"],
-        [{"id": "1", "uri": "https://x.example/1"}],
-        [{"id": "1", "uri": "u", "created_at": "soon", "content": "", "account": {"id": "2"}}],
-    ],
-)
+@pytest.mark.parametrize("body", [{"statuses": []}, ["not a status"]])
 def test_page_of_wrong_shape_is_malformed(body: Any) -> None:
     with OddServer() as server:
         server.body = body
@@ -375,6 +367,22 @@ def test_page_of_wrong_shape_is_malformed(body: Any) -> None:
         with pytest.raises(MalformedResponseError):
             run(c, "swrs26", WINDOW)
         assert len(server.requests_to("/api/v1/timelines/")) == 1  # refused, not retried
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        {"id": "1", "uri": "https://x.example/1"},
+        {"id": "1", "uri": "u", "created_at": "soon", "content": "", "account": {"id": "2"}},
+    ],
+)
+def test_a_status_of_wrong_shape_is_skipped_and_the_page_goes_on(status: Any) -> None:
+    """Issue 20: one stranger's status cannot stop a source; it is counted, not stored."""
+    with OddServer() as server:
+        server.body = [status]
+        pages = run(collector(server.base_url), "swrs26", WINDOW)
+        assert [p.posts for p in pages] == [[]]
+        assert pages[0].skipped == {"unreadable": 1}
 
 
 def test_raw_json_boosts_and_visibility_over_http() -> None:

@@ -50,7 +50,7 @@ from backchannel.collectors.facets import (
     render_facets,
     text_hashtags,
 )
-from backchannel.sanitize import clean_post_html, escape, safe_url
+from backchannel.sanitize import clean_post_html, escape, make_valid, safe_url
 
 PLATFORM = "bluesky"
 OPT_OUT_LABEL = "!no-unauthenticated"
@@ -369,33 +369,35 @@ def normalize_post_view(item: dict[str, Any]) -> NormalizedPost:
     reply = _dict(record.get("reply"))
     langs = [lang for lang in _list(record.get("langs")) if isinstance(lang, str) and lang]
     rkey = uri.rsplit("/", 1)[-1]
-    return NormalizedPost(
-        platform=PLATFORM,
-        uri=uri,
-        url=POST_URL.format(_web_name(author.handle, author.uri), quote_path(rkey)),
-        native_id=uri,
-        author=author,
-        created_at=created_at,
-        raw=view,
-        text=text,
-        html=clean_post_html(rendered.html),  # built safe; cleaned anyway, as all post HTML
-        language=clean_text(langs[0]) if langs else None,
-        content_warning=", ".join(dict.fromkeys(warnings)) or None,
-        sensitive=bool(warnings),
-        indexed_at=indexed_at,
-        reply_to_uri=_str(_dict(reply.get("parent")).get("uri")) or None,
-        reply_root_uri=_str(_dict(reply.get("root")).get("uri")) or None,
-        quote_uri=embed.quote_uri,
-        quote_snapshot=embed.quote,
-        reply_count=_int(view.get("replyCount")),
-        repost_count=_int(view.get("repostCount")),
-        like_count=_int(view.get("likeCount")),
-        quote_count=_int(view.get("quoteCount")),
-        tags=tuple(tags),
-        mentions=rendered.mentions,
-        links=tuple(links),
-        media=tuple(embed.media),
-        card=embed.card,
-        labels=labels,
-        cid=_str(view.get("cid")) or None,
+    return make_valid(
+        NormalizedPost(
+            platform=PLATFORM,
+            uri=uri,
+            url=POST_URL.format(_web_name(author.handle, author.uri), quote_path(rkey)),
+            native_id=uri,
+            author=author,
+            created_at=created_at,
+            raw=view,
+            text=text,
+            html=clean_post_html(rendered.html),  # built safe; cleaned anyway, as all post HTML
+            language=clean_text(langs[0]) if langs else None,
+            content_warning=", ".join(dict.fromkeys(warnings)) or None,
+            sensitive=bool(warnings),
+            indexed_at=indexed_at,
+            reply_to_uri=_str(_dict(reply.get("parent")).get("uri")) or None,
+            reply_root_uri=_str(_dict(reply.get("root")).get("uri")) or None,
+            quote_uri=embed.quote_uri,
+            quote_snapshot=embed.quote,
+            reply_count=_int(view.get("replyCount")),
+            repost_count=_int(view.get("repostCount")),
+            like_count=_int(view.get("likeCount")),
+            quote_count=_int(view.get("quoteCount")),
+            tags=tuple(tags),
+            mentions=rendered.mentions,
+            links=tuple(links),
+            media=tuple(embed.media),
+            card=embed.card,
+            labels=labels,
+            cid=_str(view.get("cid")) or None,
+        )
     )

@@ -47,6 +47,7 @@ from backchannel.collectors.base import NormalizedPost, Page, Window
 from backchannel.collectors.mastodon_client import TimelineClient
 from backchannel.collectors.mastodon_normalize import normalize_status, parse_datetime, unwrap
 from backchannel.collectors.retry import Pacer, RetryPolicy
+from backchannel.errors import MalformedResponseError
 
 log = logging.getLogger(__name__)
 
@@ -268,10 +269,21 @@ class MastodonCollector:
     def _normalize(
         self, statuses: list[dict[str, Any]], run: _Run
     ) -> tuple[list[NormalizedPost], Counter[str]]:
-        """Every status normalised (any bad one fails the page), then filtered."""
-        normalized = [normalize_status(raw, self.domain) for raw in statuses]
-        posts: list[NormalizedPost] = []
+        """Every status normalised, then filtered. A status that cannot be normalised is
+        skipped as ``unreadable`` (logged by id, never content): the page goes on, so
+        one stranger's post cannot stop a source."""
+        normalized: list[NormalizedPost] = []
         skipped: Counter[str] = Counter()
+        for raw in statuses:
+            try:
+                normalized.append(normalize_status(raw, self.domain))
+            except MalformedResponseError as exc:
+                skipped["unreadable"] += 1
+                cause = type(exc.__cause__ or exc).__name__  # its type: the text may quote content
+                log.warning(
+                    "%s: skipping unreadable status %s (%s)", self.domain, raw.get("id"), cause
+                )
+        posts: list[NormalizedPost] = []
         for post in normalized:
             run.uris[post.native_id] = post.uri
         for post in normalized:

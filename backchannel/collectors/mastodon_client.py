@@ -20,7 +20,6 @@ can run in parallel threads without sharing anything mutable.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import unicodedata
@@ -47,6 +46,7 @@ from backchannel.errors import (
     RetriesExhaustedError,
     SourceError,
 )
+from backchannel.sanitize import parse_json
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +205,7 @@ class TimelineClient:
             ) from exc
         response = self._session.last_response
         try:
-            body = json.loads(response.content) if response is not None else None
+            body = parse_json(response.content) if response is not None else None
         except ValueError:
             body = None
         if not isinstance(body, dict):
@@ -220,7 +220,7 @@ class TimelineClient:
         if response is None:  # cannot happen after a successful call; be loud if it does
             raise MalformedResponseError(f"{self.base_url}: no response body was captured")
         try:
-            body = json.loads(response.content)
+            body = parse_json(response.content)
         except ValueError as exc:
             raise MalformedResponseError(
                 f"{self.base_url}: a timeline page that is not JSON ({exc})"

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from backchannel.sanitize import html_to_text
+from backchannel.sanitize import html_to_text, parse_json
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class HomeServerLookup:
             log.info("%s answered %s about %s", base, response.status_code, handle)
             return None
         try:
-            account = response.json()
+            account = parse_json(response.content)
         except ValueError:
             log.info("%s sent a malformed account for %s", base, handle)
             return None

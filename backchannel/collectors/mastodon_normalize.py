@@ -40,12 +40,16 @@ def normalize_status(raw: Mapping[str, Any], server_domain: str) -> NormalizedPo
     JSON (the wrapper is never archived). ``native_id`` is the id under which this
     server knows the post. ``reply_to_uri`` is only known when the caller can map
     ``in_reply_to_id`` (see ``NormalizedPost.reply_to_native_id``).
+
+    ``raw`` must hold valid text: parse it with :func:`backchannel.sanitize.parse_json`
+    (the collector, recheck and lookups do), which replaces lone surrogates and
+    control characters in the whole body at once, raw JSON included.
     """
     try:
         return _normalize(raw, server_domain)
     except MalformedResponseError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         ident = raw.get("id") if isinstance(raw, Mapping) else None
         raise MalformedResponseError(
             f"status {ident!r} from {server_domain} is not a valid Mastodon Status: "

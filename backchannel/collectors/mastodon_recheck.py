@@ -20,7 +20,6 @@ counts as deleted. Retries, 429 waits and stops are those of the collectors.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -36,6 +35,7 @@ from backchannel.collectors.failures import host_of, network_problem
 from backchannel.collectors.mastodon_client import CountingSession, RawMastodon, reset_at
 from backchannel.collectors.retry import Pacer
 from backchannel.errors import RetriesExhaustedError
+from backchannel.sanitize import parse_json
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ class StatusChecker:
         if response is None:
             return None
         try:
-            return json.loads(response.content)
+            return parse_json(response.content)
         except ValueError:
             return None
 

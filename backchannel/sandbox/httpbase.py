@@ -70,7 +70,10 @@ class Response:
     def encoded(self) -> bytes:
         if isinstance(self.body, bytes):
             return self.body
-        return json.dumps(self.body, ensure_ascii=False).encode("utf-8")
+        # A lone surrogate (hostile-input tests put them in strings) cannot be UTF-8:
+        # "backslashreplace" writes it as the JSON escape \udXXX, which is what a
+        # server that sends one puts on the wire.
+        return json.dumps(self.body, ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
 @dataclass

@@ -18,7 +18,9 @@ _EPOCH_ACCOUNTS = datetime(2024, 1, 1, tzinfo=UTC)
 def snowflake(when: datetime, salt: str) -> int:
     """A Mastodon-style id: milliseconds since the epoch, shifted, plus 16 salt bits."""
     ms = int(when.timestamp() * 1000)
-    low = int.from_bytes(hashlib.blake2b(salt.encode(), digest_size=2).digest(), "big")
+    low = int.from_bytes(
+        hashlib.blake2b(salt.encode("utf-8", "surrogatepass"), digest_size=2).digest(), "big"
+    )
     return (ms << 16) | low
 
 

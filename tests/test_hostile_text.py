@@ -1,0 +1,108 @@
+"""One stranger's post cannot stop a source, nor break a file (issue 20).
+
+A sandbox Mastodon server serves, among ordinary posts, posts whose every field holds a
+lone UTF-16 surrogate (``"\\ud800"`` in the JSON) or C0/C1 control characters: content,
+content warning, language, alt text, poll option, card, the author's display name,
+username, bio and profile fields. They are collected with the real Mastodon.py over
+real HTTP, on the first run, and every other post too; the Atom feed and the data files
+of the export stay valid.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from backchannel.sandbox.mastodon_model import Card, Media, Poll
+from backchannel.sandbox.mastodon_server import MastodonSandbox
+from backchannel.sandbox.mastodon_world import MastodonWorld
+from backchannel.sanitize import valid_json, valid_text
+from backchannel.store import Database, Post
+from tests.helpers import run_cli, write_config
+
+LONE = "\ud800"
+CONTROLS = "".join(map(chr, [1, 7, 8, 0x0B, 0x0C, 0x1B, 0x7F, 0x85, 0x9F]))
+START = datetime(2026, 3, 12, tzinfo=UTC)
+ORDINARY = 50
+
+
+def _world() -> MastodonWorld:
+    world = MastodonWorld()
+    world.add_instance("kea.example")
+    ana = world.add_account("ana", "kea.example", display_name="Ana")
+    for i in range(ORDINARY):
+        world.add_post(ana, f"ordinary post {i} #swrs26", created_at=START + timedelta(minutes=i))
+    for n, bad in enumerate((LONE, CONTROLS, LONE + CONTROLS)):
+        eve = world.add_account(
+            f"eve{n}{bad}", "kea.example", display_name=f"Eve {bad}", note=f"bio {bad}",
+            fields=[(f"field {bad}", f"value {bad}")],
+        )  # fmt: skip
+        at = START + timedelta(minutes=ORDINARY + n)
+        world.add_post(
+            eve, f"hostile {bad} text #swrs26 #tag{bad}", created_at=at,
+            spoiler_text=f"cw {bad}", language=f"e{bad}",
+            media=[Media(f"m{n}", description=f"alt {bad}")],
+            poll=Poll([(f"option {bad}", 1), ("other", 2)], expires_at=at + timedelta(days=1)),
+            card=Card(f"https://card.example/{n}", title=f"card {bad}", description=f"d {bad}"),
+        )  # fmt: skip
+    return world
+
+
+@pytest.fixture
+def sandbox() -> Iterator[MastodonSandbox]:
+    with MastodonSandbox(_world()) as running:
+        yield running
+
+
+def test_valid_text_replaces_what_json_allows_and_utf8_or_xml_do_not() -> None:
+    assert valid_text(f"a{LONE}b") == "a\ufffdb"
+    assert valid_text("tab\tand\nnewline") == "tab\tand\nnewline"
+    assert valid_text("crlf\r\nand\rcr") == "crlf\nand\ncr"
+    assert valid_text(f"x{CONTROLS}y") == "x" + "\ufffd" * len(CONTROLS) + "y"
+    assert valid_text("\U0001f600 emoji stays") == "\U0001f600 emoji stays"
+    assert valid_json({f"k{LONE}": [f"v{LONE}", 1, None]}) == {"k\ufffd": ["v\ufffd", 1, None]}
+
+
+def test_a_poisoned_source_collects_every_post_on_its_first_run(
+    tmp_path: Path, sandbox: MastodonSandbox
+) -> None:
+    server = sandbox.instances["kea.example"]
+    config = write_config(
+        tmp_path, f"sqlite:///{tmp_path / 'a.db'}",
+        f"[archive]\nsite_dir = '{tmp_path / 'site'}'\n",
+    )  # fmt: skip
+    assert run_cli("init", config=config).exit_code == 0
+    added = run_cli(
+        "event", "add", "ev", "--title", "Ev", "--hashtag", "swrs26", "--start", "2026-03-12",
+        "--end", "2026-03-13", "--timezone", "UTC", "--mastodon", server.base_url, config=config,
+    )  # fmt: skip
+    assert added.exit_code == 0
+    collected = run_cli("collect", "ev", "--no-media", config=config)
+    assert collected.exit_code == 0, collected.output
+    db = Database(f"sqlite:///{tmp_path / 'a.db'}")
+    try:
+        with db.reading() as session:
+            assert session.scalar(select(func.count(Post.id))) == ORDINARY + 3
+            hostile = session.scalars(select(Post).where(Post.text.like("hostile%"))).all()
+            for post in hostile:
+                for value in (post.text, post.html, post.content_warning, post.author.handle,
+                              post.author.display_name, post.language or ""):  # fmt: skip
+                    assert valid_text(value) == value
+                    assert "\ufffd" in value or value == ""
+    finally:
+        db.dispose()
+    exported = run_cli("export", "ev", config=config)
+    assert exported.exit_code == 0, exported.output
+    site = tmp_path / "site" / "ev"
+    ET.parse(site / "feed.atom")  # well-formed XML 1.0
+    with (site / "posts.csv").open(newline="", encoding="utf-8") as rows:
+        assert len(list(csv.reader(rows))) >= ORDINARY + 1
+    for line in (site / "posts.jsonl").read_text(encoding="utf-8").splitlines():
+        json.loads(line)
