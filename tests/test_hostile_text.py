@@ -106,3 +106,47 @@ def test_a_poisoned_source_collects_every_post_on_its_first_run(
         assert len(list(csv.reader(rows))) >= ORDINARY + 1
     for line in (site / "posts.jsonl").read_text(encoding="utf-8").splitlines():
         json.loads(line)
+
+
+def test_every_output_cell_and_feed_stays_valid_for_hostile_stored_text() -> None:
+    """Text stored before it was made valid on the way in (control characters) still
+    gives well-formed XML; CSV cells that a spreadsheet would run are neutralised."""
+    import xml.etree.ElementTree as ElementTree
+
+    from backchannel.export.data import _cell
+    from backchannel.export.feeds import atom_bytes
+
+    root = ElementTree.Element("feed")
+    ElementTree.SubElement(root, "title", term=f"a{CONTROLS}").text = f"x{CONTROLS}y"
+    ElementTree.fromstring(atom_bytes(root))  # parses: XML 1.0 characters only
+    for formula in ("=HYPERLINK(\"http://evil.example\",\"click\")", "=1+1", "+1", "-1",
+                    "@SUM(A1)", "\tx", "\rx"):  # fmt: skip
+        assert _cell(formula) == "'" + formula
+    assert _cell("plain text") == "plain text" and _cell(3) == 3
+
+
+def test_long_names_alt_texts_and_poll_options_are_bounded_raw_keeps_them() -> None:
+    from backchannel.collectors import normalize_status
+    from backchannel.sanitize import limits
+
+    huge = "x" * 200_000
+    raw = {
+        "id": "1", "uri": "https://kea.example/users/a/statuses/1", "url": None,
+        "created_at": "2026-03-12T00:00:00.000Z", "content": "<p>hi</p>",
+        "visibility": "public", "spoiler_text": "", "sensitive": False, "language": "en",
+        "account": {"id": "9", "username": "a", "acct": "a", "url": "https://kea.example/@a",
+                    "uri": "https://kea.example/users/a", "display_name": huge, "note": ""},
+        "media_attachments": [{"id": "m", "type": "image", "url": "https://kea.example/m.png",
+                               "description": huge}],
+        "poll": {"options": [{"title": huge, "votes_count": 1}], "expires_at": None},
+        "card": {"url": "https://card.example/", "title": huge, "description": huge},
+        "tags": [], "mentions": [], "emojis": [],
+    }  # fmt: skip
+    post = normalize_status(raw, "kea.example")
+    assert len(post.author.display_name) == limits.NAME
+    assert post.author.display_name.endswith("\u2026")
+    assert len(post.media[0].alt or "") == limits.ALT_TEXT
+    assert post.poll is not None and len(post.poll["options"][0]["title"]) == limits.POLL_OPTION
+    assert post.card is not None and len(post.card["title"]) == limits.CARD_TITLE
+    assert len(post.card["description"]) == limits.CARD_DESCRIPTION
+    assert post.raw["account"]["display_name"] == huge  # the whole text stays in the raw JSON

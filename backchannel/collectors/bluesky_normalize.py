@@ -50,7 +50,7 @@ from backchannel.collectors.facets import (
     render_facets,
     text_hashtags,
 )
-from backchannel.sanitize import clean_post_html, escape, make_valid, safe_url
+from backchannel.sanitize import clean_post_html, escape, limits, make_valid, safe_url
 
 PLATFORM = "bluesky"
 OPT_OUT_LABEL = "!no-unauthenticated"
@@ -187,7 +187,7 @@ def _author(data: dict[str, Any]) -> NormalizedAuthor:
     if not did.startswith("did:"):
         raise UnreadablePost("unreadable", "author without a DID")
     handle = _str(data.get("handle")) or did
-    display_name = _str(data.get("displayName"))
+    display_name = limits.bounded(_str(data.get("displayName")), limits.NAME)
     labels = effective_labels(data.get("labels"))
     return NormalizedAuthor(
         platform=PLATFORM,
@@ -220,7 +220,7 @@ def _images(view: dict[str, Any]) -> list[NormalizedMedia]:
                     kind="image",
                     url=full or thumb,
                     preview_url=thumb,
-                    alt=_str(image.get("alt")) or None,
+                    alt=limits.bounded(_str(image.get("alt")), limits.ALT_TEXT) or None,
                     width=width,
                     height=height,
                 )
@@ -238,7 +238,7 @@ def _video(view: dict[str, Any]) -> list[NormalizedMedia]:
             kind="video",
             url=None,
             preview_url=thumb,
-            alt=_str(view.get("alt")) or None,
+            alt=limits.bounded(_str(view.get("alt")), limits.ALT_TEXT) or None,
             width=width,
             height=height,
             playlist_url=playlist,
@@ -253,8 +253,8 @@ def _card(view: dict[str, Any]) -> dict[str, Any] | None:
         return None
     return {
         "url": url,
-        "title": _str(external.get("title")),
-        "description": _str(external.get("description")),
+        "title": limits.bounded(_str(external.get("title")), limits.CARD_TITLE),
+        "description": limits.bounded(_str(external.get("description")), limits.CARD_DESCRIPTION),
         "image": safe_url(external.get("thumb")),
     }
 

@@ -25,7 +25,7 @@ from backchannel.collectors.base import (
     normalize_hashtag,
 )
 from backchannel.errors import MalformedResponseError
-from backchannel.sanitize import clean_post, escape, html_to_text, safe_url
+from backchannel.sanitize import clean_post, escape, html_to_text, limits, safe_url
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def _account(raw: Mapping[str, Any], server_domain: str) -> NormalizedAuthor:
     domain = acct.partition("@")[2] or _host(raw.get("url")) or server_domain
     handle = acct if "@" in acct else f"{acct}@{domain}"
     emojis = _emoji_pairs(raw.get("emojis"))
-    display_name = str(raw.get("display_name") or "")
+    display_name = limits.bounded(str(raw.get("display_name") or ""), limits.NAME)
     bio = [_plain(str(raw.get("note") or ""))]
     for item in raw.get("fields") or ():
         if isinstance(item, Mapping):
@@ -263,7 +263,7 @@ def _media(item: Mapping[str, Any]) -> NormalizedMedia:
         kind=kind,
         url=url,
         preview_url=preview,
-        alt=(item.get("description") or None),
+        alt=limits.bounded(str(item.get("description") or ""), limits.ALT_TEXT) or None,
         width=_int(original.get("width")) or _int(small.get("width")),
         height=_int(original.get("height")) or _int(small.get("height")),
         focus_x=_float(focus.get("x")),
@@ -293,7 +293,10 @@ def _poll(raw: object) -> dict[str, Any] | None:
         "votes_count": _count(raw.get("votes_count")),
         "voters_count": _count(raw.get("voters_count")) if raw.get("voters_count") else None,
         "options": [
-            {"title": str(o.get("title") or ""), "votes_count": o.get("votes_count")}
+            {
+                "title": limits.bounded(str(o.get("title") or ""), limits.POLL_OPTION),
+                "votes_count": o.get("votes_count"),
+            }
             for o in raw.get("options") or ()
             if isinstance(o, Mapping)
         ],
@@ -306,13 +309,15 @@ def _card(raw: object) -> dict[str, Any] | None:
     # ``html`` (an embed <iframe>) is left out on purpose: the archive embeds nothing.
     return {
         "url": safe_url(raw.get("url")),
-        "title": str(raw.get("title") or ""),
-        "description": str(raw.get("description") or ""),
+        "title": limits.bounded(str(raw.get("title") or ""), limits.CARD_TITLE),
+        "description": limits.bounded(str(raw.get("description") or ""), limits.CARD_DESCRIPTION),
         "type": str(raw.get("type") or "link"),
         "provider_name": str(raw.get("provider_name") or ""),
         "author_name": str(raw.get("author_name") or ""),
         "image": safe_url(raw.get("image")),
-        "image_description": str(raw.get("image_description") or ""),
+        "image_description": limits.bounded(
+            str(raw.get("image_description") or ""), limits.ALT_TEXT
+        ),
         "width": _int(raw.get("width")),
         "height": _int(raw.get("height")),
         "blurhash": raw.get("blurhash") or None,

@@ -94,7 +94,19 @@ def _csv_row(record: dict[str, Any]) -> list[Any]:
     for at in _LISTS:
         row[at] = " ".join(row[at])
     row[_ALT] = _JSON.encode(row[_ALT])
-    return row
+    return [_cell(value) for value in row]
+
+
+# A spreadsheet runs a cell that begins with one of these as a formula
+# (=HYPERLINK(...) in a stranger's post). OWASP's advice: begin such a cell with a
+# single quote, which spreadsheets show as text and do not display.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 _BOOLS = [COLUMNS.index(c) for c in ("sensitive", "featured")]

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 
 from backchannel.export.context import PostView, Views
 from backchannel.export.selection import EventIndex
+from backchannel.sanitize import valid_text
 
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_SIZE = 50
@@ -76,5 +77,17 @@ def build_feed(index: EventIndex, views: Views, slug: str, site_title: str, base
             ET.SubElement(entry, f"{{{ATOM}}}category", term=tag)
         content = ET.SubElement(entry, f"{{{ATOM}}}content", type="html")
         content.text = _content(post)
+    return atom_bytes(root)
+
+
+def atom_bytes(root: ET.Element) -> bytes:
+    """The feed as XML 1.0: every text and attribute value restricted to the characters
+    XML allows (an archive collected before text was made valid on the way in may hold
+    control characters, and one would make the whole feed unreadable)."""
+    for element in root.iter():
+        if element.text:
+            element.text = valid_text(element.text)
+        for key, value in element.attrib.items():
+            element.attrib[key] = valid_text(value)
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"

@@ -25,6 +25,7 @@ from markupsafe import Markup
 from backchannel.export.content import markdown_html
 from backchannel.export.context import PostView, Views, date_text
 from backchannel.export.environment import Theme
+from backchannel.export.feeds import atom_bytes
 from backchannel.export.selection import EventIndex
 from backchannel.export.writer import SiteWriter
 from backchannel.sanitize import clean_post_html, html_to_text
@@ -231,8 +232,7 @@ def story_feed(story: Story, event: Any, site: Any, stem: str,
         ET.SubElement(entry_author, f"{{{ATOM}}}name").text = name
         ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=post.href)
         ET.SubElement(entry, f"{{{ATOM}}}content", type="html").text = content
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    return atom_bytes(root)
 
 
 def write_stories(theme: Theme, writer: SiteWriter, views: Views, index: EventIndex,

@@ -23,4 +23,5 @@ __getattr__, __dir__, __all__ = exports(
         "urls": ["safe_url"],
         "valid": ["make_valid", "parse_json", "valid_json", "valid_text"],
     },
+    namespaces=["limits"],
 )
