@@ -13,6 +13,7 @@ import math
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -383,6 +384,29 @@ def test_a_status_of_wrong_shape_is_skipped_and_the_page_goes_on(status: Any) ->
         pages = run(collector(server.base_url), "swrs26", WINDOW)
         assert [p.posts for p in pages] == [[]]
         assert pages[0].skipped == {"unreadable": 1}
+        assert pages[0].unreadable == ["1"]
+
+
+def test_unreadable_posts_are_counted_in_the_summary_and_named_in_status(
+    tmp_path: Path,
+) -> None:
+    from tests.helpers import run_cli, write_config
+
+    with OddServer() as server:
+        server.body = [{"id": "8141", "uri": "https://x.example/1"}]
+        config = write_config(tmp_path, f"sqlite:///{tmp_path / 'a.db'}")
+        assert run_cli("init", config=config).exit_code == 0
+        added = run_cli("event", "add", "ev", "--title", "Ev", "--hashtag", "swrs26",
+                        "--start", "2026-03-12", "--end", "2026-03-13", "--timezone", "UTC",
+                        "--mastodon", server.base_url, config=config)  # fmt: skip
+        assert added.exit_code == 0
+        collected = run_cli("collect", "ev", "--no-media", "--wide", config=config)
+        assert collected.exit_code == 0, collected.output
+        (row,) = [line for line in collected.output.splitlines() if line.startswith("ev ")]
+        assert " unreadable 1 " in row and " ok " in row
+        status = run_cli("status", "ev", config=config).output
+        assert f"skipped by {server.base_url} in its last run: unreadable 1" in status
+        assert f"unreadable posts from {server.base_url} (ids): 8141" in status
 
 
 def test_raw_json_boosts_and_visibility_over_http() -> None:

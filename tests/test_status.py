@@ -11,7 +11,7 @@ from backchannel.collect.runlock import RunLock
 from backchannel.collect.service import collect
 from backchannel.sandbox import conference
 from backchannel.store.models import EventSource
-from backchannel.store.writer import finish_run, start_run
+from backchannel.store.runs import finish_run, start_run
 from tests.helpers import run_cli
 from tests.sandbox_env import sandbox_env
 

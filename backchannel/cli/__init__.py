@@ -71,6 +71,8 @@ class BackchannelGroup(click.Group):
             raise click.ClickException(str(exc)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:
+            raise  # `collect | head`: click ends the command quietly (exit 1, no message)
         except KeyboardInterrupt:
             raise click.Abort() from None
         except Exception as exc:  # a bug: still one line, unless --debug

@@ -120,6 +120,12 @@ def status_command(app: App, event_slug: str | None) -> None:
                    "new", "rate limit"]  # fmt: skip
         click.echo(render(headers, rows, right=(5, 6, 7)))
         for s in event.sources:
+            if s.last_skipped:
+                counts = ", ".join(f"{why} {n}" for why, n in sorted(s.last_skipped.items()))
+                click.echo(f"skipped by {s.base_url} in its last run: {counts}")
+            if s.last_unreadable:
+                click.echo(f"unreadable posts from {s.base_url} (ids): "
+                           f"{' '.join(s.last_unreadable)}")  # fmt: skip
             if s.last_error:
                 click.echo(f"last error of {s.base_url} ({_when(s.last_error_at, now)}): "
                            f"{s.last_error}")  # fmt: skip

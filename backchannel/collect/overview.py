@@ -41,6 +41,8 @@ class SourceStatus:
     rate_limit: dict[str, Any] | None  # the last headers seen
     last_error: str | None
     last_error_at: datetime | None
+    last_skipped: dict[str, int] = field(default_factory=dict)  # reason -> posts, last run
+    last_unreadable: list[str] = field(default_factory=list)  # their ids, last run
 
 
 @dataclass(frozen=True)
@@ -126,4 +128,6 @@ def _source(session: Session, source: EventSource, cadence: Cadence, now: dateti
         rate_limit=limited if isinstance(limited, dict) else None,
         last_error=failed.error if failed else None,
         last_error_at=failed.started_at if failed else None,
+        last_skipped=dict(last.skipped or {}) if last else {},
+        last_unreadable=list(last.unreadable or []) if last else [],
     )

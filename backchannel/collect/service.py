@@ -36,6 +36,7 @@ from backchannel.store import (
     EventSource,
     PageResult,
     add_to_run,
+    close_dead_runs,
     finish_run,
     load_cursor,
     save_page,
@@ -85,6 +86,8 @@ def collect(
     ``clock`` replaces "now" for the collectors (the sandbox runs on its own time).
     """
     stop = stop or threading.Event()
+    with db.writing() as session:
+        close_dead_runs(session)
     with db.reading() as session:
         query = select(EventSource).join(Event).order_by(Event.slug, EventSource.id)
         if event_slug:
@@ -227,7 +230,7 @@ def _store_page(
             with db.writing() as session:
                 source = _source(session, source_id)
                 page_result = save_page(session, source, hashtag, page, policy)
-                add_to_run(session, run_id, page.requests, page_result)
+                add_to_run(session, run_id, page.requests, page_result, page.unreadable)
                 return page_result
         except DBAPIError as exc:
             if attempt == PAGE_TRIES or not _lost_a_race(exc):

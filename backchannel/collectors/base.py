@@ -128,6 +128,7 @@ class Page:
     cursor: dict[str, Any]
     skipped: Counter[str] = field(default_factory=Counter)
     requests: int = 1
+    unreadable: list[str] = field(default_factory=list)  # ids of posts skipped as unreadable
 
 
 class Collector(Protocol):

@@ -126,6 +126,7 @@ class BlueskyCollector:
         self.overlap = overlap
         self.page_limit = max(1, min(100, page_limit))
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._unreadable: list[str] = []  # ids skipped since the last yielded Page
         self.session: BlueskySession = BlueskySession(
             service,
             handle,
@@ -251,11 +252,13 @@ class BlueskyCollector:
                 span["cursor"] = next_cursor
             else:
                 self._end_query(tag, state)
+            unreadable, self._unreadable = self._unreadable, []
             yield Page(
                 posts=posts,
                 cursor=_copy(state),
                 skipped=skipped,
                 requests=self.session.requests - before,
+                unreadable=unreadable,
             )
             if state["span"] is None:
                 return
@@ -303,11 +306,13 @@ class BlueskyCollector:
             except UnreadablePost as exc:
                 log.warning("Bluesky #%s: skipping a post: %s", tag, exc)
                 skipped[exc.reason] += 1
+                self._unreadable.append(str(uri))
                 continue
             except (TypeError, ValueError, KeyError, AttributeError, IndexError):
                 # A shape nobody foresaw: lose this post, never its page.
                 log.warning("Bluesky #%s: skipping unreadable post %s", tag, uri, exc_info=True)
                 skipped["unreadable"] += 1
+                self._unreadable.append(str(uri))
                 continue
             # Authors labelled !no-unauthenticated are yielded with their labels: the
             # store's consent rule leaves them out (and records why) unless the

@@ -162,6 +162,7 @@ class MastodonCollector:
             config_key,
         )
         self._counted = 0  # requests already reported in a yielded Page
+        self._unreadable: list[str] = []  # ids skipped since the last yielded Page
 
     @property
     def request_count(self) -> int:
@@ -279,6 +280,7 @@ class MastodonCollector:
                 normalized.append(normalize_status(raw, self.domain))
             except MalformedResponseError as exc:
                 skipped["unreadable"] += 1
+                self._unreadable.append(str(raw.get("id")))
                 cause = type(exc.__cause__ or exc).__name__  # its type: the text may quote content
                 log.warning(
                     "%s: skipping unreadable status %s (%s)", self.domain, raw.get("id"), cause
@@ -303,7 +305,9 @@ class MastodonCollector:
     def _page(self, posts: list[NormalizedPost], state: _Cursor, skipped: Counter[str]) -> Page:
         sent = self._client.requests_sent
         requests, self._counted = sent - self._counted, sent
-        return Page(posts=posts, cursor=state.dump(), skipped=skipped, requests=requests)
+        unreadable, self._unreadable = self._unreadable, []
+        return Page(posts=posts, cursor=state.dump(), skipped=skipped, requests=requests,
+                    unreadable=unreadable)  # fmt: skip
 
 
 @dataclass

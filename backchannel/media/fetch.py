@@ -98,6 +98,7 @@ def fetch_media(
     """Fetch the media that are due, for one event or all (see the module docstring)."""
     stop = stop or threading.Event()
     store = MediaStore(config.media_dir)
+    store.clear_stale()
     with db.writing() as session:
         event_id = get_event(session, event_slug).id if event_slug else None
         released = sync_profile_media(session, event_id)

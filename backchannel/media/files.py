@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import IO
 
@@ -25,6 +26,8 @@ from sqlalchemy.orm import Session
 from backchannel.store import Media
 
 log = logging.getLogger(__name__)
+
+STALE_SECONDS = 3600.0  # a partial download this old belongs to no live process
 
 IMAGE_TYPES = {
     "image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif",
@@ -81,6 +84,24 @@ class MediaStore:
 
     def has(self, relative: str) -> bool:
         return (self.root / relative).is_file()
+
+    def clear_stale(self, older_than: float = STALE_SECONDS) -> int:
+        """Remove partial downloads left by a process that died (older than an hour:
+        a live download is cut off at its timeout long before). Returns how many."""
+        if not self._tmp.is_dir():
+            return 0
+        cutoff = time.time() - older_than
+        removed = 0
+        for leftover in self._tmp.glob("download-*.part"):
+            try:
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue  # another process finished or removed it meanwhile
+        if removed:
+            log.info("removed %d partial download(s) left in %s", removed, self._tmp)
+        return removed
 
     def discard(self, temp: Path) -> None:
         with contextlib.suppress(OSError):

@@ -36,13 +36,11 @@ __getattr__, __dir__, __all__ = exports(
         "db": ["Database", "head_revision", "upsert"],
         "writer": [
             "PageResult",
-            "add_to_run",
-            "finish_run",
             "load_cursor",
             "reset_cursors",
             "save_page",
-            "start_run",
         ],
+        "runs": ["add_to_run", "close_dead_runs", "finish_run", "start_run"],
         "upkeep": [
             "apply_recheck",
             "erase_orphans",

@@ -284,6 +284,10 @@ class CollectionRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     # The source's rate-limit headers as last seen: {"limit", "remaining", "reset"} (issue 8)
     rate_limit: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # "host:pid" of the process collecting: a run whose process died is closed later.
+    owner: Mapped[str | None] = mapped_column(String(255))
+    # Ids (never content) of posts the source sent that could not be read; at most 100.
+    unreadable: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class SchedulerLock(Base):

@@ -9,6 +9,7 @@ writes are in :mod:`backchannel.store.rows`, shared with :mod:`backchannel.store
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,7 +29,7 @@ from backchannel.consent import (
     post_exclusion_reason,
 )
 from backchannel.store.driver import Driver
-from backchannel.store.models import Author, CollectionRun, Cursor, EventSource, Exclusion, Post
+from backchannel.store.models import Author, Cursor, EventSource, Exclusion, Post
 from backchannel.store.rows import (
     POST_FIELDS,
     author_ids,
@@ -40,6 +41,8 @@ from backchannel.store.rows import (
     record_sightings_bulk,
     replace_post,
 )
+
+log = logging.getLogger(__name__)
 
 FORGOTTEN = "forgotten at the author's request"
 
@@ -342,37 +345,6 @@ def _save_cursor(
 
 
 # -- collection runs --------------------------------------------------------------------
-
-
-def start_run(session: Session, source: EventSource) -> CollectionRun:
-    run = CollectionRun(source_id=source.id, status="running")
-    session.add(run)
-    session.flush()
-    return run
-
-
-def add_to_run(session: Session, run_id: int, requests: int, result: PageResult) -> None:
-    run = session.get(CollectionRun, run_id)
-    if run is None:
-        return
-    run.requests += requests
-    run.new += result.new
-    run.updated += result.updated
-    skipped = Counter(run.skipped or {})
-    skipped.update(result.skipped)
-    run.skipped = dict(skipped)
-
-
-def finish_run(
-    session: Session, run_id: int, status: str, error: str | None, extra_requests: int = 0
-) -> None:
-    run = session.get(CollectionRun, run_id)
-    if run is None:
-        return
-    run.status = status
-    run.error = error
-    run.requests += extra_requests
-    run.finished_at = datetime.now(UTC)
 
 
 def reset_cursors(session: Session, event_id: int) -> int:
