@@ -103,6 +103,30 @@ def current(app: App) -> None:
     click.echo(f"{revision}: {state}")
 
 
+@db.command("check")
+@pass_app
+def check(app: App) -> None:
+    """Check a SQLite database file page by page (PRAGMA integrity_check).
+
+    Every write pass (collect, recheck, media fetch, run, ...) makes the quicker check
+    first and refuses a damaged file; this one lists what is wrong. PostgreSQL checks
+    its own pages.
+
+    \b
+    Example:
+      backchannel db check
+    """
+    problems = app.raw_db.check_integrity(full=True)
+    for problem in problems[:20]:
+        click.echo(problem)
+    if problems:
+        raise click.ClickException(
+            f"{app.raw_db.display_url} is damaged ({len(problems)} finding(s)): restore a "
+            "copy (`db upgrade` leaves one beside the file as <name>.<revision>.<time>.bak)"
+        )
+    click.echo(f"{app.raw_db.display_url}: ok")
+
+
 def register(group: click.Group) -> None:
     group.add_command(init)
     group.add_command(db)

@@ -127,6 +127,7 @@ def recheck(
     the last that many days."""
     stop = stop or threading.Event()
     result = RecheckResult()
+    db.check_integrity()  # a write pass: refuse a damaged file before reading it too
     with db.reading() as session:
         posts = _posts(session, event_slug, since_days)
         sightings = _sightings(session, list(posts))

@@ -97,6 +97,7 @@ def fetch_media(
 ) -> MediaResult:
     """Fetch the media that are due, for one event or all (see the module docstring)."""
     stop = stop or threading.Event()
+    db.check_integrity()  # a write pass: refuse a damaged file before reading it too
     store = MediaStore(config.media_dir)
     store.clear_stale()
     with db.writing() as session:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-from sqlalchemy.exc import OperationalError as SAOperationalError
+from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backchannel.errors import DatabaseError, SchemaOutOfDateError
@@ -93,6 +93,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        self._checked = False  # whether check_integrity passed (before the first write)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(
             self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False
@@ -105,9 +106,53 @@ class Database:
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
-        """A session whose work is committed on success and rolled back on error."""
+        """A session whose work is committed on success and rolled back on error.
+
+        The first one of this object checks the file first (:meth:`check_integrity`):
+        nothing is written into a damaged database.
+        """
+        if not self._checked:
+            self.check_integrity()
         with self._write() as session, session.begin():
             yield session
+
+    def check_integrity(self, full: bool = False) -> list[str]:
+        """Refuse a damaged SQLite file (``PRAGMA quick_check``); [] when it is sound.
+
+        ``full`` runs ``integrity_check`` instead and returns its findings rather than
+        raising (for ``backchannel db check``). PostgreSQL checks its own pages: [].
+        """
+        if self.sqlite_path is None or not self.sqlite_path.exists():
+            self._checked = True
+            return []
+        pragma = "integrity_check" if full else "quick_check"
+        try:
+            with self.engine.connect() as connection:
+                found = [str(row[0]) for row in connection.exec_driver_sql(f"PRAGMA {pragma}")]
+        except SADatabaseError as exc:
+            if full:
+                return [str(exc.orig)]
+            raise DatabaseError(self._unusable(exc)) from exc
+        problems = [] if found == ["ok"] else found
+        if problems and not full:
+            raise DatabaseError(self._damaged(problems[0]))
+        self._checked = not problems
+        return problems
+
+    def _unusable(self, exc: SADatabaseError) -> str:
+        """One line for a database that cannot be read at all."""
+        if self.sqlite_path is not None:
+            return self._damaged(str(exc.orig))
+        return f"cannot open the database {self.display_url}: {exc.orig}"
+
+    def _damaged(self, finding: str) -> str:
+        assert self.sqlite_path is not None
+        name = self.sqlite_path.name
+        return (
+            f"{self.sqlite_path} is damaged ({finding}): nothing was written. Run `backchannel "
+            f"db check` for the details, then restore a copy (`db upgrade` leaves one beside "
+            f"it as {name}.<revision>.<time>.bak)"
+        )
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -127,8 +172,8 @@ class Database:
                     return None
                 rows = connection.execute(text("SELECT version_num FROM alembic_version"))
                 revisions = [row[0] for row in rows]
-        except SAOperationalError as exc:
-            raise DatabaseError(f"cannot open the database: {exc.orig}") from exc
+        except SADatabaseError as exc:
+            raise DatabaseError(self._unusable(exc)) from exc
         if len(revisions) > 1:
             raise DatabaseError(f"the database has several schema revisions: {revisions}")
         return revisions[0] if revisions else None
