@@ -129,53 +129,61 @@ def export_site(
     site = SiteView(options.title, options.base_url, options.contact,
                     robots.robots_meta(options.allow_indexing), robots.CSP,
                     options.allow_indexing)  # fmt: skip
-    with database.reading() as session:
-        chosen = [get_event(session, s) for s in dict.fromkeys(events)] or list_events(session)
-        for event in chosen:
-            if event.slug in RESERVED or event.slug.startswith("."):
-                raise ExportError(f"an event slug cannot be {event.slug!r} in a site")
-        total = sum(_count(session, e) for e in chosen)
-        done = 0
+    searching: search.SearchBuild | None = None
+    try:
+        with database.reading() as session:
+            chosen = [get_event(session, s) for s in dict.fromkeys(events)] or list_events(session)
+            for event in chosen:
+                if event.slug in RESERVED or event.slug.startswith("."):
+                    raise ExportError(f"an event slug cannot be {event.slug!r} in a site")
+            total = sum(_count(session, e) for e in chosen)
+            done = 0
 
-        def advance(n: int) -> None:
-            nonlocal done
-            done += n
-            if progress is not None:
-                progress(done, total)
+            def advance(n: int) -> None:
+                nonlocal done
+                done += n
+                if progress is not None:
+                    progress(done, total)
 
-        # Events exported before and not asked for now keep their files as they are.
-        carried: dict[str, EventView] = {}
-        existing = {e.slug for e in list_events(session)}
-        chosen_slugs = {e.slug for e in chosen}
-        for name in writer.previous_units():
-            slug = name.split("/", 1)[0]
-            if name.endswith("/summary") and slug in existing and slug not in chosen_slugs:
-                writer.carry_over(f"{slug}/")
-                summary = writer.previous_unit_data(name) or {}
-                summary["hashtags"] = tuple(summary.get("hashtags") or ())
-                carried[slug] = EventView(**summary)
-        summaries: dict[str, EventView] = {}
-        searching = search.SearchBuild(writer) if options.search else None
-        if searching is not None:
-            for slug in carried:
-                searching.carry_over(slug)
-
-        def index_ready(index: EventIndex) -> None:
-            # The posts are paginated: Pagefind can index them while they are rendered.
+            # Events exported before and not asked for now keep their files as they are.
+            carried: dict[str, EventView] = {}
+            existing = {e.slug for e in list_events(session)}
+            chosen_slugs = {e.slug for e in chosen}
+            for name in writer.previous_units():
+                slug = name.split("/", 1)[0]
+                if name.endswith("/summary") and slug in existing and slug not in chosen_slugs:
+                    writer.carry_over(f"{slug}/")
+                    summary = writer.previous_unit_data(name) or {}
+                    summary["hashtags"] = tuple(summary.get("hashtags") or ())
+                    carried[slug] = EventView(**summary)
+            summaries: dict[str, EventView] = {}
+            searching = search.SearchBuild(writer) if options.search else None
             if searching is not None:
-                searching.add_event(session, index)
+                for slug in carried:
+                    searching.carry_over(slug)
 
-        for event in chosen:
-            summaries[event.slug] = _export_event(
-                session, event, theme, writer, resolver, options, site, advance, result,
-                index_ready,
-            )  # fmt: skip
-            result.events.append(event.slug)
-        summaries.update(carried)
-        _write_common(theme, writer, site, summaries, options)
-    if searching is not None:
-        result.searched = searching.finish()
-    result.stats = writer.finish()
+            def index_ready(index: EventIndex) -> None:
+                # The posts are paginated: Pagefind can index them while they are rendered.
+                if searching is not None:
+                    searching.add_event(session, index)
+
+            for event in chosen:
+                summaries[event.slug] = _export_event(
+                    session, event, theme, writer, resolver, options, site, advance, result,
+                    index_ready,
+                )  # fmt: skip
+                result.events.append(event.slug)
+            summaries.update(carried)
+            _write_common(theme, writer, site, summaries, options)
+        if searching is not None:
+            result.searched = searching.finish()
+        result.stats = writer.finish()
+    except BaseException:
+        # Nothing of this export replaced the previous site yet (see SiteWriter).
+        if searching is not None:
+            searching.close()
+        writer.abort()
+        raise
     return result
 
 

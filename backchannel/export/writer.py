@@ -7,15 +7,21 @@ the data files ...), so a later export can skip a unit whose inputs did not chan
 
 * A file whose content hash equals the manifest's (and that still exists, with the
   same size) is not written again: its mtime and inode stay as they were.
-* A changed file is written to a temporary file beside it and renamed over the old one.
+* A changed file is written to a temporary file beside it (``.bc-*.tmp``). Nothing
+  replaces a file of the previous site until every file of this export is written:
+  :meth:`SiteWriter.finish` then renames them all into place (quick, and needing no
+  space), so a full disk or an error on the way leaves the previous site whole, and
+  :meth:`SiteWriter.abort` removes the temporary files.
 * At :meth:`SiteWriter.finish`, files that the previous manifest lists and this export
   did not produce are removed, but only if they still hold what the exporter wrote
   (a file someone edited by hand is left, with a warning). A file the exporter never
   wrote is never deleted.
+* Temporary files left by an export that was killed are removed when the next starts.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -87,6 +93,13 @@ class SiteWriter:
         self.files: dict[str, dict[str, Any]] = {}  # produced by this export
         self.units: dict[str, _Unit] = {}
         self._open_units: list[_Unit] = []
+        self._pending: dict[Path, Path] = {}  # target -> its new content, renamed at finish
+        self._remove_leftovers()
+
+    def _remove_leftovers(self) -> None:
+        """Temporary files of an export that was killed before it finished."""
+        for leftover in self.root.rglob(".bc-*.tmp"):
+            leftover.unlink(missing_ok=True)
 
     # -- manifest -----------------------------------------------------------------
 
@@ -253,10 +266,12 @@ class SiteWriter:
                 self._record(relative, digest, size, changed=False)
             else:
                 os.chmod(temp_path, 0o644)
-                os.replace(temp_path, target)
+                self._defer(target, temp_path)
                 self._record(relative, digest, size, changed=True)
+        except OSError as exc:
+            raise ExportError(self._failed(target, exc)) from exc
         finally:
-            if temp_path.exists():
+            if temp_path.exists() and self._pending.get(target) != temp_path:
                 temp_path.unlink()
 
     def _atomic(self, relative: str, fill: Any) -> None:
@@ -268,17 +283,46 @@ class SiteWriter:
                 with os.fdopen(fd, "wb") as handle:
                     fill(handle)
                 os.chmod(temp, 0o644)
-                os.replace(temp, target)
+                self._defer(target, Path(temp))
             except BaseException:
                 Path(temp).unlink(missing_ok=True)
                 raise
         except OSError as exc:
-            raise ExportError(f"cannot write {target}: {exc}") from exc
+            raise ExportError(self._failed(target, exc)) from exc
+
+    def _defer(self, target: Path, temp: Path) -> None:
+        earlier = self._pending.pop(target, None)
+        if earlier is not None:
+            earlier.unlink(missing_ok=True)
+        self._pending[target] = temp
+
+    def _failed(self, target: Path, exc: OSError) -> str:
+        """One line for a write that failed; the previous site is untouched."""
+        kept = "the previous site is left as it was"
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            return f"the disk is full (writing {target}): {kept}; free some space and export again"
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            return f"cannot write into {self.root} ({exc.strerror}): {kept}"
+        return f"cannot write {target}: {exc}; {kept}"
+
+    def abort(self) -> None:
+        """Forget this export's new files: the previous site stays as it was."""
+        for temp in self._pending.values():
+            temp.unlink(missing_ok=True)
+        self._pending.clear()
 
     # -- finishing ----------------------------------------------------------------
 
     def finish(self) -> WriteStats:
-        """Remove what the exporter wrote before and no longer produces; save the manifest."""
+        """Put every new file in place, remove what the exporter wrote before and no
+        longer produces, and save the manifest (last: it describes the new site)."""
+        try:
+            for target, temp in self._pending.items():
+                os.replace(temp, target)
+        except OSError as exc:
+            self.abort()
+            raise ExportError(f"cannot put the new site in place: {exc}") from exc
+        self._pending.clear()
         for relative in sorted(set(self._old_files) - set(self.files)):
             self._remove(relative, self._old_files[relative])
         manifest = {
@@ -297,6 +341,7 @@ class SiteWriter:
         target = self.root / MANIFEST
         if not target.exists() or target.read_text(encoding="utf-8") != text:
             self._atomic(MANIFEST, lambda handle: handle.write(text.encode("utf-8")))
+            os.replace(self._pending.pop(target), target)
         return self.stats
 
     def _remove(self, relative: str, entry: dict[str, Any]) -> None:
