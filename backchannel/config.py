@@ -70,6 +70,8 @@ def is_loopback(url: str) -> bool:
 class CollectConfig:
     user_agent: str = f"backchannel/{__version__} (+https://{PLACEHOLDER_CONTACT}/about)"
     timeout: float = 30.0  # seconds for one HTTP request
+    request_deadline: float = 120.0  # seconds one request may take in all, body included
+    max_response_bytes: int = 32_000_000  # the largest page a server may send
     retries: int = 5  # tries of one request before its source fails
     backoff_cap: float = 60.0  # seconds, the longest backoff between retries
     max_rate_limit_sleep: float = 300.0  # seconds, the longest single rate-limit wait
@@ -103,6 +105,7 @@ class MediaConfig:
     fetch_video: bool = False
     max_video_bytes: int = 50_000_000
     timeout: float = 30.0  # seconds for one download (connect, and between bytes)
+    deadline: float = 600.0  # seconds one download may take in all
     retries: int = 3  # tries of one download in a run (5xx, timeouts, dropped connections)
     concurrency: int = 4  # downloads at once
 
@@ -348,6 +351,9 @@ def _check(config: Config) -> None:
         raise ConfigError(path, "consent.default_policy", 'expected "opt-out" or "opt-in"')
     positive = {
         "collect.timeout": config.collect.timeout,
+        "collect.request_deadline": config.collect.request_deadline,
+        "collect.max_response_bytes": config.collect.max_response_bytes,
+        "media.deadline": config.media.deadline,
         "collect.retries": config.collect.retries,
         "collect.concurrency": config.collect.concurrency,
         "export.posts_per_page": config.export.posts_per_page,

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from backchannel.collect.sources import retry_policy
+from backchannel.collect.sources import bounds, retry_policy
 from backchannel.collectors import NormalizedPost, Pacer
 from backchannel.config import Config
 from backchannel.errors import BackchannelError, ConfigError, Interrupted
@@ -247,6 +247,7 @@ def _checker(config: Config, server: _Server, stop: threading.Event) -> _Checker
             config.user_agent_for(server.base_url),
             config.collect.timeout,
             pacer,
+            bounds(config),
         )
     if server.platform == "bluesky":
         from backchannel.collectors import BlueskySession, PostChecker
@@ -266,6 +267,7 @@ def _checker(config: Config, server: _Server, stop: threading.Event) -> _Checker
             user_agent=config.user_agent_for(server.base_url),
             timeout=config.collect.timeout,
             pacer=pacer,
+            bounds=bounds(config),
         )
         return PostChecker(session)
     raise ConfigError(config.path, "", f"unknown platform {server.platform!r}")

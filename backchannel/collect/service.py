@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from backchannel.collect.coverage import discover_sources
-from backchannel.collect.sources import Clock, make_collector
+from backchannel.collect.sources import Clock, bounds, make_collector
 from backchannel.collectors import Collector, HomeServerLookup, Page
 from backchannel.config import Config
 from backchannel.consent import HomeSignals, Policy, event_policy
@@ -99,7 +99,7 @@ def collect(
         return []
     home = HomeSignals(
         db,
-        HomeServerLookup(config.collect.user_agent, config.collect.timeout),
+        HomeServerLookup(config.collect.user_agent, config.collect.timeout, bounds(config)),
         timedelta(hours=config.consent.noindex_ttl_hours),
     )
     try:

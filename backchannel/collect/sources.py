@@ -11,10 +11,15 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from backchannel.collectors import Collector, RetryPolicy
+from backchannel.collectors import Bounds, Collector, RetryPolicy
 from backchannel.config import Config
 from backchannel.errors import ConfigError
 from backchannel.store import EventSource
+
+
+def bounds(config: Config) -> Bounds:
+    """How long one request may take in all, and how large an answer may be."""
+    return Bounds(config.collect.request_deadline, config.collect.max_response_bytes)
 
 
 def retry_policy(config: Config) -> RetryPolicy:
@@ -60,6 +65,7 @@ def _mastodon(config: Config, base_url: str, stop: threading.Event) -> Collector
         policy=retry_policy(config),
         stop=stop,
         config_key=key,
+        bounds=bounds(config),
     )
 
 
@@ -86,4 +92,5 @@ def _bluesky(config: Config, service: str, stop: threading.Event, clock: Clock |
         stop=stop,
         overlap=timedelta(minutes=config.collect.bluesky_overlap_minutes),
         clock=clock,
+        bounds=bounds(config),
     )

@@ -20,6 +20,7 @@ __getattr__, __dir__, __all__ = exports(
         ],
         "retry": ["Pacer", "RetryPolicy"],
         "failures": ["host_of", "network_problem"],
+        "bounded": ["Bounds"],
         "mastodon": ["MastodonCollector"],
         "mastodon_lookup": ["HomeProfile", "HomeServerLookup"],
         "mastodon_normalize": ["normalize_status"],

@@ -65,6 +65,7 @@ from backchannel.collectors.bluesky_normalize import (
     parse_timestamp,
     sort_at,
 )
+from backchannel.collectors.bounded import Bounds
 from backchannel.collectors.retry import Pacer, RetryPolicy
 from backchannel.errors import MalformedResponseError, SourceError
 
@@ -118,6 +119,7 @@ class BlueskyCollector:
         overlap: timedelta = timedelta(minutes=10),
         page_limit: int = 100,
         clock: Callable[[], datetime] | None = None,
+        bounds: Bounds | None = None,
     ) -> None:
         from backchannel.collectors.bluesky_session import BlueskySession
 
@@ -137,6 +139,7 @@ class BlueskyCollector:
             user_agent=user_agent,
             timeout=timeout,
             pacer=self.pacer,
+            bounds=bounds,
         )
 
     def close(self) -> None:

@@ -38,6 +38,7 @@ from atproto_client.request import Request
 from atproto_core.exceptions import AtProtocolError
 from atproto_server.exceptions import InvalidTokenError
 
+from backchannel.collectors.bounded import BoundedTransport, Bounds
 from backchannel.collectors.failures import host_of, network_problem
 from backchannel.collectors.retry import Pacer
 from backchannel.errors import (
@@ -107,6 +108,7 @@ class BlueskySession:
         user_agent: str,
         timeout: float,
         pacer: Pacer,
+        bounds: Bounds | None = None,
     ) -> None:
         self.service = service.rstrip("/")
         self.handle = handle.strip().lstrip("@")
@@ -120,6 +122,7 @@ class BlueskySession:
         self.rate_limit: dict[str, str] | None = None  # ratelimit-* headers as last sent
         request = Request(
             timeout=timeout,
+            transport=BoundedTransport(bounds or Bounds()),
             event_hooks={"request": [self._count], "response": [self._note_rate_limit]},
         )
         request.add_additional_header("User-Agent", user_agent)

@@ -44,6 +44,14 @@ _TEXT_CLUES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+class TooSlow(TimeoutError):
+    """No complete answer within the request's deadline (see ``collectors.bounded``)."""
+
+
+class TooLarge(OSError):
+    """An answer larger than the cap (see ``collectors.bounded``)."""
+
+
 def _chain(exc: BaseException) -> Iterator[BaseException]:
     """``exc`` and everything it wraps: causes, contexts, ``reason`` and exception args."""
     seen: set[int] = set()
@@ -62,6 +70,9 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 def network_problem(exc: BaseException) -> str:
     """A few words for what went wrong on the network, e.g. :data:`DNS`."""
     chain = list(_chain(exc))
+    for error in chain:
+        if isinstance(error, TooSlow | TooLarge):
+            return str(error)  # our own words, with the deadline or the cap
     for error in chain:
         if isinstance(error, socket.gaierror):
             return DNS

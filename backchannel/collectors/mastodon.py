@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 
 from backchannel import __version__
 from backchannel.collectors.base import NormalizedPost, Page, Window
+from backchannel.collectors.bounded import Bounds
 from backchannel.collectors.mastodon_client import TimelineClient
 from backchannel.collectors.mastodon_normalize import normalize_status, parse_datetime, unwrap
 from backchannel.collectors.retry import Pacer, RetryPolicy
@@ -143,6 +144,7 @@ class MastodonCollector:
         stop: threading.Event | None = None,
         config_key: str = "mastodon.<name>.access_token_env",
         limit: int = PAGE_LIMIT,
+        bounds: Bounds | None = None,
     ) -> None:
         base_url = base_url.strip().rstrip("/")
         if "://" not in base_url:
@@ -160,6 +162,7 @@ class MastodonCollector:
             timeout,
             self._pacer,
             config_key,
+            bounds,
         )
         self._counted = 0  # requests already reported in a yielded Page
         self._unreadable: list[str] = []  # ids skipped since the last yielded Page

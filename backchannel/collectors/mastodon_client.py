@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import time
 import unicodedata
+from collections.abc import Iterator
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any, Self
@@ -37,7 +38,8 @@ from mastodon import (
     MastodonServerError,
 )
 
-from backchannel.collectors.failures import host_of, network_problem
+from backchannel.collectors.bounded import CHUNK, Bounds, read_bounded
+from backchannel.collectors.failures import TooLarge, TooSlow, host_of, network_problem
 from backchannel.collectors.mastodon_normalize import parse_datetime
 from backchannel.collectors.retry import Pacer
 from backchannel.errors import (
@@ -60,11 +62,13 @@ class CountingSession(requests.Session):
 
     ``send`` is the one door every request goes through (redirect hops included), so
     counting there is exact. ``last_response`` is cleared before each send, so after a
-    failed request it never holds an earlier answer.
+    failed request it never holds an earlier answer. The body is read there too, within
+    the request's deadline and size cap (:mod:`backchannel.collectors.bounded`).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, bounds: Bounds | None = None) -> None:
         super().__init__()
+        self.bounds = bounds or Bounds()
         self.sent = 0
         self.last_response: requests.Response | None = None
         self.rate_limit: dict[str, str] | None = None  # X-RateLimit-* as last sent
@@ -72,7 +76,18 @@ class CountingSession(requests.Session):
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         self.sent += 1
         self.last_response = None
-        response = super().send(request, **kwargs)
+        started = time.monotonic()
+        response = super().send(request, **{**kwargs, "stream": True})
+        try:
+            body = read_bounded(
+                _arriving(response.raw), started, self.bounds.deadline, self.bounds.max_bytes
+            )
+        except (TooSlow, TooLarge) as exc:
+            response.close()
+            # Mastodon.py turns this into a MastodonNetworkError; the cause says why.
+            raise requests.exceptions.ConnectionError(str(exc), request=request) from exc
+        response._content = body  # what requests itself keeps after reading a body
+        response.raw.release_conn()
         self.last_response = response
         if "X-RateLimit-Remaining" in response.headers:
             self.rate_limit = {
@@ -80,6 +95,16 @@ class CountingSession(requests.Session):
                 for key in ("limit", "remaining", "reset")
             }
         return response
+
+
+def _arriving(raw: Any) -> Iterator[bytes]:
+    """The decoded body as it arrives (``read1``: whatever one read of the socket gives,
+    so a trickling server cannot hold a whole chunk's read past the deadline)."""
+    while True:
+        data = raw.read1(CHUNK, decode_content=True)
+        if not data:
+            return
+        yield data
 
 
 class RawMastodon(Mastodon):
@@ -131,11 +156,12 @@ class TimelineClient:
         timeout: float,
         pacer: Pacer,
         config_key: str,
+        bounds: Bounds | None = None,
     ) -> None:
         self.base_url = base_url
         self._pacer = pacer
         self._config_key = config_key
-        self._session = CountingSession()
+        self._session = CountingSession(bounds)
         self._api = RawMastodon.polite(base_url, access_token, user_agent, timeout, self._session)
         self._instance_settled = False
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from backchannel.collectors.bounded import BoundedTransport, Bounds
 from backchannel.sanitize import html_to_text, parse_json
 
 log = logging.getLogger(__name__)
@@ -42,11 +43,14 @@ def home_base_url(actor_uri: str) -> str | None:
 class HomeServerLookup:
     """Looks accounts up on their home servers. One per collect run; thread-safe."""
 
-    def __init__(self, user_agent: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self, user_agent: str, timeout: float = 10.0, bounds: Bounds | None = None
+    ) -> None:
         self._client = httpx.Client(
             headers={"User-Agent": user_agent, "Accept": "application/json"},
             timeout=timeout,
             follow_redirects=True,
+            transport=BoundedTransport(bounds or Bounds(max_bytes=1_000_000)),
         )
         self.requests = 0
 

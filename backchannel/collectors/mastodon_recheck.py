@@ -31,6 +31,7 @@ from mastodon import (
     MastodonServerError,
 )
 
+from backchannel.collectors.bounded import Bounds
 from backchannel.collectors.failures import host_of, network_problem
 from backchannel.collectors.mastodon_client import CountingSession, RawMastodon, reset_at
 from backchannel.collectors.retry import Pacer
@@ -69,10 +70,11 @@ class StatusChecker:
         user_agent: str,
         timeout: float,
         pacer: Pacer,
+        bounds: Bounds | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._pacer = pacer
-        self._session = CountingSession()
+        self._session = CountingSession(bounds)
         self._api = _CheckMastodon.polite(
             self.base_url, access_token, user_agent, timeout, self._session
         )

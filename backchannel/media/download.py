@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -70,6 +71,7 @@ class Limits:
     max_video_bytes: int = 50_000_000
     timeout: float = 30.0
     retries: int = 3
+    deadline: float = 600.0  # seconds one download may take in all
 
 
 class Downloader:
@@ -125,9 +127,10 @@ class Downloader:
     def _once(self, url: str, allow_video: bool) -> Downloaded:
         import httpx
 
+        started = time.monotonic()
         try:
             with self.client.stream("GET", url) as response:
-                return self._read(url, response, allow_video)
+                return self._read(url, response, allow_video, started)
         except httpx.TimeoutException as exc:
             raise _Retry(f"timed out ({type(exc).__name__})") from exc
         except (httpx.TransportError, httpx.DecodingError) as exc:
@@ -135,7 +138,9 @@ class Downloader:
         except httpx.TooManyRedirects as exc:
             raise Unavailable("too many redirects") from exc
 
-    def _read(self, url: str, response: httpx.Response, allow_video: bool) -> Downloaded:
+    def _read(
+        self, url: str, response: httpx.Response, allow_video: bool, started: float
+    ) -> Downloaded:
         status = response.status_code
         if status in (404, 410):
             raise Gone(f"HTTP {status}")
@@ -156,6 +161,10 @@ class Downloader:
             digest, size, head = hashlib.sha256(), 0, b""
             with handle:
                 for chunk in response.iter_bytes(_CHUNK):
+                    if time.monotonic() - started > self.limits.deadline:
+                        raise Unavailable(
+                            f"no complete file within {self.limits.deadline:g} s (too slow)"
+                        )
                     if len(head) < 16:
                         head += chunk[: 16 - len(head)]
                     size += len(chunk)

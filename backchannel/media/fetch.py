@@ -125,6 +125,7 @@ def fetch_media(
         max_video_bytes=config.media.max_video_bytes,
         timeout=config.media.timeout,
         retries=config.media.retries,
+        deadline=config.media.deadline,
     )
     policy = RetryPolicy(attempts=config.media.retries, backoff_cap=config.collect.backoff_cap)
     for candidates in groups:

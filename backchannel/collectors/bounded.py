@@ -1,0 +1,94 @@
+"""Responses read within a deadline and a size cap, whatever a server sends.
+
+A client library's timeout is per read: a server that sends a byte a second, or an
+endless body, keeps a request going for ever and fills memory. Every response body a
+collector reads goes through :func:`read_bounded`: once the request has run
+``deadline`` seconds (counted from its start, so connecting and the headers count
+too), or the body passes ``cap`` bytes, the connection is dropped and the request
+fails with :class:`~backchannel.collectors.failures.TooSlow` or
+:class:`~backchannel.collectors.failures.TooLarge` behind the library's own error.
+
+* Mastodon.py reads through our ``requests`` session (``mastodon_client``), which
+  streams and calls :func:`read_bounded`.
+* atproto and the home-server lookups use httpx: :class:`BoundedTransport` is an
+  ordinary httpx transport (passed to the client, which atproto lets us do) that
+  reads each body the same way.
+
+Memory stays within ``cap`` plus one chunk. A server that is slow before its headers
+arrive is still bounded only by the libraries' per-read timeouts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import httpx
+
+from backchannel.collectors.failures import TooLarge, TooSlow
+
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """How long one request may take in all, and how large its answer may be."""
+
+    deadline: float = 120.0  # seconds: connecting, headers and body together
+    max_bytes: int = 32_000_000  # a page of 40 statuses is about 100 kB
+
+
+def read_bounded(chunks: Iterable[bytes], started: float, deadline: float, cap: int) -> bytes:
+    """Join ``chunks``, refusing to wait past ``started + deadline`` or to hold ``cap``."""
+    body = bytearray()
+    for chunk in chunks:
+        body += chunk
+        if len(body) > cap:
+            raise TooLarge(f"the answer was larger than {_size(cap)}")
+        if time.monotonic() - started > deadline:
+            raise TooSlow(f"no complete answer within {deadline:g} s (the server is too slow)")
+    if time.monotonic() - started > deadline:
+        raise TooSlow(f"no complete answer within {deadline:g} s (the server is too slow)")
+    return bytes(body)
+
+
+def _size(count: int) -> str:
+    return f"{count / 1_000_000:g} MB" if count >= 1_000_000 else f"{count:,} bytes"
+
+
+class BoundedTransport(httpx.BaseTransport):
+    """An httpx transport that reads every body whole within a deadline and a cap."""
+
+    def __init__(self, bounds: Bounds, **transport: object) -> None:
+        self.deadline = bounds.deadline
+        self.cap = bounds.max_bytes
+        self._inner = httpx.HTTPTransport(**transport)  # type: ignore[arg-type]
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        started = time.monotonic()
+        raw = self._inner.handle_request(request)
+        # Decoded here (gzip and friends), so that the cap holds for what is kept.
+        decoding = httpx.Response(raw.status_code, headers=raw.headers, stream=raw.stream,
+                                  request=request)  # fmt: skip
+        try:
+            # No chunk size: each piece as it arrives (a size would wait to fill it).
+            content = read_bounded(decoding.iter_bytes(), started, self.deadline, self.cap)
+        except TooSlow as exc:
+            raise httpx.ReadTimeout(str(exc), request=request) from exc
+        except TooLarge as exc:
+            raise httpx.ReadError(str(exc), request=request) from exc
+        finally:
+            decoding.close()
+        headers = [(k, v) for k, v in raw.headers.multi_items()
+                   if k.lower() not in ("content-encoding", "content-length")]  # fmt: skip
+        return httpx.Response(
+            raw.status_code,
+            headers=headers,
+            content=content,
+            extensions=raw.extensions,
+            request=request,
+        )
+
+    def close(self) -> None:
+        self._inner.close()

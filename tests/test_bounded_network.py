@@ -1,0 +1,131 @@
+"""A slow or an endless server is cut off at the deadline and the cap (issue 20).
+
+Two loopback servers that speak just enough HTTP: one sends its body a byte at a time,
+the other never stops sending. Collection through the real Mastodon.py and atproto
+clients fails that source with one line, in bounded time and memory.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from backchannel.collectors import Bounds, RetryPolicy
+from backchannel.collectors.bluesky import BlueskyCollector
+from backchannel.errors import SourceError
+from tests.helpers import run_cli, write_config
+
+HEADERS = {
+    "slow": b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+    b"Content-Length: 10000000\r\n\r\n",
+    "endless": b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n",
+}
+
+
+class HostileServer:
+    """Answers every request with ``mode``'s headers, then a trickle or a flood."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.address = f"127.0.0.1:{self.listener.getsockname()[1]}"
+        self.stopped = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(client,), daemon=True).start()
+
+    def _answer(self, client: socket.socket) -> None:
+        with client:
+            try:
+                client.recv(65536)  # the request; its details do not matter
+                client.sendall(HEADERS[self.mode] + b"[")
+                flood = b'{"id": "1", "padding": "' + b"x" * 65000 + b'"},'
+                while not self.stopped.is_set():
+                    if self.mode == "slow":
+                        client.sendall(b" ")
+                        time.sleep(0.05)
+                    else:
+                        client.sendall(flood)
+            except OSError:
+                return  # the client hung up: what it is meant to do
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.listener.close()
+
+
+@pytest.fixture(params=["slow", "endless"])
+def hostile(request: pytest.FixtureRequest) -> Iterator[HostileServer]:
+    server = HostileServer(request.param)
+    yield server
+    server.close()
+
+
+EXPECTED = {
+    "slow": "no complete answer within 2 s (the server is too slow)",
+    "endless": "the answer was larger than 1 MB",
+}
+
+
+def test_collect_from_a_slow_or_endless_mastodon_server_ends(
+    tmp_path: Path, hostile: HostileServer
+) -> None:
+    config = write_config(
+        tmp_path, f"sqlite:///{tmp_path / 'a.db'}",
+        "[collect]\nrequest_deadline = 2.0\nmax_response_bytes = 1000000\nretries = 1\n"
+        "timeout = 10.0\n",
+    )  # fmt: skip
+    assert run_cli("init", config=config).exit_code == 0
+    added = run_cli("event", "add", "ev", "--title", "Ev", "--hashtag", "x", "--start",
+                    "2026-03-12", "--end", "2026-03-13", "--timezone", "UTC", "--mastodon",
+                    f"http://{hostile.address}", config=config)  # fmt: skip
+    assert added.exit_code == 0
+    script = Path(sys.executable).with_name("backchannel")
+    # A wrapper reports the peak memory of the collect process alone.
+    wrapper = (
+        "import resource, subprocess, sys\n"
+        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+        "print(done.returncode); print(done.stdout); print(done.stderr, file=sys.stderr)\n"
+        "print('peak', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "BACKCHANNEL_CONFIG"}
+    done = subprocess.run(
+        [sys.executable, "-c", wrapper, str(script), "--config", str(config), "collect", "ev",
+         "--no-media"],
+        capture_output=True, text=True, timeout=180, env=env,
+    )  # fmt: skip
+    lines = done.stdout.splitlines()
+    assert lines[0] == "1", done.stdout + done.stderr
+    assert f"{hostile.address}: {EXPECTED[hostile.mode]}" in done.stdout
+    peak_kib = int(lines[-1].split()[1])
+    assert peak_kib < 300 * 1024, f"peak memory {peak_kib} KiB"
+
+
+def test_bluesky_from_a_slow_or_endless_server_ends(hostile: HostileServer) -> None:
+    collector = BlueskyCollector(
+        f"http://{hostile.address}", "archivist.example", "not-a-password",
+        policy=RetryPolicy(attempts=1), bounds=Bounds(deadline=2.0, max_bytes=1_000_000),
+        timeout=10.0,
+    )  # fmt: skip
+    try:
+        with pytest.raises(SourceError) as caught:
+            collector.probe("x")
+    finally:
+        collector.close()
+    assert str(caught.value) == f"{hostile.address}: {EXPECTED[hostile.mode]}"
