@@ -150,3 +150,45 @@ def test_long_names_alt_texts_and_poll_options_are_bounded_raw_keeps_them() -> N
     assert post.card is not None and len(post.card["title"]) == limits.CARD_TITLE
     assert len(post.card["description"]) == limits.CARD_DESCRIPTION
     assert post.raw["account"]["display_name"] == huge  # the whole text stays in the raw JSON
+
+
+def test_a_post_the_database_refuses_is_skipped_and_the_page_goes_on(db_url: str) -> None:
+    """A handle longer than its column: PostgreSQL refuses it (SQLite stores it). The
+    page is stored post by post and only that post is left out, by id."""
+    import threading
+
+    from backchannel.collect import collect
+    from backchannel.config import parse_config
+    from backchannel.events import EventSpec, create_event
+    from backchannel.store import CollectionRun
+
+    world = MastodonWorld()
+    world.add_instance("kea.example")
+    ana = world.add_account("ana", "kea.example")
+    for i in range(5):
+        world.add_post(ana, f"ordinary {i} #swrs26", created_at=START + timedelta(minutes=i))
+    long = world.add_account("x" * 400, "kea.example")
+    world.add_post(long, "a long name #swrs26", created_at=START + timedelta(minutes=9))
+    with MastodonSandbox(world) as sandbox:
+        base_url = sandbox.instances["kea.example"].base_url
+        db = Database(db_url)
+        db.init()
+        try:
+            with db.writing() as session:
+                create_event(session, EventSpec(
+                    slug="ev", title="Ev", hashtags=["swrs26"], start="2026-03-12",
+                    end="2026-03-13", timezone="UTC", mastodon=[base_url],
+                ))  # fmt: skip
+            config = parse_config({"collect": {"retries": 1}}, Path("config.toml"))
+            (result,) = collect(db, config, "ev", stop=threading.Event())
+            assert result.status == "ok", result.error
+            with db.reading() as session:
+                texts = set(session.scalars(select(Post.text)))
+                run = session.scalars(select(CollectionRun)).one()
+            assert {f"ordinary {i} #swrs26" for i in range(5)} <= texts
+            if db_url.startswith("postgresql"):
+                assert result.skipped["unstorable"] == 1
+                assert "a long name #swrs26" not in texts
+                assert len(run.unreadable or []) == 1
+        finally:
+            db.dispose()

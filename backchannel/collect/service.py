@@ -233,10 +233,41 @@ def _store_page(
                 add_to_run(session, run_id, page.requests, page_result, page.unreadable)
                 return page_result
         except DBAPIError as exc:
-            if attempt == PAGE_TRIES or not _lost_a_race(exc):
+            if not _lost_a_race(exc):
+                # One post the database refuses (a value too long for its column...)
+                # must not stop the source: store the page post by post.
+                return _store_post_by_post(db, source_id, hashtag, page, policy, run_id)
+            if attempt == PAGE_TRIES:
                 raise
             log.info("a concurrent source wrote the same rows first; trying the page again")
     raise AssertionError("unreachable")
+
+
+def _store_post_by_post(
+    db: Database, source_id: int, hashtag: str, page: Page, policy: Policy, run_id: int
+) -> PageResult:
+    """The page again, each post in its own savepoint; those refused are skipped as
+    ``unstorable`` (logged by id, never content). Posts and cursor still commit together."""
+    total = PageResult(skipped=Counter(page.skipped))
+    refused: list[str] = []
+    with db.writing() as session:
+        source = _source(session, source_id)
+        for post in page.posts:
+            try:
+                with session.begin_nested():
+                    got = save_page(session, source, hashtag, Page([post], page.cursor), policy)
+            except DBAPIError as exc:
+                total.skipped["unstorable"] += 1
+                refused.append(post.native_id)
+                log.warning("%s: could not store post %s (%s)", source.base_url,
+                            post.native_id, type(exc.orig).__name__)  # fmt: skip
+                continue
+            total.new += got.new
+            total.updated += got.updated
+            total.skipped.update(got.skipped)
+        save_page(session, source, hashtag, Page([], page.cursor), policy)  # the cursor
+        add_to_run(session, run_id, page.requests, total, [*page.unreadable, *refused])
+    return total
 
 
 def _lost_a_race(exc: DBAPIError) -> bool:

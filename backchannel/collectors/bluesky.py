@@ -65,8 +65,7 @@ from backchannel.collectors.bluesky_normalize import (
     parse_timestamp,
     sort_at,
 )
-from backchannel.collectors.bounded import Bounds
-from backchannel.collectors.retry import Pacer, RetryPolicy
+from backchannel.collectors.retry import Bounds, Pacer, RetryPolicy
 from backchannel.errors import MalformedResponseError, SourceError
 
 if TYPE_CHECKING:

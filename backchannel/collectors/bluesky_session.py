@@ -38,9 +38,9 @@ from atproto_client.request import Request
 from atproto_core.exceptions import AtProtocolError
 from atproto_server.exceptions import InvalidTokenError
 
-from backchannel.collectors.bounded import BoundedTransport, Bounds
+from backchannel.collectors.bounded import BoundedTransport
 from backchannel.collectors.failures import host_of, network_problem
-from backchannel.collectors.retry import Pacer
+from backchannel.collectors.retry import Bounds, Pacer
 from backchannel.errors import (
     AuthRequiredError,
     LoginError,

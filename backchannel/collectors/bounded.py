@@ -22,21 +22,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import httpx
 
 from backchannel.collectors.failures import TooLarge, TooSlow
+from backchannel.collectors.retry import Bounds
 
 CHUNK = 64 * 1024
-
-
-@dataclass(frozen=True)
-class Bounds:
-    """How long one request may take in all, and how large its answer may be."""
-
-    deadline: float = 120.0  # seconds: connecting, headers and body together
-    max_bytes: int = 32_000_000  # a page of 40 statuses is about 100 kB
 
 
 def read_bounded(chunks: Iterable[bytes], started: float, deadline: float, cap: int) -> bytes:

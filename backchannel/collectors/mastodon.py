@@ -44,10 +44,9 @@ from urllib.parse import urlsplit
 
 from backchannel import __version__
 from backchannel.collectors.base import NormalizedPost, Page, Window
-from backchannel.collectors.bounded import Bounds
 from backchannel.collectors.mastodon_client import TimelineClient
 from backchannel.collectors.mastodon_normalize import normalize_status, parse_datetime, unwrap
-from backchannel.collectors.retry import Pacer, RetryPolicy
+from backchannel.collectors.retry import Bounds, Pacer, RetryPolicy
 from backchannel.errors import MalformedResponseError
 
 log = logging.getLogger(__name__)

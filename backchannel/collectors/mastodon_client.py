@@ -38,10 +38,10 @@ from mastodon import (
     MastodonServerError,
 )
 
-from backchannel.collectors.bounded import CHUNK, Bounds, read_bounded
+from backchannel.collectors.bounded import CHUNK, read_bounded
 from backchannel.collectors.failures import TooLarge, TooSlow, host_of, network_problem
 from backchannel.collectors.mastodon_normalize import parse_datetime
-from backchannel.collectors.retry import Pacer
+from backchannel.collectors.retry import Bounds, Pacer
 from backchannel.errors import (
     AuthRequiredError,
     MalformedResponseError,

@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from backchannel.collectors.bounded import BoundedTransport, Bounds
+from backchannel.collectors.bounded import BoundedTransport
+from backchannel.collectors.retry import Bounds
 from backchannel.sanitize import html_to_text, parse_json
 
 log = logging.getLogger(__name__)

@@ -31,10 +31,9 @@ from mastodon import (
     MastodonServerError,
 )
 
-from backchannel.collectors.bounded import Bounds
 from backchannel.collectors.failures import host_of, network_problem
 from backchannel.collectors.mastodon_client import CountingSession, RawMastodon, reset_at
-from backchannel.collectors.retry import Pacer
+from backchannel.collectors.retry import Bounds, Pacer
 from backchannel.errors import RetriesExhaustedError
 from backchannel.sanitize import parse_json
 

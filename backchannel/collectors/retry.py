@@ -28,6 +28,16 @@ class RetryPolicy:
     max_rate_limit_sleep: float = 300.0  # no single rate-limit sleep is longer
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """How long one request may take in all, and how large its answer may be
+    (enforced by :mod:`backchannel.collectors.bounded`). Here, not there, so that
+    naming them does not load httpx."""
+
+    deadline: float = 120.0  # seconds: connecting, headers and body together
+    max_bytes: int = 32_000_000  # a page of 40 statuses is about 100 kB
+
+
 class Pacer:
     """Sleeps for collectors. One per collector; thread-safe enough for one thread."""
 
