@@ -22,9 +22,10 @@ REPLACEMENT = "\ufffd"
 # C0 controls but tab and newline, DEL, C1 controls, lone surrogates, U+FFFE/U+FFFF.
 # (Python's re sees a lone surrogate as one code point; a valid pair is already one
 # character, outside this range.)
-_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_BAD = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
+_INVALID = re.compile(f"[{_BAD}]")
 # What valid_text changes: the above, and a carriage return.
-_DETECT = re.compile("[\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_DETECT = re.compile(f"[\r{_BAD}]")
 # The JSON escapes and raw bytes that can put those into parsed text: a page whose
 # bytes have none needs no walk over its strings.
 _SUSPECT_BYTES = re.compile(
