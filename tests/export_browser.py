@@ -49,6 +49,25 @@ def serve(root: Path) -> Iterator[str]:
         thread.join(5)
 
 
+# Set before any page script runs: calls a payload could make without a dialog, and
+# what the Content-Security-Policy had to block (a payload that got that far).
+_TRAPS = """
+window.__traps = [];
+// eval, new Function and string timers need 'unsafe-eval', which the CSP withholds:
+// an attempt shows up as a violation below.
+for (const name of ["print", "open"]) {
+  const original = window[name];
+  window[name] = function (...args) {
+    window.__traps.push(name + "(" + String(args[0]).slice(0, 80) + ")");
+    return original.apply(this, args);
+  };
+}
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__traps.push("CSP " + e.violatedDirective + " " + e.blockedURI);
+});
+"""
+
+
 @dataclass
 class Watch:
     """Everything a page did that a hostile archive must not make it do."""
@@ -58,8 +77,13 @@ class Watch:
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     foreign_requests: list[str] = field(default_factory=list)
+    script_calls: list[str] = field(default_factory=list)
+    popups: list[str] = field(default_factory=list)
 
     def attach(self, page: Any) -> None:
+        page.add_init_script(_TRAPS)
+        page.on("popup", lambda popup: self.popups.append(popup.url))
+
         def on_dialog(dialog: Any) -> None:
             self.dialogs.append(dialog.message)
             dialog.dismiss()
@@ -82,8 +106,16 @@ class Watch:
 
         page.context.route("**/*", route)
 
+    def collect(self, page: Any, expected_path: str | None = None) -> None:
+        """Record what the open page's traps caught; call before leaving a page."""
+        self.script_calls += page.evaluate("window.__traps || []")
+        if expected_path is not None and urlsplit(page.url).path != expected_path:
+            self.script_calls.append(f"navigated to {page.url} from {expected_path}")
+
     def assert_clean(self) -> None:
         assert self.dialogs == []
+        assert self.script_calls == []
+        assert self.popups == []
         assert self.page_errors == []
         assert self.console_errors == []
         assert self.foreign_requests == []

@@ -114,6 +114,8 @@ def post_view(world: World, post: Post, base: str) -> dict[str, Any]:
             "labels": _post_labels(post),
         }
     )
+    if world.rewrite_view is not None:
+        view = world.rewrite_view(post, view)
     return view
 
 

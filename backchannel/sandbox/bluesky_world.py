@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -76,6 +76,9 @@ class World:
         self._deleted_for_key: set[str] = set()
         self._edited: dict[str, str] = {}
         self._tid_counter = 0
+        # What a hostile AppView does to a post view after building it (the
+        # hostile-input tests put payloads in view-only fields: avatar, embed views).
+        self.rewrite_view: Callable[[Post, dict[str, Any]], dict[str, Any]] | None = None
 
     # -- building -----------------------------------------------------------------
 

@@ -249,6 +249,8 @@ class Renderer:
             "manual": [],
             "current_user": "automatic" if self.authed else "denied",
         }
+        if world.rewrite_status is not None:
+            out = world.rewrite_status(post, out)
         return out
 
     def _mention(self, account: Account) -> JSON:

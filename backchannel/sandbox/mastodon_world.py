@@ -30,7 +30,7 @@ Answer keys live in :mod:`backchannel.sandbox.mastodon_answers`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -73,6 +73,9 @@ class MastodonWorld:
         self._account_ids: dict[tuple[str, str], int] = {}
         self._replies: dict[str, int] = {}
         self.render_cache: dict[str, Any] = {}  # the renderer's derived counts
+        # What a hostile server does to a status after rendering it (the hostile-input
+        # tests put payloads in fields the model has no place for: URLs, tags, emoji).
+        self.rewrite_status: Callable[[Post, dict[str, Any]], dict[str, Any]] | None = None
         # Tag timelines as last computed, valid while ``_version`` stands: a collector
         # walking 2,500 pages of a 100,000-post world must not rescan it per page.
         self._version = 0
