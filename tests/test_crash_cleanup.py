@@ -110,6 +110,18 @@ def test_stale_partial_downloads_are_removed(tmp_path: Path) -> None:
     assert not stale.exists() and fresh.exists()
 
 
+def test_a_partial_download_of_a_killed_process_is_removed_at_once(tmp_path: Path) -> None:
+    store = MediaStore(tmp_path / "media")
+    handle, mine = store.open_temp()
+    handle.close()
+    dead = mine.with_name(mine.name.replace(f":{os.getpid()}-", f":{_dead_pid()}-"))
+    elsewhere = mine.with_name(mine.name.replace(socket.gethostname(), "another-host"))
+    for path in (dead, elsewhere):
+        path.write_bytes(b"part")
+    assert store.clear_stale() == 1
+    assert not dead.exists() and mine.exists() and elsewhere.exists()
+
+
 def test_a_closed_pipe_ends_a_command_quietly(tmp_path: Path) -> None:
     config, db = _setup(tmp_path)
     db.dispose()

@@ -172,6 +172,7 @@ def forget_command(
     """
     from backchannel.consent import forget, list_tombstones
     from backchannel.errors import InputError
+    from backchannel.media import prune
 
     if show:
         with app.db.reading() as session:
@@ -183,6 +184,8 @@ def forget_command(
     if bool(handle) == bool(post_ref):
         raise InputError("give exactly one of --author HANDLE or --post URL (or --list)")
     result = forget(app.db, app.config, handle=handle, post_ref=post_ref, reason=reason)
+    # The files forget released, and any a crashed pass left (backchannel.store.released).
+    result.media_files += prune(app.db, app.config.media_dir)
     click.echo(
         f"forgot {result.posts} post(s) and {result.authors} author(s); "
         f"{result.media_files} media file(s) and {result.story_items} story item(s) removed; "

@@ -225,12 +225,14 @@ def remove(app: App, slug: str, yes: bool) -> None:
       backchannel event remove swrb13 --yes
     """
     from backchannel.events import get_event, remove_event
+    from backchannel.media import prune
 
     if not yes:
         click.confirm(f"Delete the event {slug} and the posts only it holds?", abort=True)
     with app.db.writing() as session:
         deleted = remove_event(session, get_event(session, slug))
-    click.echo(f"removed {slug} and {deleted} post(s) no other event held")
+    files = prune(app.db, app.config.media_dir)  # the media only those posts used
+    click.echo(f"removed {slug}, {deleted} post(s) no other event held and {files} media file(s)")
 
 
 def register(group: click.Group) -> None:

@@ -351,6 +351,4 @@ def _apply(
                         result.unchanged += 1
                 else:
                     result.unknown += 1
-    if released:
-        with db.reading() as session:
-            result.media_files_removed = prune(session, config.media_dir, released)
+    result.media_files_removed = prune(db, config.media_dir)

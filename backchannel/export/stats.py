@@ -53,7 +53,9 @@ def contributors(index: EventIndex) -> list[Contributor]:
         if post.author_id not in first:  # href costs a digest: only for the first
             first[post.author_id] = post.href
     handle = {a: index.authors[a].handle.casefold() for a in counts}
-    ordered = sorted(counts, key=lambda a: (-counts[a], handle[a], a))
+    # Ties go by handle, then by the first post (not by row id, which depends on the
+    # order a collection happened to store them in: two archives would differ).
+    ordered = sorted(counts, key=lambda a: (-counts[a], handle[a], first[a]))
     return [Contributor(a, counts[a], first[a]) for a in ordered]
 
 

@@ -102,10 +102,8 @@ def fetch_media(
     store.clear_stale()
     with db.writing() as session:
         event_id = get_event(session, event_slug).id if event_slug else None
-        released = sync_profile_media(session, event_id)
-    if released:
-        with db.reading() as session:
-            prune(session, store.root, released)
+        sync_profile_media(session, event_id)
+    prune(db, store.root)
     now = datetime.now(UTC)
     with db.reading() as session:
         groups, reused = _due(session, event_id, now, retry_failed, config)

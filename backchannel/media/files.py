@@ -20,10 +20,7 @@ import time
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from backchannel.store import Media
+from backchannel.store import Database, forget_releases, owner_is_gone, releases, run_owner
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +52,12 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+def _owner_gone(name: str) -> bool:
+    # download-<host>:<pid>-<random>.part; mkstemp's random part holds no "-".
+    owner = name.removeprefix("download-").rsplit("-", 1)[0]
+    return ":" in owner and owner_is_gone(owner)
+
+
 def relative_path(sha256: str, content_type: str) -> str:
     return f"{sha256[:2]}/{sha256}{EXTENSIONS[content_type]}"
 
@@ -68,7 +71,11 @@ class MediaStore:
 
     def open_temp(self) -> tuple[IO[bytes], Path]:
         self._tmp.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=self._tmp, prefix="download-", suffix=".part")
+        # The owner (host:pid) in the name lets the next run remove what a killed
+        # process left at once, rather than after STALE_SECONDS.
+        fd, name = tempfile.mkstemp(
+            dir=self._tmp, prefix=f"download-{run_owner()}-", suffix=".part"
+        )
         return os.fdopen(fd, "wb"), Path(name)
 
     def commit(self, temp: Path, sha256: str, content_type: str) -> str:
@@ -86,15 +93,16 @@ class MediaStore:
         return (self.root / relative).is_file()
 
     def clear_stale(self, older_than: float = STALE_SECONDS) -> int:
-        """Remove partial downloads left by a process that died (older than an hour:
-        a live download is cut off at its timeout long before). Returns how many."""
+        """Remove partial downloads left by a process that died: one of this host whose
+        process is gone, or any older than an hour (a live download is cut off at its
+        deadline long before). Returns how many."""
         if not self._tmp.is_dir():
             return 0
         cutoff = time.time() - older_than
         removed = 0
         for leftover in self._tmp.glob("download-*.part"):
             try:
-                if leftover.stat().st_mtime < cutoff:
+                if _owner_gone(leftover.name) or leftover.stat().st_mtime < cutoff:
                     leftover.unlink()
                     removed += 1
             except FileNotFoundError:
@@ -117,17 +125,18 @@ class MediaStore:
         return removed
 
 
-def prune(session: Session, media_dir: Path, shas: set[str]) -> int:
-    """Remove the files of ``shas`` that no ``Media`` row uses any more."""
-    if not shas:
+def prune(db: Database, media_dir: Path) -> int:
+    """Remove the released files (:mod:`backchannel.store.released`) that no ``Media``
+    row uses, then their release rows; how many files went. Safe to repeat: run after
+    every pass that releases files, and again by the next one after a crash."""
+    with db.reading() as session:
+        released, unused, latest = releases(session)
+    if latest is None:
         return 0
-    used = set(
-        session.scalars(select(Media.sha256).where(Media.sha256.in_(sorted(shas))).distinct())
-    )
     store = MediaStore(media_dir)
-    removed = 0
-    for sha in sorted(shas - used):
-        removed += store.remove(sha)
+    removed = sum(store.remove(sha) for sha in sorted(unused))
+    with db.writing() as session:
+        forget_releases(session, released, latest)
     if removed:
         log.info("removed %d media file(s) no post uses any more", removed)
     return removed

@@ -27,6 +27,7 @@ from backchannel.store.models import (
     PostTag,
     Tag,
 )
+from backchannel.store.released import release
 
 
 def upsert_authors(
@@ -222,6 +223,7 @@ def replace_post(
     session.execute(delete(PostTag).where(PostTag.post_id == row.id))
     session.execute(delete(Link).where(Link.post_id == row.id))
     kept_media = {m.remote_url: m for m in row.media}
+    release(session, [m.sha256 for m in row.media if m.sha256])  # a kept file stays used
     row.media.clear()
     session.flush()
     _write_children(session, row, post, tag_ids, kept_media)

@@ -57,14 +57,20 @@ def add_to_run(
         run.unreadable = [*(run.unreadable or []), *unreadable][:UNREADABLE_KEPT]
 
 
+def owner_is_gone(owner: str) -> bool:
+    """Whether the process named by ``owner`` (``host:pid``, as :func:`run_owner` gives
+    it) is known to have ended: on this host and no longer running. A process of
+    another host is never known to be gone."""
+    owner_host, _, pid = owner.rpartition(":")
+    return owner_host == socket.gethostname() and not _alive(pid)
+
+
 def close_dead_runs(session: Session) -> int:
     """Close as ``interrupted`` the runs left ``running`` by a process of this host that
     is gone (``kill -9``, a power cut). Runs of other hosts are left to them."""
-    host = socket.gethostname()
     closed = 0
     for run in session.scalars(select(CollectionRun).where(CollectionRun.status == "running")):
-        owner_host, _, pid = (run.owner or "").rpartition(":")
-        if run.owner and (owner_host != host or _alive(pid)):
+        if run.owner and not owner_is_gone(run.owner):
             continue
         run.status = "interrupted"
         run.error = "its process ended before the run finished (killed?)"

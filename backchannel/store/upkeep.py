@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from backchannel.collectors import NormalizedPost
 from backchannel.consent import DELETED, key_hash
 from backchannel.store.models import Author, EventPost, Media, Post, Tombstone
+from backchannel.store.released import release
 from backchannel.store.rows import (
     ensure_tag_ids,
     is_newer,
@@ -57,8 +58,8 @@ def apply_recheck(
 def remove_post(session: Session, row: Post, reason: str = DELETED) -> set[str]:
     """Delete ``row`` and leave a tombstone; the sha256 of the media it held.
 
-    The caller removes those files once committed, unless another row still uses
-    them (:func:`backchannel.media.files.prune`).
+    They are released (:mod:`backchannel.store.released`): removed after the commit
+    unless another row still uses them (:func:`backchannel.media.prune`).
     """
     shas = {m.sha256 for m in row.media if m.sha256}
     digest = key_hash(row.uri)
@@ -67,6 +68,7 @@ def remove_post(session: Session, row: Post, reason: str = DELETED) -> set[str]:
     )
     if exists is None:
         session.add(Tombstone(kind="post", key_sha256=digest, reason=reason))
+    release(session, shas)
     session.delete(row)
     session.flush()
     return shas
@@ -76,14 +78,16 @@ def erase_posts(session: Session, post_ids: list[int], author_ids: list[int]) ->
     """Delete these posts and authors with their media rows, and the quotes of the posts.
 
     Sightings, tags, links and event memberships go with their post (ON DELETE
-    CASCADE). Local files are the caller's to remove once committed.
+    CASCADE). Their local files are released (:mod:`backchannel.store.released`).
     """
     uris = list(session.scalars(select(Post.uri).where(Post.id.in_(post_ids))))
     if uris:
         session.execute(update(Post).where(Post.quote_uri.in_(uris)).values(quote_snapshot=None))
-    session.execute(delete(Media).where(Media.post_id.in_(post_ids)))
+    where = Media.post_id.in_(post_ids)
     if author_ids:
-        session.execute(delete(Media).where(Media.author_id.in_(author_ids)))
+        where = where | Media.author_id.in_(author_ids)
+    release(session, session.scalars(select(Media.sha256).where(where, Media.sha256.is_not(None))))
+    session.execute(delete(Media).where(where))
     session.execute(delete(Post).where(Post.id.in_(post_ids)))
     session.execute(delete(Author).where(Author.id.in_(author_ids)))
     session.flush()
@@ -96,6 +100,8 @@ def erase_orphans(session: Session, post_ids: set[int]) -> int:
     )
     orphans = post_ids - still_claimed
     if orphans:
+        media = select(Media.sha256).where(Media.post_id.in_(orphans), Media.sha256.is_not(None))
+        release(session, session.scalars(media))
         session.execute(delete(Post).where(Post.id.in_(orphans)))
         session.execute(delete(Author).where(~Author.posts.any()))
     return len(orphans)
@@ -141,6 +147,7 @@ def sync_profile_media(session: Session, event_id: int | None = None) -> set[str
         for url in chunk_urls:
             if url not in known:
                 session.add(Media(kind="emoji", remote_url=url, position=0))
+    release(session, released)
     session.flush()
     return released
 
