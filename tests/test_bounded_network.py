@@ -1,7 +1,7 @@
 """A slow or an endless server is cut off at the deadline and the cap (issue 20).
 
-Two loopback servers that speak just enough HTTP: one sends its body a byte at a time,
-the other never stops sending. Collection through the real Mastodon.py and atproto
+Loopback servers that speak just enough HTTP: one sends its body a byte at a time, one
+its headers (never ending them), one never stops sending. Collection through the real Mastodon.py and atproto
 clients fails that source with one line, in bounded time and memory.
 """
 
@@ -21,12 +21,15 @@ import pytest
 from backchannel.collectors import Bounds, RetryPolicy
 from backchannel.collectors.bluesky import BlueskyCollector
 from backchannel.errors import SourceError
+from backchannel.media import MediaStore
+from backchannel.media.download import Downloader, Limits, Unavailable
 from tests.helpers import run_cli, write_config
 
 HEADERS = {
     "slow": b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
     b"Content-Length: 10000000\r\n\r\n",
     "endless": b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n",
+    "slow-headers": b"HTTP/1.1 200 OK\r\nX-Padding: ",
 }
 
 
@@ -54,10 +57,13 @@ class HostileServer:
         with client:
             try:
                 client.recv(65536)  # the request; its details do not matter
-                client.sendall(HEADERS[self.mode] + b"[")
+                client.sendall(HEADERS[self.mode] + (b"" if "headers" in self.mode else b"["))
                 flood = b'{"id": "1", "padding": "' + b"x" * 65000 + b'"},'
                 while not self.stopped.is_set():
-                    if self.mode == "slow":
+                    if self.mode == "slow-headers":
+                        client.sendall(b"x")  # the headers never end
+                        time.sleep(0.05)
+                    elif self.mode == "slow":
                         client.sendall(b" ")
                         time.sleep(0.05)
                     else:
@@ -70,7 +76,7 @@ class HostileServer:
         self.listener.close()
 
 
-@pytest.fixture(params=["slow", "endless"])
+@pytest.fixture(params=["slow", "endless", "slow-headers"])
 def hostile(request: pytest.FixtureRequest) -> Iterator[HostileServer]:
     server = HostileServer(request.param)
     yield server
@@ -80,6 +86,7 @@ def hostile(request: pytest.FixtureRequest) -> Iterator[HostileServer]:
 EXPECTED = {
     "slow": "no complete answer within 2 s (the server is too slow)",
     "endless": "the answer was larger than 1 MB",
+    "slow-headers": "no complete answer within 2 s (the server is too slow)",
 }
 
 
@@ -129,3 +136,21 @@ def test_bluesky_from_a_slow_or_endless_server_ends(hostile: HostileServer) -> N
     finally:
         collector.close()
     assert str(caught.value) == f"{hostile.address}: {EXPECTED[hostile.mode]}"
+
+
+def test_a_media_download_whose_headers_never_end_stops_at_its_deadline(tmp_path: Path) -> None:
+    server = HostileServer("slow-headers")
+    downloader = Downloader(
+        MediaStore(tmp_path / "media"), Limits(deadline=2.0, timeout=10.0, retries=1),
+        "backchannel-test", policy=RetryPolicy(attempts=1),
+    )  # fmt: skip
+    began = time.monotonic()
+    try:
+        with pytest.raises(Unavailable) as caught:
+            downloader.fetch(f"http://{server.address}/a.png")
+    finally:
+        downloader.close()
+        server.close()
+    assert str(caught.value) == "no complete file within 2 s (too slow)"
+    assert time.monotonic() - began < 5
+    assert list((tmp_path / "media" / ".tmp").glob("*")) == []

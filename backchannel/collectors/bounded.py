@@ -15,7 +15,7 @@ fails with :class:`~backchannel.collectors.failures.TooSlow` or
   reads each body the same way.
 
 Memory stays within ``cap`` plus one chunk. A server that is slow before its headers
-arrive is still bounded only by the libraries' per-read timeouts.
+arrive is held to the same deadline by :mod:`backchannel.collectors.deadline`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from collections.abc import Iterable
 
 import httpx
 
+from backchannel.collectors.deadline import deadline_of, hold_deadlines
 from backchannel.collectors.failures import TooLarge, TooSlow
 from backchannel.collectors.retry import Bounds
 
@@ -56,9 +57,14 @@ class BoundedTransport(httpx.BaseTransport):
         self.deadline = bounds.deadline
         self.cap = bounds.max_bytes
         self._inner = httpx.HTTPTransport(**transport)  # type: ignore[arg-type]
+        hold_deadlines(self._inner._pool)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         started = time.monotonic()
+        with deadline_of(started, self.deadline):
+            return self._handle(request, started)
+
+    def _handle(self, request: httpx.Request, started: float) -> httpx.Response:
         raw = self._inner.handle_request(request)
         # Decoded here (gzip and friends), so that the cap holds for what is kept.
         decoding = httpx.Response(raw.status_code, headers=raw.headers, stream=raw.stream,

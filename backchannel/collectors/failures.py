@@ -52,7 +52,7 @@ class TooLarge(OSError):
     """An answer larger than the cap (see ``collectors.bounded``)."""
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
+def error_chain(exc: BaseException) -> Iterator[BaseException]:
     """``exc`` and everything it wraps: causes, contexts, ``reason`` and exception args."""
     seen: set[int] = set()
     stack = [exc]
@@ -69,7 +69,7 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 def network_problem(exc: BaseException) -> str:
     """A few words for what went wrong on the network, e.g. :data:`DNS`."""
-    chain = list(_chain(exc))
+    chain = list(error_chain(exc))
     for error in chain:
         if isinstance(error, TooSlow | TooLarge):
             return str(error)  # our own words, with the deadline or the cap

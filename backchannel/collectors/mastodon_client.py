@@ -39,6 +39,7 @@ from mastodon import (
 )
 
 from backchannel.collectors.bounded import CHUNK, read_bounded
+from backchannel.collectors.deadline import deadline_of, mount_deadline_adapters
 from backchannel.collectors.failures import TooLarge, TooSlow, host_of, network_problem
 from backchannel.collectors.mastodon_normalize import parse_datetime
 from backchannel.collectors.retry import Bounds, Pacer
@@ -69,6 +70,7 @@ class CountingSession(requests.Session):
     def __init__(self, bounds: Bounds | None = None) -> None:
         super().__init__()
         self.bounds = bounds or Bounds()
+        mount_deadline_adapters(self)
         self.sent = 0
         self.last_response: requests.Response | None = None
         self.rate_limit: dict[str, str] | None = None  # X-RateLimit-* as last sent
@@ -77,11 +79,12 @@ class CountingSession(requests.Session):
         self.sent += 1
         self.last_response = None
         started = time.monotonic()
-        response = super().send(request, **{**kwargs, "stream": True})
         try:
-            body = read_bounded(
-                _arriving(response.raw), started, self.bounds.deadline, self.bounds.max_bytes
-            )
+            with deadline_of(started, self.bounds.deadline):  # the headers too
+                response = super().send(request, **{**kwargs, "stream": True})
+                body = read_bounded(
+                    _arriving(response.raw), started, self.bounds.deadline, self.bounds.max_bytes
+                )
         except (TooSlow, TooLarge) as exc:
             response.close()
             # Mastodon.py turns this into a MastodonNetworkError; the cause says why.

@@ -1,7 +1,8 @@
 """Media: local copies of attachments, avatars and emoji, in a content-addressed store.
 
 Fetching what is due, downloading one file politely and safely, and the store of files
-named by their hash. May import: store, collectors (retry policy), events, config, errors.
+named by their hash. May import: store, collectors (retry policy, request
+deadlines), events, config, errors.
 """
 
 from backchannel.lazy import exports

@@ -95,7 +95,12 @@ class Downloader:
         # this package and must stay quick.
         import httpx
 
+        from backchannel.collectors import hold_deadlines
+
+        transport = httpx.HTTPTransport()
+        hold_deadlines(transport._pool)  # media.deadline holds for the headers too
         self.client = httpx.Client(
+            transport=transport,
             timeout=httpx.Timeout(limits.timeout),
             follow_redirects=True,
             max_redirects=5,
@@ -127,11 +132,20 @@ class Downloader:
     def _once(self, url: str, allow_video: bool) -> Downloaded:
         import httpx
 
+        from backchannel.collectors import deadline_of, past_deadline
+
         started = time.monotonic()
         try:
-            with self.client.stream("GET", url) as response:
+            with (
+                deadline_of(started, self.limits.deadline),
+                self.client.stream("GET", url) as response,
+            ):
                 return self._read(url, response, allow_video, started)
         except httpx.TimeoutException as exc:
+            if past_deadline(exc):
+                raise Unavailable(
+                    f"no complete file within {self.limits.deadline:g} s (too slow)"
+                ) from exc
             raise _Retry(f"timed out ({type(exc).__name__})") from exc
         except (httpx.TransportError, httpx.DecodingError) as exc:
             raise _Retry(f"network error ({type(exc).__name__}: {exc})") from exc
