@@ -44,6 +44,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "export": {"store", "consent", "sanitize", "events", "resources"},
     "curation": {"store", "consent", "export", "sanitize", "events"},
     "collect": {"collectors", "store", "consent", "media", "export", "events", "config"},
+    "studio": {"store", "curation", "export", "events", "resources"},
     "sandbox": {
         "collect",
         "collectors",
@@ -71,6 +72,7 @@ MAY_IMPORT: dict[str, set[str]] = {
         "sandbox",
         "sanitize",
         "store",
+        "studio",
     },
     "__main__": {"cli"},
     "__init__": set(),

@@ -135,10 +135,11 @@ def _register() -> None:
         events,
         exporting,
         running,
+        studio,
     )
 
     modules = (database, events, collecting, archiving, curating, consenting, exporting)
-    for module in (*modules, running, doctor, demo):
+    for module in (*modules, studio, running, doctor, demo):
         module.register(main)
 
 

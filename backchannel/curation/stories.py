@@ -112,6 +112,7 @@ class ImportResult:
     story: Story
     replaced: bool
     posts: int
+    revision: int = 0  # the story's revision after the import (revisions.py)
 
 
 def check_story(session: Session, doc: StoryDoc) -> tuple[Event, dict[int, Post]]:
@@ -168,8 +169,13 @@ def _fingerprint(doc: StoryDoc) -> str:
     return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
 
 
-def import_story(session: Session, source: str, path: str = "<story>") -> ImportResult:
-    """Validate the storyboard ``source`` as a whole, then store it (replacing its slug)."""
+def import_story(
+    session: Session, source: str, path: str = "<story>", author: str = "story import"
+) -> ImportResult:
+    """Validate the storyboard ``source`` as a whole, then store it (replacing its slug)
+    and, when it changed, record it as the story's next revision (by ``author``)."""
+    from backchannel.curation.revisions import record_revision
+
     doc = parse(source, path)
     event, posts = check_story(session, doc)
     old = session.scalar(
@@ -200,8 +206,9 @@ def import_story(session: Session, source: str, path: str = "<story>") -> Import
         )
     session.add(story)
     session.flush()
+    revision = record_revision(session, story, format_story(story_doc(session, story)), author)
     log.info("imported storyboard %s/%s: %d items", event.slug, story.slug, len(story.items))
-    return ImportResult(story, old is not None, len(posts))
+    return ImportResult(story, old is not None, len(posts), revision)
 
 
 def get_story(session: Session, event: str, slug: str) -> Story:

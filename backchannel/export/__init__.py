@@ -16,5 +16,6 @@ __getattr__, __dir__, __all__ = exports(
         "selection": ["chunks", "load_index"],
         "writer": ["MANIFEST"],
         "search": ["pagefind_binary"],
+        "content": ["markdown_html", "post_html"],
     },
 )

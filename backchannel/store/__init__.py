@@ -31,6 +31,8 @@ __getattr__, __dir__, __all__ = exports(
             "StoryItem",
             "Tag",
             "ReleasedFile",
+            "StoryRevision",
+            "StudioAction",
             "Tombstone",
             "utcnow",
         ],

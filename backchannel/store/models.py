@@ -410,3 +410,7 @@ class HomeCheck(Base):
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     limited: Mapped[bool] = mapped_column(Boolean, default=False)
     checked_at: Mapped[datetime]
+
+
+# Declared in their own module, registered on Base with the rest.
+from backchannel.store.models_curation import StoryRevision, StudioAction  # noqa: E402, F401

@@ -1,0 +1,42 @@
+"""Rows the curators' tools keep beside the stories: revisions and the studio's log.
+
+Declared on the same ``Base`` as :mod:`backchannel.store.models` (imported by it), in
+their own module to keep that one readable. Migration 0007.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backchannel.store.base import Base, utcnow
+
+
+class StoryRevision(Base):
+    """One saved version of a storyboard, as its Markdown file: the studio and
+    ``story import`` both add one, and the studio refuses a save made on an older one."""
+
+    __tablename__ = "story_revisions"
+    __table_args__ = (UniqueConstraint("event_id", "slug", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(100))
+    number: Mapped[int] = mapped_column(Integer)
+    markdown: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StudioAction(Base):
+    """Who did what in the studio, and when (never a post's content)."""
+
+    __tablename__ = "studio_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    who: Mapped[str] = mapped_column(String(300))
+    action: Mapped[str] = mapped_column(String(100))
+    target: Mapped[str] = mapped_column(String(500), default="")

@@ -1,0 +1,235 @@
+"""The studio's pages: events, the post browser and the story editor.
+
+Every page works without JavaScript: each change is a form posted to the server, which
+saves it as a new revision and answers with the page again, the change announced in a
+status region for screen readers. See :mod:`backchannel.studio.security` for the
+token, the session, the Host check, the CSRF token and the headers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from backchannel.curation import (
+    StoryDoc,
+    addresses,
+    current_revision,
+    format_story,
+    get_story,
+    list_revisions,
+    list_stories,
+    save_story,
+    story_doc,
+)
+from backchannel.errors import ConflictError, InputError, NotFoundError
+from backchannel.events import get_event
+from backchannel.export import markdown_html, post_html
+from backchannel.resources import templates_dir
+from backchannel.store import Database, Event, Post, StudioAction
+from backchannel.studio import security
+from backchannel.studio.browse import PLATFORMS, SORTS, STATES, PostQuery, search_posts
+from backchannel.studio.editing import apply_change
+
+
+def create_app(db: Database, token: str, port: int, hosts: frozenset[str] | None = None) -> Any:
+    """The studio as an ASGI application; ``token`` opens it (see ``security``)."""
+    folder = templates_dir() / "studio"
+    env = Environment(
+        loader=FileSystemLoader(str(folder)),
+        autoescape=select_autoescape(("html",)),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(post_html=_post_html, markdown_html=markdown_html, urlencode=urlencode)
+    pages = _Pages(db, token, env)
+    routes = [
+        Route("/login", pages.login),
+        Route("/", pages.home),
+        Route("/events/{event}/posts", pages.posts),
+        Route("/events/{event}/stories", pages.stories, methods=["GET", "POST"]),
+        Route("/events/{event}/stories/{story}", pages.editor, methods=["GET", "POST"]),
+        Mount("/static", StaticFiles(directory=str(folder / "static")), name="static"),
+    ]
+    middleware = [
+        Middleware(security.Guard, hosts=hosts or security.allowed_hosts(port)),
+        Middleware(
+            SessionMiddleware, secret_key=security.new_secret(),
+            session_cookie=security.SESSION_COOKIE, same_site="strict", https_only=False,
+        ),
+    ]  # fmt: skip
+    return Starlette(routes=routes, middleware=middleware)
+
+
+def _post_html(post: Post) -> Any:
+    # The exporter's path: checked (re-cleaned if need be); no remote image survives.
+    return post_html(post.html or "", {}, {}, "")
+
+
+class _Pages:
+    def __init__(self, db: Database, token: str, env: Environment) -> None:
+        self.db = db
+        self.token = token
+        self.env = env
+
+    # -- helpers ------------------------------------------------------------------
+
+    def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
+        context.update(request=request, csrf=security.csrf_token(request),
+                       who=security.who(request))  # fmt: skip
+        return HTMLResponse(self.env.get_template(name).render(**context), status_code=status)
+
+    def _denied(self, request: Request) -> Response | None:
+        if security.who(request) is None:
+            return self.render(request, "denied.html", 403)
+        return None
+
+    async def _form(self, request: Request) -> dict[str, str] | None:
+        """The posted form, or None when its CSRF token is not this session's."""
+        form = await request.form()
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        if not security.same(fields.get("csrf"), security.csrf_token(request)):
+            return None
+        return fields
+
+    def _log(self, session: Any, request: Request, action: str, target: str) -> None:
+        session.add(StudioAction(who=security.who(request) or "", action=action, target=target))
+
+    # -- pages --------------------------------------------------------------------
+
+    async def login(self, request: Request) -> Response:
+        if not security.same(request.query_params.get("token"), self.token):
+            return self.render(request, "denied.html", 403, bad_token=True)
+        security.log_in(request, "organiser", "organiser")
+        with self.db.writing() as session:
+            self._log(session, request, "log in", "")
+        return RedirectResponse("/", status_code=303)
+
+    async def home(self, request: Request) -> Response:
+        if denied := self._denied(request):
+            return denied
+        with self.db.reading() as session:
+            events = list(session.query(Event).order_by(Event.starts_at))
+            return self.render(request, "home.html", events=events)
+
+    async def posts(self, request: Request) -> Response:
+        if denied := self._denied(request):
+            return denied
+        query = _query(request)
+        with self.db.reading() as session:
+            event = _event(session, request.path_params["event"])
+            found = search_posts(session, event, query)
+            return self.render(request, "posts.html", event=event, found=found, query=query,
+                               sorts=SORTS, states=STATES, platforms=PLATFORMS)  # fmt: skip
+
+    async def stories(self, request: Request) -> Response:
+        if denied := self._denied(request):
+            return denied
+        slug = request.path_params["event"]
+        error, fields = None, {}
+        if request.method == "POST":
+            form = await self._form(request)
+            if form is None:
+                return security.refused("The form's CSRF token is missing or wrong: reload.")
+            fields = form
+            doc = StoryDoc(form.get("title", "").strip(), form.get("slug", "").strip(), slug)
+            try:
+                with self.db.writing() as session:
+                    event = _event(session, slug)
+                    if current_revision(session, event.id, doc.slug):
+                        raise InputError(f"slug: a story {doc.slug!r} exists already")
+                    save_story(session, format_story(doc), security.who(request) or "", 0,
+                               event.id)  # fmt: skip
+                    self._log(session, request, "create story", f"{slug}/{doc.slug}")
+                return RedirectResponse(_editor_url(slug, doc.slug), status_code=303)
+            except InputError as exc:
+                error = str(exc)
+        with self.db.reading() as session:
+            event = _event(session, slug)
+            stories = list_stories(session, slug)
+            return self.render(request, "stories.html", 400 if error else 200, event=event,
+                               stories=stories, error=error, fields=fields)  # fmt: skip
+
+    async def editor(self, request: Request) -> Response:
+        if denied := self._denied(request):
+            return denied
+        slug, story_slug = request.path_params["event"], request.path_params["story"]
+        said, error, conflict, form = request.query_params.get("said"), None, None, {}
+        if request.method == "POST":
+            posted = await self._form(request)
+            if posted is None:
+                return security.refused("The form's CSRF token is missing or wrong: reload.")
+            form = posted
+            try:
+                with self.db.writing() as session:
+                    event = _event(session, slug)
+                    doc = story_doc(session, get_story(session, slug, story_slug))
+                    said = apply_change(doc, form)
+                    base = (
+                        int(form.get("revision", "-1"))
+                        if form.get("revision", "").isdigit()
+                        else -1
+                    )
+                    save_story(session, format_story(doc), security.who(request) or "", base,
+                               event.id)  # fmt: skip
+                    self._log(session, request, form.get("action", ""), f"{slug}/{story_slug}")
+                target = _editor_url(slug, story_slug, said=said, q=form.get("q", ""))
+                return RedirectResponse(target, status_code=303)
+            except ConflictError as exc:
+                conflict = str(exc)
+            except InputError as exc:
+                error = str(exc)
+        with self.db.reading() as session:
+            event = _event(session, slug)
+            story = get_story(session, slug, story_slug)
+            doc = story_doc(session, story)
+            items = [(block, _post_for(session, block.ref)) for block in doc.blocks]
+            query = PostQuery(text=request.query_params.get("q", form.get("q", "")))
+            found = search_posts(session, event, query)
+            held = {post.id for _, post in items if post is not None}
+            status = 409 if conflict else 400 if error else 200
+            return self.render(
+                request, "editor.html", status, event=event, story=story, items=items,
+                revision=current_revision(session, event.id, story_slug),
+                revisions=list_revisions(session, event.id, story_slug)[:10], found=found,
+                query=query, held=held, said=said, error=error, conflict=conflict, form=form,
+            )  # fmt: skip
+
+
+def _event(session: Any, slug: str) -> Event:
+    try:
+        return get_event(session, slug)
+    except NotFoundError:
+        raise
+    except InputError as exc:  # a slug that is not even well formed
+        raise NotFoundError(str(exc)) from exc
+
+
+def _post_for(session: Any, ref: str) -> Post | None:
+    return addresses.resolve(session, ref) if ref else None
+
+
+def _query(request: Request) -> PostQuery:
+    params = request.query_params
+    page = params.get("page", "1")
+    return PostQuery(
+        text=params.get("q", "")[:200], day=params.get("day", "")[:10],
+        platform=params.get("platform", ""), state=params.get("state", ""),
+        author=params.get("author", "")[:300], has_media=params.get("media") == "1",
+        sort=params.get("sort", "time"), page=int(page) if page.isdigit() else 1,
+    )  # fmt: skip
+
+
+def _editor_url(event: str, story: str, **params: str) -> str:
+    kept = {k: v for k, v in params.items() if v}
+    suffix = f"?{urlencode(kept)}" if kept else ""
+    return f"/events/{quote(event)}/stories/{quote(story)}{suffix}"

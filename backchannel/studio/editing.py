@@ -1,0 +1,64 @@
+"""The story editor's changes, each applied to the storyboard as a whole.
+
+A change is made on the story's document (the same :class:`StoryDoc` a Markdown file
+parses into), written back as Markdown and saved through
+:func:`~backchannel.curation.save_story`: the studio and the file are two views of one
+story, checked by the same rules, and every change is a new revision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from backchannel.curation import Block, StoryDoc
+from backchannel.errors import InputError
+
+ACTIONS = ("add_post", "add_heading", "add_text", "note", "up", "down", "remove")
+
+
+def apply_change(doc: StoryDoc, form: Mapping[str, str]) -> str:
+    """Change ``doc`` in place as the form asks; a sentence saying what changed."""
+    action = form.get("action", "")
+    if action not in ACTIONS:
+        raise InputError(f"unknown change {action!r}")
+    if action == "add_post":
+        address = form.get("address", "").strip()
+        if not address:
+            raise InputError("address: give the address of a post")
+        doc.blocks.append(Block("post", 0, ref=address))
+        return "Post added at the end."
+    if action == "add_heading":
+        text = " ".join(form.get("text", "").split())
+        if not text:
+            raise InputError("heading: write the heading's text")
+        level = 3 if form.get("level") == "3" else 2
+        doc.blocks.append(Block("heading", 0, level=level, text=text))
+        return f"Heading “{text}” added at the end."
+    if action == "add_text":
+        text = form.get("text", "").strip("\n")
+        if not text.strip():
+            raise InputError("text: write some text")
+        doc.blocks.append(Block("text", 0, text=text.replace("\r\n", "\n")))
+        return "Text block added at the end."
+    index = _index(doc, form.get("index", ""))
+    block = doc.blocks[index]
+    if action == "note":
+        if block.kind != "post":
+            raise InputError("note: only a post takes a note")
+        note = form.get("note", "").replace("\r\n", "\n").strip()
+        block.note = note or None
+        return f"Note on item {index + 1} saved." if note else f"Note on item {index + 1} removed."
+    if action == "remove":
+        del doc.blocks[index]
+        return f"Item {index + 1} removed."
+    target = index - 1 if action == "up" else index + 1
+    if not 0 <= target < len(doc.blocks):
+        raise InputError(f"item {index + 1} cannot move {action} any further")
+    doc.blocks[index], doc.blocks[target] = doc.blocks[target], doc.blocks[index]
+    return f"Item {index + 1} moved {action}: now item {target + 1} of {len(doc.blocks)}."
+
+
+def _index(doc: StoryDoc, raw: str) -> int:
+    if not raw.isdigit() or not 0 <= int(raw) < len(doc.blocks):
+        raise InputError("that item is not in the story any more; reload the page")
+    return int(raw)

@@ -1,0 +1,295 @@
+"""The studio (issue 15): its locks, the post browser and the story editor, over HTTP.
+
+Starlette's test client drives the real application (routes, middleware, templates,
+database); one test starts `backchannel studio` itself and signs in over a socket.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
+from backchannel.curation import export_story, import_story, list_stories
+from backchannel.store import Database, Post, StudioAction
+from backchannel.studio import create_app
+from tests.export_fixture import build_fixture, build_hostile
+from tests.helpers import write_config
+from tests.html_audit import Audit
+
+TOKEN = "a-secret-made-at-start"
+ORIGIN = "http://127.0.0.1:8765"
+
+
+@dataclass
+class Studio:
+    client: TestClient
+    db: Database
+
+    def login(self) -> None:
+        answer = self.client.get(f"/login?token={TOKEN}")
+        assert answer.status_code == 303 and answer.headers["location"] == "/"
+
+    def csrf(self, path: str) -> str:
+        page = self.client.get(path)
+        assert page.status_code == 200, page.text
+        found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert found is not None
+        return found.group(1)
+
+    def revision(self, path: str) -> int:
+        found = re.search(r'name="revision" value="(\d+)"', self.client.get(path).text)
+        assert found is not None
+        return int(found.group(1))
+
+    def change(self, path: str, **form: str) -> httpx.Response:
+        fields = {"csrf": self.csrf(path), "revision": str(self.revision(path)), **form}
+        return self.client.post(path, data=fields)
+
+
+def _studio(db: Database, origin: str = ORIGIN) -> Studio:
+    client = TestClient(create_app(db, TOKEN, 8765), base_url=origin, follow_redirects=False)
+    return Studio(client, db)
+
+
+@pytest.fixture
+def studio(sqlite_url: str) -> Iterator[Studio]:
+    db = build_fixture(sqlite_url)
+    running = _studio(db)
+    with running.client:
+        yield running
+    db.dispose()
+
+
+STORIES = "/events/swrb13/stories"
+EDITOR = "/events/swrb13/stories/notes"
+
+
+def _new_story(studio: Studio) -> None:
+    made = studio.client.post(
+        STORIES, data={"csrf": studio.csrf(STORIES), "title": "Notes", "slug": "notes"}
+    )
+    assert made.status_code == 303 and made.headers["location"] == EDITOR
+
+
+# -- the locks -----------------------------------------------------------------------
+
+
+def test_nothing_opens_without_the_token(studio: Studio) -> None:
+    for path in ("/", "/events/swrb13/posts", STORIES, "/events/swrb13/stories/day-one"):
+        answer = studio.client.get(path)
+        assert answer.status_code == 403 and "Not signed in" in answer.text, path
+    wrong = studio.client.get("/login?token=guess")
+    assert wrong.status_code == 403 and "does not open this studio" in wrong.text
+    assert studio.client.get("/").status_code == 403
+    studio.login()
+    assert "SWRB conference 2013" in studio.client.get("/").text
+
+
+def test_a_foreign_host_header_is_refused_even_with_the_token(sqlite_url: str) -> None:
+    db = build_fixture(sqlite_url)
+    try:
+        for origin in ("http://rebound.example:8765", "http://127.0.0.1:9999"):
+            studio = _studio(db, origin)
+            assert studio.client.get(f"/login?token={TOKEN}").status_code == 421
+            assert studio.client.get("/").status_code == 421
+    finally:
+        db.dispose()
+
+
+def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(studio: Studio) -> None:
+    studio.login()
+    for fields in ({}, {"csrf": "forged"}):
+        refused = studio.client.post(STORIES, data={"title": "Notes", "slug": "notes", **fields})
+        assert refused.status_code == 403 and "CSRF" in refused.text
+    with studio.db.reading() as session:
+        assert [s.slug for s in list_stories(session, "swrb13")] == ["day-one"]
+
+
+def test_every_page_has_a_strict_csp_and_no_script(studio: Studio) -> None:
+    studio.login()
+    _new_story(studio)
+    for path in ("/", "/events/swrb13/posts", STORIES, EDITOR, "/events/swrb13/posts?q=x"):
+        page = studio.client.get(path)
+        assert page.status_code == 200, path
+        csp = page.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert "frame-ancestors 'none'" in csp
+        assert page.headers["x-frame-options"] == "DENY"
+        audit = Audit(path)
+        audit.feed(page.text)
+        assert audit.problems == []
+        assert "<script" not in page.text
+
+
+def test_hostile_posts_are_inert_in_the_studio(sqlite_url: str) -> None:
+    db = build_hostile(sqlite_url)
+    studio = _studio(db)
+    try:
+        with studio.client:
+            studio.login()
+            made = studio.client.post(
+                "/events/hostile/stories",
+                data={"csrf": studio.csrf("/events/hostile/stories"), "title": "T", "slug": "t"},
+            )
+            assert made.status_code == 303
+            with db.reading() as session:
+                uris = session.scalars(select(Post.uri)).all()
+            for uri in uris:  # every hostile post in the story, so the editor shows each
+                added = studio.change("/events/hostile/stories/t", action="add_post", address=uri)
+                assert added.status_code == 303, added.text
+            for path in ("/events/hostile/posts", "/events/hostile/stories/t"):
+                page = studio.client.get(path)
+                assert page.status_code == 200
+                audit = Audit(path)
+                audit.feed(page.text)
+                assert audit.problems == []
+                assert "evil.example" not in page.text
+    finally:
+        db.dispose()
+
+
+# -- the post browser ------------------------------------------------------------------
+
+
+def test_the_post_browser_finds_filters_and_sorts(studio: Studio) -> None:
+    studio.login()
+    everything = studio.client.get("/events/swrb13/posts").text
+    total = int(re.search(r"(\d+) posts", everything).group(1))  # type: ignore[union-attr]
+    with studio.db.reading() as session:
+        texts = [t for t in session.scalars(select(Post.text)) if t]
+    word = max((w for t in texts for w in t.split() if w.isalpha()), key=len)
+    found = studio.client.get("/events/swrb13/posts", params={"q": word}).text
+    matched = int(re.search(r"(\d+) posts?\b", found).group(1))  # type: ignore[union-attr]
+    assert 1 <= matched < total
+    assert sum(word.lower() in t.lower() for t in texts) >= matched
+    bluesky = studio.client.get("/events/swrb13/posts", params={"platform": "bluesky"}).text
+    assert "Mastodon</span>" not in bluesky and "Bluesky</span>" in bluesky
+
+
+# -- the story editor ------------------------------------------------------------------
+
+
+def test_a_story_built_in_the_studio_is_the_file_story_export_writes(studio: Studio) -> None:
+    studio.login()
+    _new_story(studio)
+    with studio.db.reading() as session:
+        first, second = session.scalars(select(Post.uri).order_by(Post.created_at).limit(2))
+    for form in (
+        {"action": "add_post", "address": first},
+        {"action": "add_post", "address": second},
+        {"action": "add_heading", "text": "Morning"},
+        {"action": "up", "index": "2"},
+        {"action": "up", "index": "1"},
+        {"action": "add_text", "text": "What people said *first*."},
+        {"action": "note", "index": "1", "note": "The opening words."},
+    ):
+        done = studio.change(EDITOR, **form)
+        assert done.status_code == 303, done.text
+    page = studio.client.get(done.headers["location"])
+    assert "Note on item 2 saved. Saved as revision 8." in page.text  # 1 created + 7 changes
+    with studio.db.reading() as session:
+        markdown = export_story(session, "swrb13", "notes")
+    blocks = markdown.split("---\n", 2)[2].strip()
+    assert blocks.startswith("## Morning\n\n" + first)
+    assert "> The opening words." in blocks and blocks.index(first) < blocks.index(second)
+    assert blocks.endswith("What people said *first*.")
+    with studio.db.writing() as session:  # the same file back: the same story, no new revision
+        assert import_story(session, markdown).revision == 8
+    with studio.db.reading() as session:
+        actions = session.scalars(select(StudioAction.action).order_by(StudioAction.id)).all()
+        assert actions == ["log in", "create story", "add_post", "add_post", "add_heading",
+                           "up", "up", "add_text", "note"]  # fmt: skip
+
+
+def test_a_wrong_change_says_why_next_to_the_field_and_saves_nothing(studio: Studio) -> None:
+    studio.login()
+    _new_story(studio)
+    before = studio.revision(EDITOR)
+    empty = studio.change(EDITOR, action="add_heading", text="   ")
+    assert empty.status_code == 400
+    assert 'id="change-error" role="alert">heading: write the heading&#39;s text' in empty.text
+    unknown = studio.change(EDITOR, action="add_post", address="https://nowhere.example/1")
+    assert unknown.status_code == 400 and 'aria-invalid="true"' in unknown.text
+    assert studio.revision(EDITOR) == before
+
+
+def test_a_save_on_an_older_revision_is_refused_with_a_way_forward(studio: Studio) -> None:
+    studio.login()
+    _new_story(studio)
+    stale = {"csrf": studio.csrf(EDITOR), "revision": str(studio.revision(EDITOR))}
+    elsewhere = studio.change(EDITOR, action="add_heading", text="From another tab")
+    assert elsewhere.status_code == 303
+    refused = studio.client.post(EDITOR, data={**stale, "action": "add_heading", "text": "Mine"})
+    assert refused.status_code == 409
+    assert "changed since this page was loaded" in refused.text
+    with studio.db.reading() as session:
+        assert "Mine" not in export_story(session, "swrb13", "notes")
+    box = refused.text.split('<section class="conflict"')[1].split("</section>")[0]
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', box))
+    assert fields["revision"] == "2" and fields["text"] == "Mine"
+    assert studio.client.post(EDITOR, data=fields).status_code == 303
+    with studio.db.reading() as session:
+        story = export_story(session, "swrb13", "notes")
+        assert story.index("From another tab") < story.index("Mine")
+
+
+def test_story_import_moves_the_revision_so_an_open_page_cannot_overwrite_it(
+    studio: Studio,
+) -> None:
+    studio.login()
+    _new_story(studio)
+    stale = {"csrf": studio.csrf(EDITOR), "revision": str(studio.revision(EDITOR))}
+    with studio.db.writing() as session:
+        source = export_story(session, "swrb13", "notes") + "\n## Added by file\n"
+        import_story(session, source)
+    refused = studio.client.post(EDITOR, data={**stale, "action": "add_text", "text": "x"})
+    assert refused.status_code == 409
+
+
+# -- the command -----------------------------------------------------------------------
+
+
+def test_backchannel_studio_serves_on_loopback_and_signs_in_with_its_link(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    build_fixture(url).dispose()
+    config = write_config(tmp_path, url)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = Path(sys.executable).with_name("backchannel")
+    env = {k: v for k, v in os.environ.items() if k != "BACKCHANNEL_CONFIG"}
+    child = subprocess.Popen(
+        [str(script), "--config", str(config), "studio", "--port", str(port), "--no-browser"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        link = re.search(r"http://127\.0\.0\.1:\d+/login\?token=\S+", line)
+        assert link is not None, line
+        with httpx.Client(timeout=5) as client:
+            for _ in range(50):
+                try:
+                    page = client.get(link.group(0), follow_redirects=True)
+                    break
+                except httpx.ConnectError:
+                    time.sleep(0.1)
+            assert page.status_code == 200 and "SWRB conference 2013" in page.text
+            assert client.get(f"http://127.0.0.1:{port}/login?token=x").status_code == 403
+    finally:
+        child.terminate()
+        child.wait(10)
