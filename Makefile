@@ -14,7 +14,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/backchannel demo
 
-test: $(STAMP)
+# axe-core for the accessibility tests, as package-lock.json pins it.
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+test: $(STAMP) node_modules/.package-lock.json
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -31,4 +35,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) demo-site demo-data test-artifacts .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules demo-site demo-data test-artifacts .pytest_cache .ruff_cache

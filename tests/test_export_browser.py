@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from backchannel.export import ExportOptions, export_site
+from tests.axe import violations, with_axe
 from tests.export_browser import Watch, browser, serve
 from tests.export_fixture import WORDS, build_fixture
 
@@ -78,3 +79,39 @@ def test_reading_needs_no_javascript_and_works_from_files(sqlite_url: str, tmp_p
         color = page.evaluate("getComputedStyle(document.body).maxWidth")
         assert color != "none"
         context.close()
+
+
+def test_axe_finds_no_violation_on_any_kind_of_archive_page(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    database = build_fixture(sqlite_url)
+    out = tmp_path / "site"
+    export_site(database, ExportOptions(out=out))
+    database.dispose()
+    pages = ["index.html", "about.html"] + sorted(
+        p.relative_to(out).as_posix() for p in (out / "swrb13").glob("*.html")
+    )
+    problems: dict[str, list[str]] = {}
+    with serve(out) as origin, browser() as chromium:
+        context = chromium.new_context()
+        with_axe(context)
+        page = context.new_page()
+        for relative in pages:
+            page.goto(origin + relative, wait_until="load")
+            found = violations(page)
+            if found:
+                problems[relative] = found
+        context.close()
+    assert len(pages) > 8
+    assert problems == {}
+
+
+def test_the_axe_check_reports_what_it_should() -> None:
+    with browser() as chromium:
+        context = chromium.new_context()
+        with_axe(context)
+        page = context.new_page()
+        page.goto("data:text/html,<html><body><img src='data:,'><button></button></body></html>")
+        found = " ".join(violations(page))
+        context.close()
+    assert "image-alt" in found and "button-name" in found

@@ -1,0 +1,176 @@
+"""The studio in headless Chromium, as a curator uses it, checked by axe-core (issue 15).
+
+The real application is served by uvicorn on 127.0.0.1 in a thread; Playwright drives
+Debian's Chromium through it with the keyboard where a curator without a mouse would.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from backchannel.curation import export_story
+from backchannel.store import Database, Post, StoryRevision
+from backchannel.studio import create_app
+from tests.axe import violations, with_axe
+from tests.export_browser import Watch, browser
+from tests.export_fixture import build_fixture
+
+pytestmark = pytest.mark.browser
+TOKEN = "browser-test-token"
+
+
+@dataclass
+class Running:
+    origin: str
+    db: Database
+
+
+@pytest.fixture
+def running(sqlite_url: str) -> Iterator[Running]:
+    db = build_fixture(sqlite_url)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(db, TOKEN, port), host="127.0.0.1", port=port,
+                       log_level="warning")
+    )  # fmt: skip
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if server.started:
+            break
+        time.sleep(0.05)
+    try:
+        yield Running(f"http://127.0.0.1:{port}/", db)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        db.dispose()
+
+
+def _accessible(page: Any, problems: dict[str, list[str]]) -> None:
+    found = violations(page)
+    if found:
+        problems[page.url] = found
+
+
+def test_a_curator_builds_a_story_with_search_keyboard_and_notes(
+    running: Running, artifacts_dir: Path
+) -> None:
+    with running.db.reading() as session:
+        word = next(
+            w for t in session.scalars(select(Post.text).order_by(Post.created_at)) if t
+            for w in t.split() if w.isalpha() and len(w) > 4
+        )  # fmt: skip
+    problems: dict[str, list[str]] = {}
+    with browser() as chromium:
+        context = chromium.new_context(viewport={"width": 1300, "height": 1000})
+        with_axe(context)
+        page = context.new_page()
+        watch = Watch(running.origin)
+        watch.attach(page)
+        page.goto(running.origin + f"login?token={TOKEN}")
+        expect(page.get_by_role("heading", name="Events")).to_be_visible()
+        _accessible(page, problems)
+        page.get_by_role("link", name="posts").first.click()
+        _accessible(page, problems)
+        page.goto(running.origin + "events/swrb13/stories")
+        page.get_by_label("Title").fill("The keynote")
+        page.get_by_label("Slug").fill("keynote")
+        page.get_by_role("button", name="Create the story").click()
+        expect(page.get_by_role("heading", name="The keynote", level=1)).to_be_visible()
+        _accessible(page, problems)
+
+        # Search, then add two posts from the results.
+        search = page.get_by_role("searchbox", name="Words")
+        search.fill(word)
+        search.press("Enter")
+        adds = page.get_by_role("button", name="Add to the story")
+        adds.first.click()
+        expect(page.get_by_role("status")).to_contain_text("Post added at the end.")
+        page.get_by_role("searchbox", name="Words").fill("")
+        page.get_by_role("searchbox", name="Words").press("Enter")
+        page.get_by_role("button", name="Add to the story").first.click()
+        page.get_by_label("Heading").fill("Opening")
+        page.get_by_role("button", name="Add the heading").click()
+
+        # Move the heading to the top with the keyboard only.
+        page.get_by_role("button", name="Move item 3 up").focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("status")).to_contain_text("Item 3 moved up: now item 2 of 3.")
+        page.get_by_role("button", name="Move item 2 up").focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("status")).to_contain_text("now item 1 of 3")
+
+        page.get_by_label("Text (Markdown)").fill("The room was *full*.")
+        page.get_by_role("button", name="Add the text").click()
+        page.get_by_label("Note on this post").first.fill("Everyone quoted this.")
+        page.get_by_role("button", name="Save the note").first.click()
+        expect(page.get_by_role("status")).to_contain_text("Note on item 2 saved.")
+        _accessible(page, problems)
+
+        page.reload()
+        items = page.locator("ol.items > li")
+        expect(items).to_have_count(4)
+        expect(items.nth(0)).to_contain_text("Opening")
+        expect(items.nth(3)).to_contain_text("The room was full.")
+        expect(page.get_by_label("Note on this post").first).to_have_value("Everyone quoted this.")
+        page.screenshot(path=str(artifacts_dir / "studio-editor.png"), full_page=True)
+        watch.collect(page)
+        context.close()
+    assert (watch.dialogs, watch.page_errors, watch.console_errors, watch.foreign_requests,
+            watch.script_calls) == ([], [], [], [], [])  # fmt: skip
+    watch.assert_clean()
+    assert problems == {}
+    with running.db.reading() as session:
+        markdown = export_story(session, "swrb13", "keynote")
+        newest = session.scalars(
+            select(StoryRevision.markdown).order_by(StoryRevision.number.desc()).limit(1)
+        ).one()
+    assert markdown == newest  # the studio's story is the file `story export` writes
+    assert markdown.split("---\n", 2)[2].lstrip().startswith("## Opening\n")
+    assert "> Everyone quoted this." in markdown and markdown.rstrip().endswith("*full*.")
+
+
+def test_two_tabs_on_one_story_see_the_conflict_and_can_redo_their_change(
+    running: Running,
+) -> None:
+    problems: dict[str, list[str]] = {}
+    with browser() as chromium:
+        context = chromium.new_context()
+        with_axe(context)
+        first = context.new_page()
+        first.goto(running.origin + f"login?token={TOKEN}")
+        first.goto(running.origin + "events/swrb13/stories")
+        first.get_by_label("Title").fill("Shared")
+        first.get_by_label("Slug").fill("shared")
+        first.get_by_role("button", name="Create the story").click()
+        second = context.new_page()  # the same session, as a second tab has
+        second.goto(first.url)
+        first.get_by_label("Heading").fill("From the first tab")
+        first.get_by_role("button", name="Add the heading").click()
+        expect(first.get_by_role("status")).to_contain_text("Saved as revision")
+        second.get_by_label("Heading").fill("From the second tab")
+        second.get_by_role("button", name="Add the heading").click()
+        alert = second.get_by_role("alert")
+        expect(alert).to_contain_text("Not saved: the story changed elsewhere")
+        _accessible(second, problems)
+        second.get_by_role("button", name="Make my change again").click()
+        expect(second.get_by_role("status")).to_contain_text("added at the end")
+        context.close()
+    assert problems == {}
+    with running.db.reading() as session:
+        story = export_story(session, "swrb13", "shared")
+    assert story.index("From the first tab") < story.index("From the second tab")
