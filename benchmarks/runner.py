@@ -31,7 +31,7 @@ from benchmarks.report import Row, machine, table
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-ALL = ("ingest", "requests", "export", "startup", "postgres")
+ALL = ("ingest", "requests", "export", "startup", "studio", "postgres")
 PLATFORMS = ("mastodon", "bluesky")
 
 
@@ -232,6 +232,24 @@ class Runner:
         self.timed("startup", started)
 
 
+def studio(runner: Runner, sizes: list[int]) -> None:
+    """Studio search over the archive of each N (N/2 posts of each platform)."""
+    for n in sizes:
+        runner.task("generate", "data", n=n)
+        db = f"sqlite:///{runner.work / f'studio-{n}.db'}"
+        for platform in PLATFORMS:
+            runner.task("ingest", "data", platform=platform, n=n, url=db, part="first",
+                        fresh=platform == PLATFORMS[0], label="studio")  # fmt: skip
+        got = runner.task("studio_search", "studio", url=db, n=n)
+        ms = {key: value * 1000 for key, value in got.items() if key != "queries"}
+        runner.add(Row("studio", f"studio search N={n:,} median ({got['queries']} queries)",
+                       ms["median"], "ms", ms["bare_median"], ms["median"] / ms["bare_median"],
+                       "<= 2x bare FTS5", ms["median"] <= 2 * ms["bare_median"]))  # fmt: skip
+        runner.add(Row("studio", f"studio search N={n:,} 95th percentile", ms["p95"], "ms",
+                       ms["bare_p95"], ms["p95"] / ms["bare_p95"], "< 100 ms",
+                       ms["p95"] < 100))  # fmt: skip
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
@@ -293,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
             runner.archive(sizes, "", "ingest" in chosen, "export" in chosen)
         if "requests" in chosen:
             runner.requests(request_sizes)
+        if "studio" in chosen:
+            studio(runner, [max(sizes)])
         if "postgres" in chosen and args.database_url:
             runner.archive([max(sizes)], args.database_url, True, True, charge="postgres")
         elif "postgres" in chosen:

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from backchannel.store import Author, Event, EventPost, Media, Post
+from backchannel.store import Author, Event, EventPost, Media, Post, matching_posts
 
 PAGE = 50
 SORTS = {
@@ -43,7 +43,7 @@ class Found:
 
 def search_posts(session: Session, event: Event, query: PostQuery) -> Found:
     """The posts of ``event`` that match ``query``, one page of them, and how many."""
-    statement = _matching(event, query)
+    statement = _matching(event, query, session.get_bind().dialect.name)
     total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     order = SORTS.get(query.sort, SORTS["time"])
     page = max(1, query.page)
@@ -56,18 +56,15 @@ def search_posts(session: Session, event: Event, query: PostQuery) -> Found:
     return Found([(post, state) for post, state in rows], total, max(1, -(-total // PAGE)))
 
 
-def _matching(event: Event, query: PostQuery) -> Select[tuple[Post, str]]:
+def _matching(event: Event, query: PostQuery, dialect: str) -> Select[tuple[Post, str]]:
     statement = (
         select(Post, EventPost.state)
         .join(EventPost, EventPost.post_id == Post.id)
         .where(EventPost.event_id == event.id, Post.deleted_at.is_(None))
     )
-    for word in query.text.split()[:8]:
-        pattern = f"%{_escape_like(word)}%"
-        statement = statement.where(
-            or_(Post.text.ilike(pattern, escape="\\"),
-                Post.content_warning.ilike(pattern, escape="\\"))
-        )  # fmt: skip
+    words = matching_posts(dialect, query.text)
+    if words is not None:
+        statement = statement.where(words)
     if query.platform in PLATFORMS[1:]:
         statement = statement.where(Post.platform == query.platform)
     if query.state in STATES[1:]:
@@ -89,7 +86,3 @@ def _matching(event: Event, query: PostQuery) -> Select[tuple[Post, str]]:
                 Post.created_at >= start, Post.created_at < start + timedelta(days=1)
             )
     return statement
-
-
-def _escape_like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

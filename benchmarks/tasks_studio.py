@@ -1,0 +1,63 @@
+"""Benchmark tasks for the studio: search over an archive, against the bare index."""
+
+from __future__ import annotations
+
+import random
+import re
+import statistics
+import time
+from collections import Counter
+from typing import Any
+
+from benchmarks.data import SLUG
+
+RUNS = 5  # timed runs of each query, after one untimed
+
+
+def _queries(session: Any) -> list[str]:
+    """Words a curator would type: the commonest, some rare ones and pairs, from the
+    archive's own text (seeded, so each run asks the same)."""
+    from sqlalchemy import select
+
+    from backchannel.store import Post
+
+    texts = session.scalars(select(Post.text).order_by(Post.id).limit(5000)).all()
+    counts = Counter(w for t in texts for w in re.findall(r"[a-z]{4,}", t.lower()))
+    common = [w for w, _ in counts.most_common(8)]
+    rare = sorted(w for w, c in counts.items() if c == 1)
+    chosen = random.Random(7).sample(rare, min(8, len(rare)))
+    return common + chosen + [f"{a} {b}" for a, b in zip(common[:4], common[1:5], strict=False)]
+
+
+def _timed(call: Any, queries: list[str]) -> list[float]:
+    times = []
+    for query in queries:
+        call(query)
+        for _ in range(RUNS):
+            began = time.perf_counter()
+            call(query)
+            times.append(time.perf_counter() - began)
+    return times
+
+
+def _p95(times: list[float]) -> float:
+    return statistics.quantiles(times, n=20)[18] if len(times) >= 20 else max(times)
+
+
+def task_studio_search(args: dict[str, Any]) -> dict[str, Any]:
+    from backchannel.events import get_event
+    from backchannel.store import Database, bare_fts5
+    from backchannel.studio.browse import PostQuery, search_posts
+
+    db = Database(args["url"])
+    with db.reading() as session:
+        event = get_event(session, SLUG)
+        queries = _queries(session)
+        studio = _timed(lambda q: search_posts(session, event, PostQuery(text=q)), queries)
+        bare = _timed(lambda q: bare_fts5(session, q), queries)
+    db.dispose()
+    return {
+        "queries": len(queries),
+        "median": statistics.median(studio), "p95": _p95(studio),
+        "bare_median": statistics.median(bare), "bare_p95": _p95(bare),
+    }  # fmt: skip
