@@ -22,7 +22,7 @@ def _queries(session: Any) -> list[str]:
     from backchannel.store import Post
 
     texts = session.scalars(select(Post.text).order_by(Post.id).limit(5000)).all()
-    counts = Counter(w for t in texts for w in re.findall(r"[a-z]{4,}", t.lower()))
+    counts = Counter(w for t in texts for w in re.findall(r"\w{4,}", t.lower()))
     common = [w for w, _ in counts.most_common(8)]
     rare = sorted(w for w, c in counts.items() if c == 1)
     chosen = random.Random(7).sample(rare, min(8, len(rare)))

@@ -293,3 +293,29 @@ def test_backchannel_studio_serves_on_loopback_and_signs_in_with_its_link(
     finally:
         child.terminate()
         child.wait(10)
+
+
+def test_common_words_walked_in_time_order_give_the_same_pages(
+    studio: Studio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backchannel.events import get_event
+    from backchannel.studio import browse
+
+    with studio.db.reading() as session:
+        event = get_event(session, "swrb13")
+        words = {w for t in session.scalars(select(Post.text)) for w in t.split() if w.isalpha()}
+        queries = sorted(words)[:15] + ["swrb13", ""]
+
+        def pages(walk_from: int) -> list[list[str]]:
+            monkeypatch.setattr(browse, "WALK_FROM", walk_from)
+            monkeypatch.setattr(browse, "PAGE", 3)
+            found = []
+            for text in queries:
+                for page in (1, 2):
+                    got = browse.search_posts(session, event, browse.PostQuery(text, page=page))
+                    found.append([p.uri for p, _ in got.posts] + [str(got.total)])
+            return found
+
+        walked, looked_up = pages(1), pages(10**9)
+    assert walked == looked_up
+    assert sum(len(p) > 1 for p in walked) > 10  # most queries found posts

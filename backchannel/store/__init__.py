@@ -51,7 +51,7 @@ __getattr__, __dir__, __all__ = exports(
             "run_owner",
             "start_run",
         ],
-        "search": ["bare_fts5", "matching_posts", "words_of"],
+        "search": ["bare_fts5", "count_matches", "matching_posts", "words_of"],
         "released": ["forget_releases", "release", "releases"],
         "upkeep": [
             "apply_recheck",

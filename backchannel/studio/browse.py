@@ -7,18 +7,26 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, load_only, selectinload
 
-from backchannel.store import Author, Event, EventPost, Media, Post, matching_posts
+from backchannel.store import Author, Event, EventPost, Media, Post, count_matches, matching_posts
 
 PAGE = 50
+# Ties by row id: the time index holds it, so no sort by a second column is needed.
 SORTS = {
-    "time": (Post.created_at, Post.uri),
-    "replies": (Post.reply_count.desc(), Post.created_at, Post.uri),
-    "boosts": (Post.repost_count.desc(), Post.created_at, Post.uri),
-    "likes": (Post.like_count.desc(), Post.created_at, Post.uri),
+    "time": (Post.created_at, Post.id),
+    "replies": (Post.reply_count.desc(), Post.created_at, Post.id),
+    "boosts": (Post.repost_count.desc(), Post.created_at, Post.id),
+    "likes": (Post.like_count.desc(), Post.created_at, Post.id),
 }
+COUNT_CAP = 1000  # matches counted exactly up to here; past it, "more than 1,000"
+WALK_FROM = 2000  # matches from which the posts are walked in time order
 STATES = ("", "included", "hidden", "featured")
+_SHOWN = (
+    Post.uri, Post.platform, Post.created_at, Post.html, Post.text, Post.content_warning,
+    Post.reply_count, Post.repost_count, Post.like_count, Post.author_id,
+)  # fmt: skip
+_AUTHOR = (Author.handle, Author.display_name)
 PLATFORMS = ("", "mastodon", "bluesky")
 
 
@@ -37,38 +45,67 @@ class PostQuery:
 @dataclass
 class Found:
     posts: list[tuple[Post, str]]  # (post, its state in the event)
-    total: int
+    total: int  # exact up to COUNT_CAP; COUNT_CAP + 1 means "more"
     pages: int
+
+    @property
+    def more(self) -> bool:
+        return self.total > COUNT_CAP
 
 
 def search_posts(session: Session, event: Event, query: PostQuery) -> Found:
     """The posts of ``event`` that match ``query``, one page of them, and how many."""
-    statement = _matching(event, query, session.get_bind().dialect.name)
-    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    dialect = session.get_bind().dialect.name
+    # A word most posts hold: walk the posts in time order and stop at the page's
+    # end, rather than sort every match (see store.search.matching_posts).
+    common = query.sort == "time" and count_matches(session, query.text, WALK_FROM) >= WALK_FROM
+    statement = _matching(event, query, dialect, common)
     order = SORTS.get(query.sort, SORTS["time"])
     page = max(1, query.page)
     rows = session.execute(
         statement.order_by(*order)
         .offset((page - 1) * PAGE)
         .limit(PAGE)
-        .options(selectinload(Post.author), selectinload(Post.media))
+        .options(
+            # What a post card shows, and no more: not the raw JSON, which is large.
+            load_only(*_SHOWN),
+            joinedload(Post.author).load_only(*_AUTHOR),
+            selectinload(Post.media).load_only(Media.kind, Media.alt, Media.position),
+        )
     ).all()
-    return Found([(post, state) for post, state in rows], total, max(1, -(-total // PAGE)))
+    posts = [(post, state) for post, state in rows]
+    if page == 1 and len(posts) < PAGE:
+        total = len(posts)  # all of them are here: no need to count
+    else:
+        # Counting every match of a common word costs more than finding the page:
+        # count up to the cap only.
+        capped = statement.with_only_columns(Post.id).limit(COUNT_CAP + 1).subquery()
+        total = session.scalar(select(func.count()).select_from(capped)) or 0
+    if total > COUNT_CAP:  # one more page at least while this one is full
+        pages = max(-(-total // PAGE), page + 1 if len(posts) == PAGE else page)
+    else:
+        pages = max(1, -(-total // PAGE))
+    return Found(posts, total, pages)
 
 
-def _matching(event: Event, query: PostQuery, dialect: str) -> Select[tuple[Post, str]]:
-    statement = (
-        select(Post, EventPost.state)
-        .join(EventPost, EventPost.post_id == Post.id)
-        .where(EventPost.event_id == event.id, Post.deleted_at.is_(None))
+def _matching(
+    event: Event, query: PostQuery, dialect: str, common: bool
+) -> Select[tuple[Post, str]]:
+    # The event's hold on a post as a correlated lookup, not a join, so that the posts
+    # table can lead (in time order) when the words are common.
+    state = (
+        select(EventPost.state)
+        .where(EventPost.event_id == event.id, EventPost.post_id == Post.id)
+        .scalar_subquery()
     )
-    words = matching_posts(dialect, query.text)
+    statement = select(Post, state).where(state.is_not(None), Post.deleted_at.is_(None))
+    words = matching_posts(dialect, query.text, in_time_order=common)
     if words is not None:
         statement = statement.where(words)
     if query.platform in PLATFORMS[1:]:
         statement = statement.where(Post.platform == query.platform)
     if query.state in STATES[1:]:
-        statement = statement.where(EventPost.state == query.state)
+        statement = statement.where(state == query.state)
     if query.author.strip():
         handle = query.author.strip().lstrip("@").lower()
         statement = statement.join(Author, Author.id == Post.author_id).where(
