@@ -319,3 +319,33 @@ def test_common_words_walked_in_time_order_give_the_same_pages(
         walked, looked_up = pages(1), pages(10**9)
     assert walked == looked_up
     assert sum(len(p) > 1 for p in walked) > 10  # most queries found posts
+
+
+def test_undo_redo_and_going_back_are_revisions_too(studio: Studio) -> None:
+    studio.login()
+    _new_story(studio)
+
+    def story() -> str:
+        with studio.db.reading() as session:
+            return export_story(session, "swrb13", "notes").split("---\n", 2)[2].strip()
+
+    assert "Undo" not in studio.client.get(EDITOR).text  # nothing done yet
+    studio.change(EDITOR, action="add_heading", text="One")
+    studio.change(EDITOR, action="add_heading", text="Two")
+    assert story() == "## One\n\n## Two"
+    undone = studio.change(EDITOR, action="undo")
+    assert undone.status_code == 303 and story() == "## One"
+    page = studio.client.get(undone.headers["location"]).text
+    assert "Undone. Saved as revision 4." in page and "Redo" in page
+    studio.change(EDITOR, action="undo")
+    assert story() == ""
+    assert studio.change(EDITOR, action="undo").status_code == 400  # nothing left to undo
+    studio.change(EDITOR, action="redo")
+    studio.change(EDITOR, action="redo")
+    assert story() == "## One\n\n## Two"
+    assert studio.change(EDITOR, action="redo").status_code == 400
+    studio.change(EDITOR, action="restore", number="2")
+    assert story() == "## One"
+    studio.change(EDITOR, action="add_text", text="New")  # a new change ends the redo
+    assert studio.change(EDITOR, action="redo").status_code == 400
+    assert studio.revision(EDITOR) == 9

@@ -121,6 +121,13 @@ def test_a_curator_builds_a_story_with_search_keyboard_and_notes(
         expect(page.get_by_role("status")).to_contain_text("Note on item 2 saved.")
         _accessible(page, problems)
 
+        # Undo the note, then redo it.
+        page.get_by_role("button", name="Undo the last change").click()
+        expect(page.get_by_role("status")).to_contain_text("Undone.")
+        expect(page.get_by_label("Note on this post").first).to_have_value("")
+        page.get_by_role("button", name="Redo the change undone").click()
+        expect(page.get_by_role("status")).to_contain_text("Redone.")
+
         page.reload()
         items = page.locator("ol.items > li")
         expect(items).to_have_count(4)

@@ -28,6 +28,7 @@ from backchannel.curation import (
     get_story,
     list_revisions,
     list_stories,
+    revision_markdown,
     save_story,
     story_doc,
 )
@@ -38,7 +39,7 @@ from backchannel.resources import templates_dir
 from backchannel.store import Database, Event, Post, StudioAction
 from backchannel.studio import security
 from backchannel.studio.browse import PLATFORMS, SORTS, STATES, PostQuery, search_posts
-from backchannel.studio.editing import apply_change
+from backchannel.studio.editing import History, apply_change
 
 
 def create_app(db: Database, token: str, port: int, hosts: frozenset[str] | None = None) -> Any:
@@ -170,18 +171,21 @@ class _Pages:
                 return security.refused("The form's CSRF token is missing or wrong: reload.")
             form = posted
             try:
+                history = History(request.session, f"{slug}/{story_slug}")
+                base = int(form["revision"]) if form.get("revision", "").isdigit() else -1
+                action = form.get("action", "")
                 with self.db.writing() as session:
                     event = _event(session, slug)
-                    doc = story_doc(session, get_story(session, slug, story_slug))
-                    said = apply_change(doc, form)
-                    base = (
-                        int(form.get("revision", "-1"))
-                        if form.get("revision", "").isdigit()
-                        else -1
-                    )
-                    save_story(session, format_story(doc), security.who(request) or "", base,
-                               event.id)  # fmt: skip
-                    self._log(session, request, form.get("action", ""), f"{slug}/{story_slug}")
+                    if action in ("undo", "redo", "restore"):
+                        number, said = history.target(action, base, form.get("number", ""))
+                        markdown = revision_markdown(session, event.id, story_slug, number)
+                    else:
+                        doc = story_doc(session, get_story(session, slug, story_slug))
+                        said = apply_change(doc, form)
+                        markdown = format_story(doc)
+                    save_story(session, markdown, security.who(request) or "", base, event.id)
+                    self._log(session, request, action, f"{slug}/{story_slug}")
+                history.moved(action, base)  # once saved
                 target = _editor_url(slug, story_slug, said=said, q=form.get("q", ""))
                 return RedirectResponse(target, status_code=303)
             except ConflictError as exc:
@@ -197,8 +201,10 @@ class _Pages:
             found = search_posts(session, event, query)
             held = {post.id for _, post in items if post is not None}
             status = 409 if conflict else 400 if error else 200
+            history = History(request.session, f"{slug}/{story_slug}")
             return self.render(
                 request, "editor.html", status, event=event, story=story, items=items,
+                can_undo=history.can("undo"), can_redo=history.can("redo"),
                 revision=current_revision(session, event.id, story_slug),
                 revisions=list_revisions(session, event.id, story_slug)[:10], found=found,
                 query=query, held=held, said=said, error=error, conflict=conflict, form=form,

@@ -62,3 +62,48 @@ def _index(doc: StoryDoc, raw: str) -> int:
     if not raw.isdigit() or not 0 <= int(raw) < len(doc.blocks):
         raise InputError("that item is not in the story any more; reload the page")
     return int(raw)
+
+
+class History:
+    """Undo and redo of this session's changes to one story, as revision numbers.
+
+    A revision never changes, so undoing is saving the revision before the change as
+    the newest one (and redoing, the one undone): every step is itself a revision, and
+    the story's history keeps everything. The stacks live in the signed session.
+    """
+
+    KEPT = 50
+
+    def __init__(self, session: dict[str, object], story: str) -> None:
+        self.session = session
+        self.key = f"history:{story}"
+        stacks = session.get(self.key)
+        self.undo: list[int] = list(stacks.get("undo", [])) if isinstance(stacks, dict) else []
+        self.redo: list[int] = list(stacks.get("redo", [])) if isinstance(stacks, dict) else []
+
+    def can(self, action: str) -> bool:
+        return bool(self.undo if action == "undo" else self.redo)
+
+    def target(self, action: str, current: int, number: str) -> tuple[int, str]:
+        """The revision an undo, redo or restore goes to, and what to announce."""
+        if action == "restore":
+            if not number.isdigit():
+                raise InputError("restore: which revision?")
+            return int(number), f"Back to revision {number}."
+        stack = self.undo if action == "undo" else self.redo
+        if not stack:
+            raise InputError(f"{action}: nothing to {action}")
+        return stack[-1], ("Undone." if action == "undo" else "Redone.")
+
+    def moved(self, action: str, previous: int) -> None:
+        """Record a saved step away from revision ``previous``."""
+        if action == "undo":
+            self.undo.pop()
+            self.redo.append(previous)
+        elif action == "redo":
+            self.redo.pop()
+            self.undo.append(previous)
+        else:
+            self.undo.append(previous)
+            self.redo.clear()
+        self.session[self.key] = {"undo": self.undo[-self.KEPT :], "redo": self.redo[-self.KEPT :]}
