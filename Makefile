@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench clean vendor
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ format: $(STAMP)
 # options through BENCH_ARGS, e.g. make bench BENCH_ARGS="--quick".
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+# The studio's front-end files, copied from npm (as package-lock.json pins them) with
+# their licences; tests/test_vendored.py checks the copies match.
+vendor: node_modules/.package-lock.json
+	cp node_modules/sortablejs/Sortable.min.js templates/studio/static/vendor/Sortable.min.js
+	cp node_modules/sortablejs/LICENSE templates/studio/static/vendor/Sortable.LICENSE
 
 clean:
 	rm -rf $(VENV) node_modules demo-site demo-data test-artifacts .pytest_cache .ruff_cache

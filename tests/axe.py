@@ -12,15 +12,21 @@ from tests.helpers import REPO
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 
 
+def require_node_modules() -> None:
+    """The npm packages, installed by `npm ci` (`make test` runs it): fail in CI, skip
+    elsewhere when they are missing."""
+    if not AXE.exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but {AXE} is missing: run `npm ci`")
+        pytest.skip("the npm packages are not installed: run `npm ci`")
+
+
 def with_axe(context: Any) -> None:
     """Load axe-core into every page of ``context`` before the page's own scripts.
 
     An init script is not subject to the page's Content-Security-Policy, which (rightly)
     refuses inline scripts."""
-    if not AXE.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true but {AXE} is missing: run `npm ci`")
-        pytest.skip("axe-core is not installed: run `npm ci`")
+    require_node_modules()
     context.add_init_script(path=str(AXE))
 
 

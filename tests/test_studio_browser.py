@@ -181,3 +181,44 @@ def test_two_tabs_on_one_story_see_the_conflict_and_can_redo_their_change(
     with running.db.reading() as session:
         story = export_story(session, "swrb13", "shared")
     assert story.index("From the first tab") < story.index("From the second tab")
+
+
+def _drag(page: Any, source: Any, target: Any, below: bool = False) -> None:
+    """Press on ``source``, move in steps (as a hand does) onto ``target``, let go."""
+    start, end = source.bounding_box(), target.bounding_box()
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    y = end["y"] + (end["height"] * 0.8 if below else end["height"] * 0.2)
+    page.mouse.move(end["x"] + end["width"] / 2, y, steps=20)
+    page.mouse.up()
+
+
+def test_posts_are_dragged_into_the_story_and_items_dragged_into_place(
+    running: Running,
+) -> None:
+    with browser() as chromium:
+        context = chromium.new_context(viewport={"width": 1300, "height": 1000})
+        page = context.new_page()
+        watch = Watch(running.origin)
+        watch.attach(page)
+        page.goto(running.origin + f"login?token={TOKEN}")
+        page.goto(running.origin + "events/swrb13/stories")
+        page.get_by_label("Title").fill("Dragged")
+        page.get_by_label("Slug").fill("dragged")
+        page.get_by_role("button", name="Create the story").click()
+        first = page.locator("section.browser ol.posts > li").first
+        address = first.get_attribute("data-address")
+        _drag(page, first.locator(".drag"), page.locator("ol.items"))
+        expect(page.get_by_role("status")).to_contain_text("Post added as item 1 of 1.")
+        page.get_by_label("Heading").fill("Top")
+        page.get_by_role("button", name="Add the heading").click()
+        items = page.locator("ol.items > li")
+        expect(items).to_have_count(2)
+        _drag(page, items.nth(1).locator(".drag"), items.nth(0))
+        expect(page.get_by_role("status")).to_contain_text("Item 2 moved: now item 1 of 2.")
+        watch.collect(page)
+        context.close()
+    watch.assert_clean()
+    with running.db.reading() as session:
+        story = export_story(session, "swrb13", "dragged").split("---\n", 2)[2].strip()
+    assert story.startswith("## Top\n\n" + str(address))

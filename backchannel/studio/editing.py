@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from backchannel.curation import Block, StoryDoc
 from backchannel.errors import InputError
 
-ACTIONS = ("add_post", "add_heading", "add_text", "note", "up", "down", "remove")
+ACTIONS = ("add_post", "add_heading", "add_text", "note", "up", "down", "move", "remove")
 
 
 def apply_change(doc: StoryDoc, form: Mapping[str, str]) -> str:
@@ -25,8 +25,12 @@ def apply_change(doc: StoryDoc, form: Mapping[str, str]) -> str:
         address = form.get("address", "").strip()
         if not address:
             raise InputError("address: give the address of a post")
-        doc.blocks.append(Block("post", 0, ref=address))
-        return "Post added at the end."
+        if form.get("to", "") == "":
+            doc.blocks.append(Block("post", 0, ref=address))
+            return "Post added at the end."
+        to = _position(doc, form["to"], len(doc.blocks))
+        doc.blocks.insert(to, Block("post", 0, ref=address))
+        return f"Post added as item {to + 1} of {len(doc.blocks)}."
     if action == "add_heading":
         text = " ".join(form.get("text", "").split())
         if not text:
@@ -51,11 +55,21 @@ def apply_change(doc: StoryDoc, form: Mapping[str, str]) -> str:
     if action == "remove":
         del doc.blocks[index]
         return f"Item {index + 1} removed."
+    if action == "move":  # dragged to another place
+        to = _position(doc, form.get("to", ""), len(doc.blocks) - 1)
+        doc.blocks.insert(to, doc.blocks.pop(index))
+        return f"Item {index + 1} moved: now item {to + 1} of {len(doc.blocks)}."
     target = index - 1 if action == "up" else index + 1
     if not 0 <= target < len(doc.blocks):
         raise InputError(f"item {index + 1} cannot move {action} any further")
     doc.blocks[index], doc.blocks[target] = doc.blocks[target], doc.blocks[index]
     return f"Item {index + 1} moved {action}: now item {target + 1} of {len(doc.blocks)}."
+
+
+def _position(doc: StoryDoc, raw: str, last: int) -> int:
+    if not raw.isdigit() or not 0 <= int(raw) <= last:
+        raise InputError("that place is not in the story any more; reload the page")
+    return int(raw)
 
 
 def _index(doc: StoryDoc, raw: str) -> int:
