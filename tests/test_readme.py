@@ -15,6 +15,8 @@ def _commands(group: click.Group, prefix: str = "backchannel") -> set[str]:
     for name, command in group.commands.items():
         if isinstance(command, click.Group):
             found |= _commands(command, f"{prefix} {name}")
+            if command.invoke_without_command:  # a group that is a command too
+                found.add(f"{prefix} {name}")
         else:
             found.add(f"{prefix} {name}")
     return found

@@ -22,10 +22,18 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from backchannel.curation import export_story, import_story, list_stories
-from backchannel.store import Database, Post, StudioAction
+from backchannel.store import (
+    Author,
+    ConsentOverride,
+    Database,
+    EventPost,
+    Post,
+    StudioAction,
+    StudioUser,
+)
 from backchannel.studio import create_app
 from tests.export_fixture import build_fixture, build_hostile
-from tests.helpers import write_config
+from tests.helpers import run_cli, write_config
 from tests.html_audit import Audit
 
 TOKEN = "a-secret-made-at-start"
@@ -351,3 +359,101 @@ def test_undo_redo_and_going_back_are_revisions_too(studio: Studio) -> None:
     studio.change(EDITOR, action="add_text", text="New")  # a new change ends the redo
     assert studio.change(EDITOR, action="redo").status_code == 400
     assert studio.revision(EDITOR) == 9
+
+
+# -- accounts and roles ----------------------------------------------------------------
+
+
+def _account(studio: Studio, config: Path, name: str, role: str) -> None:
+    added = run_cli("studio", "user", "add", name, "--role", role, config=config,
+                    input="a long enough secret\na long enough secret\n")  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert added.output.strip().endswith(f"added {name} ({role})")
+
+
+def _sign_in(studio: Studio, name: str, password: str = "a long enough secret") -> int:
+    form = {"csrf": studio.csrf("/login"), "name": name, "password": password}
+    return studio.client.post("/login", data=form).status_code
+
+
+@pytest.fixture
+def with_accounts(tmp_path: Path) -> Iterator[tuple[Studio, Path]]:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    db = build_fixture(url)
+    config = write_config(tmp_path, url)
+    running = _studio(db)
+    with running.client:
+        yield running, config
+    db.dispose()
+
+
+def test_accounts_sign_in_with_a_password_kept_as_argon2id(
+    with_accounts: tuple[Studio, Path],
+) -> None:
+    studio, config = with_accounts
+    assert studio.client.get("/login").status_code == 403  # no accounts: link only
+    _account(studio, config, "aroha", "curator")
+    with studio.db.reading() as session:
+        stored = session.scalars(select(StudioUser.password_hash)).one()
+    assert stored.startswith("$argon2id$") and "secret" not in stored
+    assert _sign_in(studio, "aroha", "a wrong password!!") == 400
+    assert _sign_in(studio, "nobody") == 400
+    assert studio.client.get("/").status_code == 403
+    assert _sign_in(studio, "aroha") == 303
+    assert "Signed in as aroha" in studio.client.get("/").text
+    short = run_cli("studio", "user", "add", "tui", "--role", "curator", config=config,
+                    input="short\nshort\n")  # fmt: skip
+    assert short.exit_code == 1 and "password: at least 12 characters" in short.output
+
+
+def test_a_curator_hides_and_features_but_is_refused_an_organiser_action(
+    with_accounts: tuple[Studio, Path],
+) -> None:
+    studio, config = with_accounts
+    _account(studio, config, "aroha", "curator")
+    assert _sign_in(studio, "aroha") == 303
+    posts = "/events/swrb13/posts"
+    page = studio.client.get(posts).text
+    assert "out of this event" not in page  # not offered to a curator
+    with studio.db.reading() as session:
+        uri, handle = session.execute(
+            select(Post.uri, Author.handle).join(Author).order_by(Post.created_at).limit(1)
+        ).one()
+    with studio.db.reading() as session:
+        decisions = session.scalars(select(ConsentOverride.handle)).all()
+    token = studio.csrf(posts)
+    nothing = studio.client.post(posts, data={"csrf": token, "action": "hidden", "address": uri})
+    assert "Not done: reason: say why the post is hidden" in studio.client.get(
+        nothing.headers["location"]).text  # fmt: skip
+    hidden = studio.client.post(posts, data={"csrf": token, "action": "hidden",
+                                             "address": uri, "reason": "asked to"})  # fmt: skip
+    assert "Post hidden." in studio.client.get(hidden.headers["location"]).text
+    refused = studio.client.post(posts, data={"csrf": token, "action": "deny", "handle": handle})
+    assert refused.status_code == 403 and "Only an organiser" in refused.text
+    with studio.db.reading() as session:
+        assert session.scalars(select(ConsentOverride.handle)).all() == decisions
+        assert session.scalar(select(EventPost.state).join(Post).where(Post.uri == uri)) == (
+            "hidden"
+        )
+    _account(studio, config, "mere", "organiser")
+    studio.client.cookies.clear()
+    assert _sign_in(studio, "mere") == 303
+    token = studio.csrf(posts)
+    denied = studio.client.post(posts, data={"csrf": token, "action": "deny", "handle": handle})
+    assert denied.status_code == 303
+    with studio.db.reading() as session:
+        who = session.scalars(select(StudioAction.who).where(StudioAction.action == "deny"))
+        assert who.all() == ["mere"]
+        assert (
+            session.scalar(select(ConsentOverride.decision).where(ConsentOverride.handle == handle))
+            == "deny"
+        )
+
+
+def test_another_address_than_loopback_needs_accounts(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    build_fixture(url).dispose()
+    config = write_config(tmp_path, url)
+    refused = run_cli("studio", "--host", "192.0.2.10", "--no-browser", config=config)
+    assert refused.exit_code == 1
+    assert "only once accounts exist; add one with `backchannel studio user add" in (refused.output)

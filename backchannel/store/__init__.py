@@ -33,6 +33,7 @@ __getattr__, __dir__, __all__ = exports(
             "ReleasedFile",
             "StoryRevision",
             "StudioAction",
+            "StudioUser",
             "Tombstone",
             "utcnow",
         ],

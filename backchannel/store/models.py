@@ -413,4 +413,8 @@ class HomeCheck(Base):
 
 
 # Declared in their own module, registered on Base with the rest.
-from backchannel.store.models_curation import StoryRevision, StudioAction  # noqa: E402, F401
+from backchannel.store.models_curation import (  # noqa: E402, F401
+    StoryRevision,
+    StudioAction,
+    StudioUser,
+)

@@ -30,6 +30,20 @@ class StoryRevision(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class StudioUser(Base):
+    """Someone who may sign in to the studio from another machine: a name, a role
+    (``organiser`` or ``curator``) and an Argon2id hash of the password (never the
+    password)."""
+
+    __tablename__ = "studio_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class StudioAction(Base):
     """Who did what in the studio, and when (never a post's content)."""
 

@@ -2,8 +2,8 @@
 
 A Starlette application (:func:`create_app`) over the same services as the command
 line, served by uvicorn on 127.0.0.1 (:func:`run_studio`). Post content reaches its
-pages only through the exporter's sanitised path. May import: store, curation, export,
-events, resources, errors.
+pages only through the exporter's sanitised path. May import: store, curation, consent,
+export, events, resources, errors.
 """
 
 from backchannel.lazy import exports
@@ -13,5 +13,6 @@ __getattr__, __dir__, __all__ = exports(
     {
         "app": ["create_app"],
         "server": ["run_studio", "studio_url"],
+        "accounts": ["add_user", "has_accounts", "list_users", "remove_user"],
     },
 )

@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from backchannel.consent import set_decision
 from backchannel.curation import (
     StoryDoc,
     addresses,
@@ -30,6 +31,7 @@ from backchannel.curation import (
     list_stories,
     revision_markdown,
     save_story,
+    set_state,
     story_doc,
 )
 from backchannel.errors import ConflictError, InputError, NotFoundError
@@ -38,6 +40,7 @@ from backchannel.export import markdown_html, post_html
 from backchannel.resources import templates_dir
 from backchannel.store import Database, Event, Post, StudioAction
 from backchannel.studio import security
+from backchannel.studio.accounts import check_password, has_accounts
 from backchannel.studio.browse import PLATFORMS, SORTS, STATES, PostQuery, search_posts
 from backchannel.studio.editing import History, apply_change
 
@@ -54,9 +57,9 @@ def create_app(db: Database, token: str, port: int, hosts: frozenset[str] | None
     env.globals.update(post_html=_post_html, markdown_html=markdown_html, urlencode=urlencode)
     pages = _Pages(db, token, env)
     routes = [
-        Route("/login", pages.login),
+        Route("/login", pages.login, methods=["GET", "POST"]),
         Route("/", pages.home),
-        Route("/events/{event}/posts", pages.posts),
+        Route("/events/{event}/posts", pages.posts, methods=["GET", "POST"]),
         Route("/events/{event}/stories", pages.stories, methods=["GET", "POST"]),
         Route("/events/{event}/stories/{story}", pages.editor, methods=["GET", "POST"]),
         Mount("/static", StaticFiles(directory=str(folder / "static")), name="static"),
@@ -108,12 +111,32 @@ class _Pages:
     # -- pages --------------------------------------------------------------------
 
     async def login(self, request: Request) -> Response:
-        if not security.same(request.query_params.get("token"), self.token):
-            return self.render(request, "denied.html", 403, bad_token=True)
-        security.log_in(request, "organiser", "organiser")
-        with self.db.writing() as session:
-            self._log(session, request, "log in", "")
-        return RedirectResponse("/", status_code=303)
+        if "token" in request.query_params:  # the secret link: this machine's organiser
+            if not security.same(request.query_params.get("token"), self.token):
+                return self.render(request, "denied.html", 403, bad_token=True)
+            security.log_in(request, "organiser", "organiser")
+            with self.db.writing() as session:
+                self._log(session, request, "log in", "")
+            return RedirectResponse("/", status_code=303)
+        with self.db.reading() as session:
+            if not has_accounts(session):
+                return self.render(request, "denied.html", 403)
+        error = None
+        if request.method == "POST":
+            form = await self._form(request)
+            if form is None:
+                return security.refused("The form's CSRF token is missing or wrong: reload.")
+            with self.db.reading() as session:
+                user = check_password(session, form.get("name", ""), form.get("password", ""))
+                found = (user.name, user.role) if user else None
+            if found is not None:
+                security.log_in(request, *found)
+                with self.db.writing() as session:
+                    self._log(session, request, "log in", "")
+                return RedirectResponse("/", status_code=303)
+            error = "That name and password do not match an account."
+        security.ensure_csrf(request)
+        return self.render(request, "login.html", 400 if error else 200, error=error)
 
     async def home(self, request: Request) -> Response:
         if denied := self._denied(request):
@@ -125,12 +148,46 @@ class _Pages:
     async def posts(self, request: Request) -> Response:
         if denied := self._denied(request):
             return denied
+        if request.method == "POST":
+            return await self._post_action(request)
         query = _query(request)
         with self.db.reading() as session:
             event = _event(session, request.path_params["event"])
             found = search_posts(session, event, query)
             return self.render(request, "posts.html", event=event, found=found, query=query,
-                               sorts=SORTS, states=STATES, platforms=PLATFORMS)  # fmt: skip
+                               sorts=SORTS, states=STATES, platforms=PLATFORMS,
+                               said=request.query_params.get("said"),
+                               role=security.role(request))  # fmt: skip
+
+    async def _post_action(self, request: Request) -> Response:
+        """Hide, feature or include a post (curators too); leave its author out of the
+        event (organisers only). The page comes back with what was done, or why not."""
+        slug = request.path_params["event"]
+        form = await self._form(request)
+        if form is None:
+            return security.refused("The form's CSRF token is missing or wrong: reload.")
+        action, address = form.get("action", ""), form.get("address", "")
+        if action == "deny" and security.role(request) != "organiser":
+            return security.refused("Only an organiser may leave an author out of an event.")
+        try:
+            with self.db.writing() as session:
+                if action == "deny":
+                    handle = form.get("handle", "")
+                    set_decision(session, slug, handle, "deny", "left out in the studio")
+                    said = f"@{handle} is left out of this event from the next export."
+                elif action in ("hidden", "featured", "included"):
+                    reason = form.get("reason", "").strip() or None
+                    if action == "hidden" and not reason:
+                        raise InputError("reason: say why the post is hidden")
+                    set_state(session, address, action, reason, slug)
+                    said = f"Post {action if action != 'included' else 'included again'}."
+                else:
+                    raise InputError(f"unknown action {action!r}")
+                self._log(session, request, action, address or form.get("handle", ""))
+        except InputError as exc:
+            said = f"Not done: {exc}"
+        back = {k: v for k, v in request.query_params.items()} | {"said": said}
+        return RedirectResponse(f"/events/{quote(slug)}/posts?{urlencode(back)}", 303)
 
     async def stories(self, request: Request) -> Response:
         if denied := self._denied(request):

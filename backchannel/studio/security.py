@@ -95,6 +95,17 @@ def who(request: Request) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def role(request: Request) -> str | None:
+    value = request.session.get("role")
+    return value if value in ("organiser", "curator") else None
+
+
+def ensure_csrf(request: Request) -> None:
+    """A CSRF token before signing in too (the sign-in form is a change of state)."""
+    if not request.session.get("csrf"):
+        request.session["csrf"] = new_secret()
+
+
 def csrf_token(request: Request) -> str:
     return str(request.session.get("csrf", ""))
 
