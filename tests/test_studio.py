@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from backchannel.config import load_config
 from backchannel.curation import export_story, import_story, list_stories
 from backchannel.store import (
     Author,
@@ -457,3 +458,47 @@ def test_another_address_than_loopback_needs_accounts(tmp_path: Path) -> None:
     refused = run_cli("studio", "--host", "192.0.2.10", "--no-browser", config=config)
     assert refused.exit_code == 1
     assert "only once accounts exist; add one with `backchannel studio user add" in (refused.output)
+
+
+# -- preview and publish ---------------------------------------------------------------
+
+
+def _until_done(studio: Studio, kind: str) -> str:
+    for _ in range(200):
+        page = studio.client.get(f"/events/swrb13/publish?kind={kind}").text
+        if "Done:" in page or 'role="alert"' in page:
+            return page
+        time.sleep(0.05)
+    raise AssertionError(f"the {kind} did not finish")
+
+
+def test_preview_and_publish_run_the_exporter_and_link_to_the_result(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    db = build_fixture(url)
+    site = tmp_path / "site"
+    path = write_config(tmp_path, url, f"[archive]\nsite_dir = '{site}'\n")
+    studio = Studio(
+        TestClient(create_app(db, TOKEN, 8765, config=load_config(path)), base_url=ORIGIN,
+                   follow_redirects=False), db,
+    )  # fmt: skip
+    try:
+        with studio.client:
+            assert studio.client.get("/preview/swrb13/index.html").status_code == 403
+            studio.login()
+            for kind, root in (("preview", "/preview"), ("publish", "/site")):
+                started = studio.client.post(
+                    f"/events/swrb13/publish?kind={kind}", data={"csrf": studio.csrf(STORIES)}
+                )
+                assert started.status_code == 303
+                page = _until_done(studio, kind)
+                assert "Done:" in page and f'href="{root}/swrb13/index.html"' in page
+                opened = studio.client.get(f"{root}/swrb13/index.html")
+                assert opened.status_code == 200 and "SWRB conference 2013" in opened.text
+                assert "wasm-unsafe-eval" in opened.headers["content-security-policy"]
+                story = studio.client.get(f"{root}/swrb13/story-day-one.html")
+                assert story.status_code == 200 and "Day one in posts" in story.text
+            assert (site / "swrb13" / "index.html").is_file()  # published into the site
+            studio.client.cookies.clear()
+            assert studio.client.get("/site/swrb13/index.html").status_code == 403
+    finally:
+        db.dispose()

@@ -19,12 +19,14 @@ import uvicorn
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from backchannel.config import load_config
 from backchannel.curation import export_story
 from backchannel.store import Database, Post, StoryRevision
 from backchannel.studio import create_app
 from tests.axe import violations, with_axe
 from tests.export_browser import Watch, browser
 from tests.export_fixture import build_fixture
+from tests.helpers import write_config
 
 pytestmark = pytest.mark.browser
 TOKEN = "browser-test-token"
@@ -37,14 +39,17 @@ class Running:
 
 
 @pytest.fixture
-def running(sqlite_url: str) -> Iterator[Running]:
+def running(sqlite_url: str, tmp_path: Path) -> Iterator[Running]:
     db = build_fixture(sqlite_url)
+    config = load_config(
+        write_config(tmp_path, sqlite_url, f"[archive]\nsite_dir = '{tmp_path / 'site'}'\n")
+    )
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(create_app(db, TOKEN, port), host="127.0.0.1", port=port,
-                       log_level="warning")
+        uvicorn.Config(create_app(db, TOKEN, port, config=config), host="127.0.0.1",
+                       port=port, log_level="warning")
     )  # fmt: skip
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -135,6 +140,17 @@ def test_a_curator_builds_a_story_with_search_keyboard_and_notes(
         expect(items.nth(3)).to_contain_text("The room was full.")
         expect(page.get_by_label("Note on this post").first).to_have_value("Everyone quoted this.")
         page.screenshot(path=str(artifacts_dir / "studio-editor.png"), full_page=True)
+        watch.collect(page)
+
+        # Publish, with its progress page, then open the story as readers will.
+        page.goto(running.origin + "events/swrb13/stories")
+        page.get_by_role("button", name="Publish the archive").click()
+        page.get_by_role("link", name="Open the published archive").click(timeout=30_000)
+        expect(page.locator("h1")).to_have_text("SWRB conference 2013")
+        page.goto(running.origin + "site/swrb13/story-keynote.html")
+        expect(page.locator("h1")).to_have_text("The keynote")
+        expect(page.locator("main")).to_contain_text("Everyone quoted this.")
+        _accessible(page, problems)
         watch.collect(page)
         context.close()
     assert (watch.dialogs, watch.page_errors, watch.console_errors, watch.foreign_requests,

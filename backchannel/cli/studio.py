@@ -43,7 +43,8 @@ def studio(ctx: click.Context, port: int, host: str, no_browser: bool) -> None:
                     f"--host {host}: other machines may reach the studio only once accounts "
                     "exist; add one with `backchannel studio user add NAME --role organiser`"
                 )
-    run_studio(app.db, port, open_browser=not no_browser, say=click.echo, host=host)
+    run_studio(app.db, port, open_browser=not no_browser, say=click.echo, host=host,
+               config=app.config)  # fmt: skip
 
 
 @studio.group()

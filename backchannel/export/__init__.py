@@ -17,5 +17,6 @@ __getattr__, __dir__, __all__ = exports(
         "writer": ["MANIFEST"],
         "search": ["pagefind_binary"],
         "content": ["markdown_html", "post_html"],
+        "robots": ["CSP"],
     },
 )

@@ -8,6 +8,8 @@ token, the session, the Host check, the CSRF token and the headers.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -43,10 +45,16 @@ from backchannel.studio import security
 from backchannel.studio.accounts import check_password, has_accounts
 from backchannel.studio.browse import PLATFORMS, SORTS, STATES, PostQuery, search_posts
 from backchannel.studio.editing import History, apply_change
+from backchannel.studio.publishing import Publisher
 
 
-def create_app(db: Database, token: str, port: int, hosts: frozenset[str] | None = None) -> Any:
-    """The studio as an ASGI application; ``token`` opens it (see ``security``)."""
+def create_app(
+    db: Database, token: str, port: int, hosts: frozenset[str] | None = None,
+    config: Any = None,
+) -> Any:  # fmt: skip
+    """The studio as an ASGI application; ``token`` opens it (see ``security``).
+    Without ``config`` there is no preview or publishing (they need the site's
+    settings)."""
     folder = templates_dir() / "studio"
     env = Environment(
         loader=FileSystemLoader(str(folder)),
@@ -55,15 +63,26 @@ def create_app(db: Database, token: str, port: int, hosts: frozenset[str] | None
         lstrip_blocks=True,
     )
     env.globals.update(post_html=_post_html, markdown_html=markdown_html, urlencode=urlencode)
-    pages = _Pages(db, token, env)
+    publisher = None
+    if config is not None:
+        publisher = Publisher(db, config, Path(tempfile.mkdtemp(prefix="backchannel-preview-")))
+    pages = _Pages(db, token, env, publisher)
     routes = [
         Route("/login", pages.login, methods=["GET", "POST"]),
         Route("/", pages.home),
         Route("/events/{event}/posts", pages.posts, methods=["GET", "POST"]),
         Route("/events/{event}/stories", pages.stories, methods=["GET", "POST"]),
         Route("/events/{event}/stories/{story}", pages.editor, methods=["GET", "POST"]),
+        Route("/events/{event}/publish", pages.publish, methods=["GET", "POST"]),
         Mount("/static", StaticFiles(directory=str(folder / "static")), name="static"),
     ]
+    if publisher is not None:  # the preview and the published site, to signed-in people
+        routes += [
+            Mount("/preview", security.SignedIn(
+                StaticFiles(directory=str(publisher.preview_dir), html=True))),
+            Mount("/site", security.SignedIn(
+                StaticFiles(directory=str(config.site_dir), html=True, check_dir=False))),
+        ]  # fmt: skip
     middleware = [
         Middleware(security.Guard, hosts=hosts or security.allowed_hosts(port)),
         Middleware(
@@ -80,10 +99,13 @@ def _post_html(post: Post) -> Any:
 
 
 class _Pages:
-    def __init__(self, db: Database, token: str, env: Environment) -> None:
+    def __init__(
+        self, db: Database, token: str, env: Environment, publisher: Publisher | None
+    ) -> None:
         self.db = db
         self.token = token
         self.env = env
+        self.publisher = publisher
 
     # -- helpers ------------------------------------------------------------------
 
@@ -188,6 +210,28 @@ class _Pages:
             said = f"Not done: {exc}"
         back = {k: v for k, v in request.query_params.items()} | {"said": said}
         return RedirectResponse(f"/events/{quote(slug)}/posts?{urlencode(back)}", 303)
+
+    async def publish(self, request: Request) -> Response:
+        """Start a preview or a publication of the event (POST), or show its progress."""
+        if denied := self._denied(request):
+            return denied
+        slug = request.path_params["event"]
+        kind = "preview" if request.query_params.get("kind") == "preview" else "publish"
+        if self.publisher is None:
+            return security.refused("This studio was started without a site to publish.", 404)
+        with self.db.reading() as session:
+            event = _event(session, slug)
+        if request.method == "POST":
+            if await self._form(request) is None:
+                return security.refused("The form's CSRF token is missing or wrong: reload.")
+            self.publisher.start(kind, slug)
+            with self.db.writing() as session:
+                self._log(session, request, kind, slug)
+            return RedirectResponse(f"/events/{quote(slug)}/publish?kind={kind}", 303)
+        run = self.publisher.state(kind, slug)
+        root = "/preview" if kind == "preview" else "/site"
+        return self.render(request, "publish.html", event=event, run=run, kind=kind,
+                           result=f"{root}/{quote(slug)}/index.html")  # fmt: skip
 
     async def stories(self, request: Request) -> Response:
         if denied := self._denied(request):

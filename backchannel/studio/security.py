@@ -21,6 +21,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from backchannel import export
+
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'; connect-src 'self'"
@@ -32,6 +34,9 @@ HEADERS = {
     "referrer-policy": "no-referrer",
     "cache-control": "no-store",
 }
+# The exported archive's policy (export/robots.py), for the preview and the site:
+# its search runs Pagefind's WebAssembly.
+ARCHIVE_CSP = f"{export.CSP}; frame-ancestors 'none'"
 SESSION_COOKIE = "backchannel_studio"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -42,6 +47,20 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 def allowed_hosts(port: int) -> frozenset[str]:
     return frozenset({f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"})
+
+
+class SignedIn:
+    """ASGI wrapper: the wrapped app (static files) only for a signed-in session."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        session = scope.get("session") or {}
+        if scope["type"] == "http" and not isinstance(session.get("who"), str):
+            await refused("Sign in to the studio first.")(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class Guard:
@@ -65,11 +84,15 @@ class Guard:
             await response(scope, receive, send)
             return
 
+        wanted = HEADERS
+        if scope["path"].startswith(("/preview/", "/site/")):  # the archive's own pages
+            wanted = {**HEADERS, "content-security-policy": ARCHIVE_CSP}
+
         async def with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", [])
-                           if k.decode("latin-1").lower() not in HEADERS]  # fmt: skip
-                headers += [(k.encode(), v.encode()) for k, v in HEADERS.items()]
+                           if k.decode("latin-1").lower() not in wanted]  # fmt: skip
+                headers += [(k.encode(), v.encode()) for k, v in wanted.items()]
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import webbrowser
 from collections.abc import Callable
+from typing import Any
 
 from backchannel.store import Database
 from backchannel.studio import security
@@ -17,7 +18,7 @@ def studio_url(port: int, token: str, host: str = "127.0.0.1") -> str:
 
 def run_studio(
     db: Database, port: int, open_browser: bool, say: Callable[[str], None] = print,
-    host: str = "127.0.0.1",
+    host: str = "127.0.0.1", config: Any = None,
 ) -> None:  # fmt: skip
     """Serve the studio until interrupted (Ctrl+C). On an address other than loopback
     only when accounts exist (the command checks); the secret link works on this
@@ -32,5 +33,5 @@ def run_studio(
         webbrowser.open(url)
     shown = f"[{host}]" if ":" in host else host
     hosts = security.allowed_hosts(port) | {f"{shown}:{port}".lower()}
-    uvicorn.run(create_app(db, token, port, hosts), host=host, port=port, log_level="warning",
+    uvicorn.run(create_app(db, token, port, hosts, config), host=host, port=port, log_level="warning",
                 server_header=False)  # fmt: skip
