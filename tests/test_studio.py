@@ -502,3 +502,41 @@ def test_preview_and_publish_run_the_exporter_and_link_to_the_result(tmp_path: P
             assert studio.client.get("/site/swrb13/index.html").status_code == 403
     finally:
         db.dispose()
+
+
+def test_demo_studio_leaves_the_studio_running_on_the_demo_data(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = Path(sys.executable).with_name("backchannel")
+    env = {k: v for k, v in os.environ.items() if k != "BACKCHANNEL_CONFIG"}
+    child = subprocess.Popen(
+        [str(script), "demo", "--studio", "--no-browser", "--port", str(port),
+         "--out", str(tmp_path / "site"), "--data", str(tmp_path / "data")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None
+        link = None
+        for line in child.stdout:  # the demo's report, then the studio's address
+            link = re.search(r"http://127\.0\.0\.1:\d+/login\?token=\S+", line)
+            if link:
+                break
+        assert link is not None
+        with httpx.Client(timeout=5) as client:
+            for _ in range(50):
+                try:
+                    page = client.get(link.group(0), follow_redirects=True)
+                    break
+                except httpx.ConnectError:
+                    time.sleep(0.1)
+            assert page.status_code == 200 and "swrs26" in page.text
+            posts = client.get(f"http://127.0.0.1:{port}/events/swrs26/posts")
+            assert (
+                posts.status_code == 200
+                and "More than 1,000 posts" in posts.text
+                or (" posts" in posts.text)
+            )
+    finally:
+        child.terminate()
+        child.wait(10)

@@ -44,8 +44,14 @@ def _serve(site: Path) -> None:
     help="Throwaway folder for the demo's config, database and media.",
 )
 @click.option("--serve", is_flag=True, help="Serve the archive on 127.0.0.1 until Ctrl-C.")
+@click.option("--studio", is_flag=True,
+              help="Then run the studio on the demo's data until Ctrl-C.")  # fmt: skip
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535),
+              help="The studio's port, with --studio.")  # fmt: skip
+@click.option("--no-browser", is_flag=True, help="With --studio: print its address only.")
 @pass_app
-def demo(app: App, out: Path, data: Path, serve: bool) -> None:
+def demo(app: App, out: Path, data: Path, serve: bool, studio: bool, port: int,
+         no_browser: bool) -> None:  # fmt: skip
     """Run the whole pipeline offline on a generated conference.
 
     Starts loopback Mastodon and Bluesky servers on 127.0.0.1, registers a generated
@@ -53,8 +59,9 @@ def demo(app: App, out: Path, data: Path, serve: bool) -> None:
     between) and exports the static archive, all through the real services.
 
     \b
-    Example:
+    Examples:
       backchannel demo --out demo-site --serve
+      backchannel demo --studio
     """
     from backchannel.sandbox import run_demo
 
@@ -83,7 +90,18 @@ def demo(app: App, out: Path, data: Path, serve: bool) -> None:
         click.echo("   search needs the site served over http: backchannel demo --serve")
     if failed:
         raise click.ClickException(f"{len(failed)} source(s) failed during the demo")
-    if serve:
+    if studio:
+        from backchannel.config import load_config
+        from backchannel.store import Database
+        from backchannel.studio import run_studio
+
+        config = load_config(result.config_path)
+        db = Database(config.database_url)
+        try:
+            run_studio(db, port, open_browser=not no_browser, say=click.echo, config=config)
+        finally:
+            db.dispose()
+    elif serve:
         _serve(result.site_dir)
 
 
