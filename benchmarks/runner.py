@@ -248,6 +248,11 @@ def studio(runner: Runner, sizes: list[int]) -> None:
         runner.add(Row("studio", f"studio search N={n:,} 95th percentile", ms["p95"], "ms",
                        ms["bare_p95"], ms["p95"] / ms["bare_p95"], "< 100 ms",
                        ms["p95"] < 100))  # fmt: skip
+        story = runner.task("studio_story", "studio", url=db, n=n, items=500)
+        opened, written = story["median"] * 1000, story["bare_median"] * 1000
+        runner.add(Row("studio", f"open a story of {story['items']} items N={n:,}", opened,
+                       "ms", written, opened / written, "< 1,000 ms", opened < 1000,
+                       "baseline: the same story as its Markdown file"))  # fmt: skip
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

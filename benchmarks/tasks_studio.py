@@ -61,3 +61,38 @@ def task_studio_search(args: dict[str, Any]) -> dict[str, Any]:
         "median": statistics.median(studio), "p95": _p95(studio),
         "bare_median": statistics.median(bare), "bare_p95": _p95(bare),
     }  # fmt: skip
+
+
+def task_studio_story(args: dict[str, Any]) -> dict[str, Any]:
+    """Opening the editor of a story of ``items`` posts, through the whole application
+    (routing, session, database, templates), against writing the same story as its
+    Markdown file (``story export``)."""
+    from sqlalchemy import select
+    from starlette.testclient import TestClient
+
+    from backchannel.curation import export_story, import_story
+    from backchannel.store import Database, Post
+    from backchannel.studio import create_app
+
+    db = Database(args["url"])
+    items = args["items"]
+    with db.writing() as session:
+        uris = session.scalars(select(Post.uri).order_by(Post.id).limit(items)).all()
+        body = "\n\n".join(uris)
+        import_story(session, f"---\ntitle: Big\nslug: big\nevent: {SLUG}\n---\n\n{body}\n")
+    client = TestClient(create_app(db, "token", 8765), base_url="http://127.0.0.1:8765")
+    client.get("/login?token=token")
+    path = f"/events/{SLUG}/stories/big"
+
+    def page() -> None:
+        assert client.get(path).status_code == 200
+
+    def markdown() -> None:
+        with db.reading() as session:
+            export_story(session, SLUG, "big")
+
+    opened = _timed(lambda _: page(), ["story"])
+    written = _timed(lambda _: markdown(), ["story"])
+    db.dispose()
+    return {"items": len(uris), "median": statistics.median(opened),
+            "bare_median": statistics.median(written)}  # fmt: skip

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from backchannel.config import load_config
@@ -540,3 +540,49 @@ def test_demo_studio_leaves_the_studio_running_on_the_demo_data(tmp_path: Path) 
     finally:
         child.terminate()
         child.wait(10)
+
+
+def test_forget_says_what_will_go_needs_a_reason_and_is_for_organisers(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    db = build_fixture(url)
+    path = write_config(tmp_path, url, f"[archive]\nsite_dir = '{tmp_path / 'site'}'\n")
+    studio = Studio(
+        TestClient(create_app(db, TOKEN, 8765, config=load_config(path)), base_url=ORIGIN,
+                   follow_redirects=False), db,
+    )  # fmt: skip
+    try:
+        with studio.client:
+            studio.login()
+            with db.reading() as session:
+                handle = session.scalars(select(Author.handle).order_by(Author.id)).first()
+                count = session.scalar(
+                    select(func.count()).select_from(Post).join(Author)
+                    .where(Author.handle == handle)
+                )  # fmt: skip
+            page = studio.client.get("/events/swrb13/forget", params={"author": handle})
+            assert page.status_code == 200
+            assert f"<li>{count} post(s) by @{handle}, with their media</li>" in page.text
+            with db.reading() as session:  # the preview removed nothing
+                assert session.scalar(select(func.count()).select_from(Post).join(Author)
+                                      .where(Author.handle == handle)) == count  # fmt: skip
+            form = {"csrf": studio.csrf(STORIES), "author": handle}
+            missing = studio.client.post("/events/swrb13/forget", data=form)
+            assert missing.status_code == 400 and "reason: say why" in missing.text
+            done = studio.client.post("/events/swrb13/forget", data={**form, "reason": "asked"})
+            assert done.status_code == 200
+            assert f"Forgotten: {count} post(s) and 1 author(s)" in done.text
+            with db.reading() as session:
+                assert session.scalar(select(Author.id).where(Author.handle == handle)) is None
+                assert session.scalars(select(StudioAction.action)).all()[-1] == "forget"
+    finally:
+        db.dispose()
+
+
+def test_a_curator_is_refused_forget(with_accounts: tuple[Studio, Path]) -> None:
+    studio, config = with_accounts
+    _account(studio, config, "aroha", "curator")
+    assert _sign_in(studio, "aroha") == 303
+    refused = studio.client.get("/events/swrb13/forget", params={"author": "ana@x.example"})
+    assert refused.status_code == 403 and "Only an organiser" in refused.text

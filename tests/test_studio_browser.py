@@ -192,6 +192,12 @@ def test_two_tabs_on_one_story_see_the_conflict_and_can_redo_their_change(
         _accessible(second, problems)
         second.get_by_role("button", name="Make my change again").click()
         expect(second.get_by_role("status")).to_contain_text("added at the end")
+        # The organiser's pages pass axe too: the post browser and forget's confirmation.
+        second.goto(running.origin + "events/swrb13/posts")
+        _accessible(second, problems)
+        second.get_by_role("link", name="Forget this post…").first.click()
+        expect(second.get_by_role("heading", name="Forget this post")).to_be_visible()
+        _accessible(second, problems)
         context.close()
     assert problems == {}
     with running.db.reading() as session:

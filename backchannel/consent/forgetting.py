@@ -58,6 +58,20 @@ def find_post(session: Session, ref: str) -> Post | None:
     return addresses.resolve(session, ref.strip())
 
 
+def forget_preview(
+    session: Session, *, handle: str | None = None, post_ref: str | None = None
+) -> ForgetResult:
+    """What :func:`forget` would remove, without removing it: the same work in a
+    savepoint that is rolled back (for a confirmation that says what will go)."""
+    nested = session.begin_nested()
+    try:
+        result, _files = forget_in_session(session, handle=handle, post_ref=post_ref,
+                                           reason="preview")  # fmt: skip
+    finally:
+        nested.rollback()
+    return result
+
+
 def forget_in_session(
     session: Session, *, handle: str | None = None, post_ref: str | None = None,
     reason: str | None = None,

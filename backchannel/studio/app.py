@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from backchannel.consent import set_decision
+from backchannel.consent import forget, forget_preview, set_decision
 from backchannel.curation import (
     StoryDoc,
     addresses,
@@ -39,6 +39,7 @@ from backchannel.curation import (
 from backchannel.errors import ConflictError, InputError, NotFoundError
 from backchannel.events import get_event
 from backchannel.export import markdown_html, post_html
+from backchannel.media import prune
 from backchannel.resources import templates_dir
 from backchannel.store import Database, Event, Post, StudioAction
 from backchannel.studio import security
@@ -74,6 +75,7 @@ def create_app(
         Route("/events/{event}/stories", pages.stories, methods=["GET", "POST"]),
         Route("/events/{event}/stories/{story}", pages.editor, methods=["GET", "POST"]),
         Route("/events/{event}/publish", pages.publish, methods=["GET", "POST"]),
+        Route("/events/{event}/forget", pages.forget, methods=["GET", "POST"]),
         Mount("/static", StaticFiles(directory=str(folder / "static")), name="static"),
     ]
     if publisher is not None:  # the preview and the published site, to signed-in people
@@ -232,6 +234,49 @@ class _Pages:
         root = "/preview" if kind == "preview" else "/site"
         return self.render(request, "publish.html", event=event, run=run, kind=kind,
                            result=f"{root}/{quote(slug)}/index.html")  # fmt: skip
+
+    async def forget(self, request: Request) -> Response:
+        """Forget a post or an author everywhere (organisers only): first a page that
+        says what will be removed, then, with a reason, the removal itself."""
+        if denied := self._denied(request):
+            return denied
+        if security.role(request) != "organiser":
+            return security.refused("Only an organiser may forget a post or an author.")
+        if self.publisher is None:
+            return security.refused("This studio was started without the archive's settings.", 404)
+        slug = request.path_params["event"]
+        source = request.query_params if request.method == "GET" else await request.form()
+        target = {
+            "post_ref": str(source.get("post", "")) or None,
+            "handle": str(source.get("author", "")) or None,
+        }
+        error, done = None, None
+        if request.method == "POST":
+            form = await self._form(request)
+            if form is None:
+                return security.refused("The form's CSRF token is missing or wrong: reload.")
+            reason = form.get("reason", "").strip()
+            if not reason:
+                error = "reason: say why (kept with the tombstone, never the content)"
+            else:
+                config = self.publisher.config
+                try:
+                    done = forget(self.db, config, reason=reason, **target)
+                    done.media_files += prune(self.db, config.media_dir)
+                    with self.db.writing() as session:
+                        self._log(session, request, "forget", "a post or an author")
+                except InputError as exc:
+                    error = str(exc)
+        with self.db.writing() as session:
+            event = _event(session, slug)
+            preview = None
+            if done is None:
+                try:
+                    preview = forget_preview(session, **target)
+                except InputError as exc:
+                    error = str(exc)
+            return self.render(request, "forget.html", 400 if error else 200, event=event,
+                               preview=preview, done=done, error=error, target=target)  # fmt: skip
 
     async def stories(self, request: Request) -> Response:
         if denied := self._denied(request):
