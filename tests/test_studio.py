@@ -586,3 +586,10 @@ def test_a_curator_is_refused_forget(with_accounts: tuple[Studio, Path]) -> None
     assert _sign_in(studio, "aroha") == 303
     refused = studio.client.get("/events/swrb13/forget", params={"author": "ana@x.example"})
     assert refused.status_code == 403 and "Only an organiser" in refused.text
+
+
+def test_an_unknown_event_or_story_is_a_404_that_says_so(studio: Studio) -> None:
+    studio.login()
+    for path in ("/events/nope/posts", "/events/nope/stories", "/events/swrb13/stories/nope"):
+        answer = studio.client.get(path)
+        assert answer.status_code == 404 and answer.text.startswith("Not found: "), path

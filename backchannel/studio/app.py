@@ -92,7 +92,18 @@ def create_app(
             session_cookie=security.SESSION_COOKIE, same_site="strict", https_only=False,
         ),
     ]  # fmt: skip
-    return Starlette(routes=routes, middleware=middleware)
+    return Starlette(
+        routes=routes, middleware=middleware,
+        exception_handlers={NotFoundError: _not_found, InputError: _bad_input},
+    )  # fmt: skip
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return security.refused(f"Not found: {exc}", 404)
+
+
+async def _bad_input(request: Request, exc: Exception) -> Response:
+    return security.refused(str(exc), 400)
 
 
 def _post_html(post: Post) -> Any:
