@@ -35,6 +35,7 @@ from sqlalchemy.orm import selectinload
 
 from backchannel.sandbox.bluesky import BlueskySandbox
 from backchannel.sandbox.bluesky_world import World
+from backchannel.sandbox.httpbase import RateBudget
 from backchannel.sandbox.images import png
 from backchannel.sandbox.mastodon_model import Media
 from backchannel.sandbox.mastodon_server import MastodonSandbox
@@ -94,6 +95,12 @@ class Servers:
 @pytest.fixture(scope="module")
 def servers() -> Iterator[Servers]:
     with MastodonSandbox(_mastodon()) as mastodon, BlueskySandbox(_bluesky()) as bluesky:
+        # Two archives, each step run up to four times: more than the sandbox's
+        # realistic 300 requests per 5 minutes, after which the clients (rightly) wait
+        # for the window to reset. Rate limits are tested elsewhere.
+        for name in SERVERS:
+            mastodon.instances[name].budget = RateBudget(limit=1_000_000)
+        bluesky.server.budget = RateBudget(limit=1_000_000)
         yield Servers(mastodon, bluesky)
 
 
