@@ -593,3 +593,58 @@ def test_an_unknown_event_or_story_is_a_404_that_says_so(studio: Studio) -> None
     for path in ("/events/nope/posts", "/events/nope/stories", "/events/swrb13/stories/nope"):
         answer = studio.client.get(path)
         assert answer.status_code == 404 and answer.text.startswith("Not found: "), path
+
+
+def test_threads_headings_and_filters_for_building_a_section(studio: Studio) -> None:
+    studio.login()
+    _new_story(studio)
+    with studio.db.reading() as session:
+        replies = session.scalars(
+            select(Post).where(Post.reply_root_uri.is_not(None)).order_by(Post.created_at)
+        ).all()
+        assert replies, "the fixture has a thread"
+        root = replies[0].reply_root_uri
+        thread = sorted(
+            p.uri for p in session.scalars(select(Post))
+            if p.uri == root or p.reply_root_uri == root
+        )  # fmt: skip
+        answered = session.scalar(
+            select(func.count()).select_from(Post).where(Post.reply_count > 0)
+        )
+    page = studio.client.get("/events/swrb13/posts", params={"replies": "1"}).text
+    assert f'role="status">{answered} post' in page
+    added = studio.change(EDITOR, action="add_thread", address=replies[0].uri)
+    assert added.status_code == 303
+    shown = studio.client.get(added.headers["location"]).text
+    assert f"{len(thread)} post(s) of the thread added at the end." in shown
+    with studio.db.reading() as session:
+        story = export_story(session, "swrb13", "notes")
+    assert sorted(u for u in thread if u in story) == thread
+    # The search beside the story leaves out what it holds, unless asked.
+    assert thread[0] not in studio.client.get(EDITOR).text.split('class="browser"')[1]
+    assert thread[0] in studio.client.get(EDITOR + "?held=show").text.split('class="browser"')[1]
+    # A heading at the end, then the first post moved under it by the keyboard's form.
+    studio.change(EDITOR, action="add_heading", text="Replies")
+    heading = len(thread)
+    moved = studio.change(EDITOR, action="to_heading", index="0", heading=str(heading))
+    said = studio.client.get(moved.headers["location"]).text
+    assert f"Item 1 moved under “Replies”: now item {len(thread) + 1}." in said
+    with studio.db.reading() as session:
+        blocks = export_story(session, "swrb13", "notes").split("## Replies", 1)
+    assert blocks[1].count("\n<!--") == 1  # one post under the heading now
+
+
+def test_the_post_browser_pages_keep_their_filters(
+    studio: Studio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backchannel.studio import browse
+
+    monkeypatch.setattr(browse, "PAGE", 2)
+    studio.login()
+    params = {"platform": "mastodon", "sort": "likes", "page": "1"}
+    page = studio.client.get("/events/swrb13/posts", params=params)
+    (link,) = re.findall(r'rel="next" href="([^"]+)"', page.text)
+    link = link.replace("&amp;", "&")
+    assert "platform=mastodon" in link and "sort=likes" in link and "page=2" in link
+    second = studio.client.get("/events/swrb13/posts" + link).text
+    assert "page 2 of" in second and 'rel="prev"' in second

@@ -35,6 +35,7 @@ __getattr__, __dir__, __all__ = exports(
             "ScheduledSession",
             "draft_story",
             "load_schedule",
+            "schedule_of",
             "set_schedule",
         ],
     },

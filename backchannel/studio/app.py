@@ -33,6 +33,7 @@ from backchannel.curation import (
     list_stories,
     revision_markdown,
     save_story,
+    schedule_of,
     set_state,
     story_doc,
 )
@@ -44,7 +45,14 @@ from backchannel.resources import templates_dir
 from backchannel.store import Database, Event, Post, StudioAction
 from backchannel.studio import security
 from backchannel.studio.accounts import check_password, has_accounts
-from backchannel.studio.browse import PLATFORMS, SORTS, STATES, PostQuery, search_posts
+from backchannel.studio.browse import (
+    PLATFORMS,
+    SORTS,
+    STATES,
+    PostQuery,
+    search_posts,
+    thread_of,
+)
 from backchannel.studio.editing import History, apply_change
 from backchannel.studio.publishing import Publisher
 
@@ -63,7 +71,8 @@ def create_app(
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(post_html=_post_html, markdown_html=markdown_html, urlencode=urlencode)
+    env.globals.update(post_html=_post_html, markdown_html=markdown_html, urlencode=urlencode,
+                       page_link=_page_link)  # fmt: skip
     publisher = None
     if config is not None:
         publisher = Publisher(db, config, Path(tempfile.mkdtemp(prefix="backchannel-preview-")))
@@ -104,6 +113,12 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 async def _bad_input(request: Request, exc: Exception) -> Response:
     return security.refused(str(exc), 400)
+
+
+def _page_link(request: Request, page: int) -> str:
+    """This page's address with its filters, at another page of results."""
+    params = {k: v for k, v in request.query_params.items() if k not in ("page", "said")}
+    return "?" + urlencode({**params, "page": page})
 
 
 def _post_html(post: Post) -> Any:
@@ -191,6 +206,7 @@ class _Pages:
             found = search_posts(session, event, query)
             return self.render(request, "posts.html", event=event, found=found, query=query,
                                sorts=SORTS, states=STATES, platforms=PLATFORMS,
+                               sessions=[s.title for s in schedule_of(event)],
                                said=request.query_params.get("said"),
                                role=security.role(request))  # fmt: skip
 
@@ -333,6 +349,13 @@ class _Pages:
                 action = form.get("action", "")
                 with self.db.writing() as session:
                     event = _event(session, slug)
+                    if action == "add_thread":  # the whole thread, then as add_posts
+                        post = addresses.resolve(session, form.get("address", ""))
+                        if post is None:
+                            raise InputError("address: no archived post there")
+                        thread = thread_of(session, event, post)
+                        form = {**form, "action": "add_posts",
+                                "addresses": "\n".join(p.uri for p in thread)}  # fmt: skip
                     if action in ("undo", "redo", "restore"):
                         number, said = history.target(action, base, form.get("number", ""))
                         markdown = revision_markdown(session, event.id, story_slug, number)
@@ -354,7 +377,13 @@ class _Pages:
             story = get_story(session, slug, story_slug)
             doc = story_doc(session, story)
             items = [(block, _post_for(session, block.ref)) for block in doc.blocks]
-            query = PostQuery(text=request.query_params.get("q", form.get("q", "")))
+            held_uris = frozenset(post.uri for _, post in items if post is not None)
+            show_held = request.query_params.get("held") == "show"
+            query = PostQuery(
+                text=request.query_params.get("q", form.get("q", "")),
+                has_replies=request.query_params.get("replies") == "1",
+                leave_out=frozenset() if show_held else held_uris,
+            )
             found = search_posts(session, event, query)
             held = {post.id for _, post in items if post is not None}
             status = 409 if conflict else 400 if error else 200
@@ -365,6 +394,8 @@ class _Pages:
                 revision=current_revision(session, event.id, story_slug),
                 revisions=list_revisions(session, event.id, story_slug)[:10], found=found,
                 query=query, held=held, said=said, error=error, conflict=conflict, form=form,
+                show_held=show_held,
+                headings=[(n, b.text) for n, (b, _) in enumerate(items) if b.kind == "heading"],
             )  # fmt: skip
 
 
@@ -388,6 +419,7 @@ def _query(request: Request) -> PostQuery:
         text=params.get("q", "")[:200], day=params.get("day", "")[:10],
         platform=params.get("platform", ""), state=params.get("state", ""),
         author=params.get("author", "")[:300], has_media=params.get("media") == "1",
+        has_replies=params.get("replies") == "1", session=params.get("session", "")[:300],
         sort=params.get("sort", "time"), page=int(page) if page.isdigit() else 1,
     )  # fmt: skip
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload, load_only, selectinload
 
+from backchannel.curation import schedule_of
 from backchannel.store import Author, Event, EventPost, Media, Post, count_matches, matching_posts
 
 PAGE = 50
@@ -25,6 +26,7 @@ STATES = ("", "included", "hidden", "featured")
 _SHOWN = (
     Post.uri, Post.platform, Post.created_at, Post.html, Post.text, Post.content_warning,
     Post.reply_count, Post.repost_count, Post.like_count, Post.author_id,
+    Post.reply_to_uri, Post.reply_root_uri,
 )  # fmt: skip
 _AUTHOR = (Author.handle, Author.display_name)
 PLATFORMS = ("", "mastodon", "bluesky")
@@ -38,6 +40,9 @@ class PostQuery:
     state: str = ""  # included, hidden or featured
     author: str = ""  # a handle, with or without @
     has_media: bool = False
+    has_replies: bool = False
+    session: str = ""  # the title of one of the event's scheduled sessions
+    leave_out: frozenset[str] = frozenset()  # post URIs not to show (already in a story)
     sort: str = "time"
     page: int = 1
 
@@ -111,6 +116,17 @@ def _matching(
         statement = statement.join(Author, Author.id == Post.author_id).where(
             func.lower(Author.handle) == handle
         )
+    if query.has_replies:
+        statement = statement.where(Post.reply_count > 0)
+    if query.leave_out:
+        statement = statement.where(Post.uri.not_in(sorted(query.leave_out)))
+    if query.session:
+        for scheduled in schedule_of(event):
+            if scheduled.title == query.session:
+                statement = statement.where(
+                    Post.created_at >= scheduled.start, Post.created_at < scheduled.end
+                )
+                break
     if query.has_media:
         statement = statement.where(select(Media.id).where(Media.post_id == Post.id).exists())
     if query.day:
@@ -123,3 +139,18 @@ def _matching(
                 Post.created_at >= start, Post.created_at < start + timedelta(days=1)
             )
     return statement
+
+
+def thread_of(session: Session, event: Event, post: Post) -> list[Post]:
+    """The posts of ``post``'s thread this event holds, oldest first (its root, if
+    archived, and every reply to it at any depth)."""
+    root = post.reply_root_uri or post.uri
+    return list(
+        session.scalars(
+            select(Post)
+            .join(EventPost, EventPost.post_id == Post.id)
+            .where(EventPost.event_id == event.id, EventPost.state != "hidden")
+            .where((Post.uri == root) | (Post.reply_root_uri == root))
+            .order_by(Post.created_at, Post.id)
+        )
+    )

@@ -13,7 +13,10 @@ from collections.abc import Mapping
 from backchannel.curation import Block, StoryDoc
 from backchannel.errors import InputError
 
-ACTIONS = ("add_post", "add_heading", "add_text", "note", "up", "down", "move", "remove")
+ACTIONS = (
+    "add_post", "add_posts", "add_heading", "add_text", "note", "up", "down", "move",
+    "to_heading", "remove",
+)  # fmt: skip
 
 
 def apply_change(doc: StoryDoc, form: Mapping[str, str]) -> str:
@@ -31,6 +34,11 @@ def apply_change(doc: StoryDoc, form: Mapping[str, str]) -> str:
         to = _position(doc, form["to"], len(doc.blocks))
         doc.blocks.insert(to, Block("post", 0, ref=address))
         return f"Post added as item {to + 1} of {len(doc.blocks)}."
+    if action == "add_posts":  # a whole thread: the addresses not in the story yet
+        held = {b.ref for b in doc.blocks}
+        fresh = [a for a in form.get("addresses", "").split("\n") if a and a not in held]
+        doc.blocks.extend(Block("post", 0, ref=address) for address in fresh)
+        return f"{len(fresh)} post(s) of the thread added at the end."
     if action == "add_heading":
         text = " ".join(form.get("text", "").split())
         if not text:
@@ -55,6 +63,18 @@ def apply_change(doc: StoryDoc, form: Mapping[str, str]) -> str:
     if action == "remove":
         del doc.blocks[index]
         return f"Item {index + 1} removed."
+    if action == "to_heading":  # to the end of that heading's section
+        target = _index(doc, form.get("heading", ""))
+        if doc.blocks[target].kind != "heading":
+            raise InputError("heading: choose a heading")
+        moved = doc.blocks.pop(index)
+        start = target if target < index else target - 1
+        end = start + 1
+        while end < len(doc.blocks) and doc.blocks[end].kind != "heading":
+            end += 1
+        doc.blocks.insert(end, moved)
+        title = doc.blocks[start].text
+        return f"Item {index + 1} moved under “{title}”: now item {end + 1}."
     if action == "move":  # dragged to another place
         to = _position(doc, form.get("to", ""), len(doc.blocks) - 1)
         doc.blocks.insert(to, doc.blocks.pop(index))
