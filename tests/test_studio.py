@@ -648,3 +648,28 @@ def test_the_post_browser_pages_keep_their_filters(
     assert "platform=mastodon" in link and "sort=likes" in link and "page=2" in link
     second = studio.client.get("/events/swrb13/posts" + link).text
     assert "page 2 of" in second and 'rel="prev"' in second
+
+
+def test_suggestions_for_a_section_are_its_hours_busiest_posts_not_yet_in_the_story(
+    studio: Studio,
+) -> None:
+    studio.login()
+    _new_story(studio)
+    with studio.db.reading() as session:
+        posts = session.scalars(select(Post).order_by(Post.created_at)).all()
+    hours: dict[object, list[Post]] = {}
+    for post in posts:
+        hours.setdefault(post.created_at.replace(minute=0, second=0, microsecond=0), []).append(
+            post
+        )
+    first, *same_hour = max(hours.values(), key=len)  # the busiest hour
+    assert same_hour, "the fixture has an hour with more than one post"
+    studio.change(EDITOR, action="add_heading", text="First hour")
+    studio.change(EDITOR, action="add_post", address=first.uri)
+    page = studio.client.get(EDITOR).text
+    box = page.split('<details class="suggested">')[1].split("</details>")[0]
+    offered = re.findall(r'name="address" value="([^"]+)"', box)
+    busiest = sorted(same_hour, key=lambda p: (-(p.reply_count + p.repost_count), p.created_at))
+    assert offered == [p.uri for p in busiest[:3]] and first.uri not in offered
+    added = studio.change(EDITOR, action="add_post", address=offered[0], to="2")
+    assert "Post added as item 3 of 3." in studio.client.get(added.headers["location"]).text

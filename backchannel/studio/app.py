@@ -51,6 +51,8 @@ from backchannel.studio.browse import (
     STATES,
     PostQuery,
     search_posts,
+    section_windows,
+    suggestions,
     thread_of,
 )
 from backchannel.studio.editing import History, apply_change
@@ -386,6 +388,10 @@ class _Pages:
             )
             found = search_posts(session, event, query)
             held = {post.id for _, post in items if post is not None}
+            suggested = {
+                n: (end, suggestions(session, event, start, stop, held_uris))
+                for n, (end, start, stop) in section_windows(event, items).items()
+            }
             status = 409 if conflict else 400 if error else 200
             history = History(request.session, f"{slug}/{story_slug}")
             return self.render(
@@ -394,7 +400,7 @@ class _Pages:
                 revision=current_revision(session, event.id, story_slug),
                 revisions=list_revisions(session, event.id, story_slug)[:10], found=found,
                 query=query, held=held, said=said, error=error, conflict=conflict, form=form,
-                show_held=show_held,
+                show_held=show_held, suggested=suggested,
                 headings=[(n, b.text) for n, (b, _) in enumerate(items) if b.kind == "heading"],
             )  # fmt: skip
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
@@ -154,3 +155,47 @@ def thread_of(session: Session, event: Event, post: Post) -> list[Post]:
             .order_by(Post.created_at, Post.id)
         )
     )
+
+
+def suggestions(
+    session: Session, event: Event, start: datetime, end: datetime, leave_out: frozenset[str],
+    limit: int = 3,
+) -> list[Post]:  # fmt: skip
+    """The most answered and boosted posts of ``event`` between ``start`` and ``end``
+    that the story does not hold (hidden ones never)."""
+    query = (
+        select(Post)
+        .join(EventPost, EventPost.post_id == Post.id)
+        .where(EventPost.event_id == event.id, EventPost.state != "hidden")
+        .where(Post.created_at >= start, Post.created_at < end, Post.deleted_at.is_(None))
+        .order_by((Post.reply_count + Post.repost_count).desc(), Post.created_at, Post.id)
+        .limit(limit + len(leave_out))
+        .options(load_only(*_SHOWN), joinedload(Post.author).load_only(*_AUTHOR))
+    )
+    return [p for p in session.scalars(query) if p.uri not in leave_out][:limit]
+
+
+def section_windows(
+    event: Event, blocks: list[tuple[Any, Post | None]]
+) -> dict[int, tuple[int, datetime, datetime]]:
+    """For each heading (by index): where its section ends, and the time it covers: its
+    session's, when the heading is a scheduled session's title, else the hours of the
+    posts under it."""
+    sessions = {s.title: s for s in schedule_of(event)}
+    windows: dict[int, tuple[int, datetime, datetime]] = {}
+    for n, (block, _) in enumerate(blocks):
+        if block.kind != "heading":
+            continue
+        end = n + 1
+        while end < len(blocks) and blocks[end][0].kind != "heading":
+            end += 1
+        if block.text in sessions:
+            found = sessions[block.text]
+            windows[n] = (end, found.start, found.end)
+            continue
+        times = [post.created_at for _, post in blocks[n + 1 : end] if post is not None]
+        if times:
+            first = min(times).replace(minute=0, second=0, microsecond=0)
+            last = max(times).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+            windows[n] = (end, first, last)
+    return windows
