@@ -44,7 +44,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "export": {"store", "consent", "sanitize", "events", "resources"},
     "curation": {"store", "consent", "export", "sanitize", "events"},
     "collect": {"collectors", "store", "consent", "media", "export", "events", "config"},
-    "studio": {"store", "curation", "consent", "export", "media", "events", "resources"},
+    "studio": {"store", "curation", "consent", "export", "media", "collect", "events", "resources"},
     "sandbox": {
         "collect",
         "collectors",

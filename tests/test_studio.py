@@ -673,3 +673,83 @@ def test_suggestions_for_a_section_are_its_hours_busiest_posts_not_yet_in_the_st
     assert offered == [p.uri for p in busiest[:3]] and first.uri not in offered
     added = studio.change(EDITOR, action="add_post", address=offered[0], to="2")
     assert "Post added as item 3 of 3." in studio.client.get(added.headers["location"]).text
+
+
+# -- the organiser's pages -------------------------------------------------------------
+
+
+def test_an_organiser_adds_an_event_a_source_collects_now_and_sets_consent(
+    tmp_path: Path,
+) -> None:
+    from datetime import UTC, datetime
+
+    from backchannel.sandbox.mastodon_server import MastodonSandbox
+    from backchannel.sandbox.mastodon_world import MastodonWorld
+
+    world = MastodonWorld()
+    world.add_instance("kea.example")
+    ana = world.add_account("ana", "kea.example", display_name="Ana")
+    for i in range(45):
+        world.add_post(ana, f"post {i} #swrs26", created_at=datetime(2026, 3, 12, 9, i, tzinfo=UTC))
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    path = write_config(tmp_path, url, f"[archive]\nsite_dir = '{tmp_path / 'site'}'\n")
+    assert run_cli("init", config=path).exit_code == 0
+    db = Database(url)
+    studio = Studio(
+        TestClient(create_app(db, TOKEN, 8765, config=load_config(path)), base_url=ORIGIN,
+                   follow_redirects=False), db,
+    )  # fmt: skip
+    fields = {"slug": "swrs26", "title": "SWRS 2026", "hashtags": "swrs26",
+              "start": "2026-03-12", "end": "2026-03-13", "timezone": "Mars/Olympus"}  # fmt: skip
+    try:
+        with studio.client, MastodonSandbox(world) as sandbox:
+            studio.login()
+            wrong = studio.client.post("/", data={**fields, "csrf": studio.csrf("/")})
+            assert wrong.status_code == 400 and "Mars/Olympus" in wrong.text
+            assert 'value="SWRS 2026"' in wrong.text  # what was typed stays
+            made = studio.client.post("/", data={**fields, "timezone": "UTC",
+                                                 "csrf": studio.csrf("/")})  # fmt: skip
+            assert made.status_code == 303 and made.headers["location"] == "/events/swrs26/organise"
+            page = "/events/swrs26/organise"
+            server = sandbox.instances["kea.example"].base_url
+            added = studio.client.post(
+                page, data={"csrf": studio.csrf(page), "action": "add_source", "url": server}
+            )
+            assert (
+                f"Added mastodon at {server}." in studio.client.get(added.headers["location"]).text
+            )
+            started = studio.client.post(
+                page, data={"csrf": studio.csrf(page), "action": "collect"}
+            )
+            assert started.status_code == 303
+            for _ in range(200):
+                shown = studio.client.get(page).text
+                if "has finished" in shown:
+                    break
+                time.sleep(0.05)
+            assert f"{server}: 2 page(s), 45 new: ok" in shown
+            assert "<td>ok</td>" in shown and "<td>45, 45</td>" in shown
+            denied = studio.client.post(
+                page,
+                data={
+                    "csrf": studio.csrf(page),
+                    "action": "deny",
+                    "handle": "ana@kea.example",
+                    "note": "asked",
+                },
+            )
+            assert "@ana@kea.example: deny." in studio.client.get(denied.headers["location"]).text
+            assert "@ana@kea.example: deny (asked)" in studio.client.get(page).text
+    finally:
+        db.dispose()
+
+
+def test_a_curator_is_refused_the_organisers_pages(with_accounts: tuple[Studio, Path]) -> None:
+    studio, config = with_accounts
+    _account(studio, config, "aroha", "curator")
+    assert _sign_in(studio, "aroha") == 303
+    assert "Add an event" not in studio.client.get("/").text
+    refused = studio.client.post("/", data={"csrf": studio.csrf(STORIES), "slug": "x"})
+    assert refused.status_code == 403 and "Only an organiser" in refused.text
+    page = studio.client.get("/events/swrb13/organise")
+    assert page.status_code == 403 and "Only an organiser" in page.text

@@ -198,6 +198,12 @@ def test_two_tabs_on_one_story_see_the_conflict_and_can_redo_their_change(
         second.get_by_role("link", name="Forget this post…").first.click()
         expect(second.get_by_role("heading", name="Forget this post")).to_be_visible()
         _accessible(second, problems)
+        second.goto(running.origin)  # the events, with the form to add one
+        expect(second.get_by_role("heading", name="Add an event")).to_be_visible()
+        _accessible(second, problems)
+        second.get_by_role("link", name="run it").first.click()
+        expect(second.get_by_role("heading", name="Sources")).to_be_visible()
+        _accessible(second, problems)
         context.close()
     assert problems == {}
     with running.db.reading() as session:

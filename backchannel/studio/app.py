@@ -22,7 +22,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from backchannel.consent import forget, forget_preview, set_decision
+from backchannel.collect import status
+from backchannel.consent import decisions, forget, forget_preview, set_decision
 from backchannel.curation import (
     StoryDoc,
     addresses,
@@ -38,7 +39,7 @@ from backchannel.curation import (
     story_doc,
 )
 from backchannel.errors import ConflictError, InputError, NotFoundError
-from backchannel.events import get_event
+from backchannel.events import EventSpec, add_source, create_event, get_event
 from backchannel.export import markdown_html, post_html
 from backchannel.media import prune
 from backchannel.resources import templates_dir
@@ -55,6 +56,7 @@ from backchannel.studio.browse import (
     suggestions,
     thread_of,
 )
+from backchannel.studio.collecting import Collector
 from backchannel.studio.editing import History, apply_change
 from backchannel.studio.publishing import Publisher
 
@@ -75,13 +77,15 @@ def create_app(
     )
     env.globals.update(post_html=_post_html, markdown_html=markdown_html, urlencode=urlencode,
                        page_link=_page_link)  # fmt: skip
-    publisher = None
+    publisher = collector = None
     if config is not None:
         publisher = Publisher(db, config, Path(tempfile.mkdtemp(prefix="backchannel-preview-")))
-    pages = _Pages(db, token, env, publisher)
+        collector = Collector(db, config)
+    pages = _Pages(db, token, env, publisher, collector)
     routes = [
         Route("/login", pages.login, methods=["GET", "POST"]),
-        Route("/", pages.home),
+        Route("/", pages.home, methods=["GET", "POST"]),
+        Route("/events/{event}/organise", pages.organise, methods=["GET", "POST"]),
         Route("/events/{event}/posts", pages.posts, methods=["GET", "POST"]),
         Route("/events/{event}/stories", pages.stories, methods=["GET", "POST"]),
         Route("/events/{event}/stories/{story}", pages.editor, methods=["GET", "POST"]),
@@ -130,12 +134,14 @@ def _post_html(post: Post) -> Any:
 
 class _Pages:
     def __init__(
-        self, db: Database, token: str, env: Environment, publisher: Publisher | None
-    ) -> None:
+        self, db: Database, token: str, env: Environment, publisher: Publisher | None,
+        collector: Collector | None = None,
+    ) -> None:  # fmt: skip
         self.db = db
         self.token = token
         self.env = env
         self.publisher = publisher
+        self.collector = collector
 
     # -- helpers ------------------------------------------------------------------
 
@@ -191,11 +197,83 @@ class _Pages:
         return self.render(request, "login.html", 400 if error else 200, error=error)
 
     async def home(self, request: Request) -> Response:
+        """The events; an organiser adds one here, checked as `event add` checks it."""
         if denied := self._denied(request):
             return denied
+        error, fields = None, {}
+        if request.method == "POST":
+            if security.role(request) != "organiser":
+                return security.refused("Only an organiser may add an event.")
+            form = await self._form(request)
+            if form is None:
+                return security.refused("The form's CSRF token is missing or wrong: reload.")
+            fields = form
+            spec = EventSpec(
+                slug=form.get("slug", "").strip(), title=form.get("title", "").strip(),
+                hashtags=form.get("hashtags", "").replace(",", " ").split(),
+                start=form.get("start", ""), end=form.get("end", ""),
+                timezone=form.get("timezone", "").strip(),
+                description=form.get("description", "").strip(),
+                mastodon=form.get("mastodon", "").split(),
+            )  # fmt: skip
+            try:
+                with self.db.writing() as session:
+                    create_event(session, spec)
+                    self._log(session, request, "add event", spec.slug)
+                return RedirectResponse(f"/events/{quote(spec.slug)}/organise", 303)
+            except InputError as exc:
+                error = str(exc)
         with self.db.reading() as session:
             events = list(session.query(Event).order_by(Event.starts_at))
-            return self.render(request, "home.html", events=events)
+            return self.render(request, "home.html", 400 if error else 200, events=events,
+                               role=security.role(request), error=error, fields=fields)  # fmt: skip
+
+    async def organise(self, request: Request) -> Response:
+        """An event's status (as `status` gives it), collect now, sources, consent."""
+        if denied := self._denied(request):
+            return denied
+        if security.role(request) != "organiser":
+            return security.refused("Only an organiser may run an event.")
+        if self.collector is None or self.publisher is None:
+            return security.refused("This studio was started without the archive's settings.", 404)
+        slug = request.path_params["event"]
+        said, error = request.query_params.get("said"), None
+        if request.method == "POST":
+            form = await self._form(request)
+            if form is None:
+                return security.refused("The form's CSRF token is missing or wrong: reload.")
+            action = form.get("action", "")
+            try:
+                with self.db.writing() as session:
+                    event = _event(session, slug)
+                    if action == "collect":
+                        said = "Collecting now."
+                    elif action == "add_source":
+                        source = add_source(session, event, form.get("platform", "mastodon"),
+                                            form.get("url", ""))  # fmt: skip
+                        said = f"Added {source.platform} at {source.base_url}."
+                    elif action in ("allow", "deny"):
+                        handle = form.get("handle", "")
+                        set_decision(session, slug, handle, action, form.get("note") or None)
+                        said = f"@{handle.lstrip('@')}: {action}."
+                    else:
+                        raise InputError(f"unknown action {action!r}")
+                    self._log(session, request, action, slug)
+                if action == "collect":
+                    self.collector.start(slug)
+                return RedirectResponse(
+                    f"/events/{quote(slug)}/organise?{urlencode({'said': said})}", 303
+                )
+            except InputError as exc:
+                error = str(exc)
+        with self.db.reading() as session:
+            event = _event(session, slug)
+            facts = status(session, self.publisher.config, slug).events[0]
+            return self.render(
+                request, "organise.html", 400 if error else 200, event=event, facts=facts,
+                decisions=decisions(session, slug), run=self.collector.state(slug),
+                said=said, error=error,
+            )  # fmt: skip
 
     async def posts(self, request: Request) -> Response:
         if denied := self._denied(request):

@@ -1,0 +1,73 @@
+"""Collect now, from the studio: the collect service in the background, with progress.
+
+The organiser's page polls the state of the latest pass (a meta refresh while it
+runs): per source, pages and posts so far, then the result line the command line
+prints in its table.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from backchannel.collect import collect
+from backchannel.errors import BackchannelError
+from backchannel.store import Database
+
+
+@dataclass
+class SourceProgress:
+    base_url: str
+    pages: int = 0
+    new: int = 0
+    result: str = ""  # when finished: ok, or the one-line error
+
+
+@dataclass
+class CollectRun:
+    sources: dict[str, SourceProgress] = field(default_factory=dict)
+    finished: bool = False
+    error: str | None = None
+
+
+class Collector:
+    """One collection pass at a time per event; the state of the latest."""
+
+    def __init__(self, db: Database, config: Any) -> None:
+        self.db = db
+        self.config = config
+        self._lock = threading.Lock()
+        self._runs: dict[str, CollectRun] = {}
+
+    def state(self, slug: str) -> CollectRun | None:
+        with self._lock:
+            return self._runs.get(slug)
+
+    def start(self, slug: str) -> CollectRun:
+        with self._lock:
+            current = self._runs.get(slug)
+            if current is not None and not current.finished:
+                return current
+            run = self._runs[slug] = CollectRun()
+        threading.Thread(target=self._collect, args=(run, slug), daemon=True).start()
+        return run
+
+    def _collect(self, run: CollectRun, slug: str) -> None:
+        def on_page(source: Any, page: Any) -> None:
+            progress = run.sources.setdefault(source.base_url, SourceProgress(source.base_url))
+            progress.pages += 1
+            progress.new = source.new
+
+        try:
+            for result in collect(self.db, self.config, slug, on_page=on_page):
+                progress = run.sources.setdefault(result.base_url,
+                                                  SourceProgress(result.base_url))  # fmt: skip
+                progress.new = result.new
+                progress.result = "ok" if result.status == "ok" else (result.error or "failed")
+        except BackchannelError as exc:
+            run.error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - shown on the page, not lost in a thread
+            run.error = f"the collection failed: {type(exc).__name__}: {exc}"
+        finally:
+            run.finished = True
