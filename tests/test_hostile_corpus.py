@@ -26,9 +26,10 @@ from tests.export_browser import Watch, browser, serve
 from tests.helpers import run_cli, write_config
 from tests.hostile_corpus import payloads
 from tests.hostile_worlds import HOME, TAG, bluesky_world, mastodon_world
-from tests.html_audit import audit_site
+from tests.html_audit import Audit, audit_site
 
 PASSWORD_ENV = "HOSTILE_BLUESKY_PASSWORD"
+STUDIO_SCRIPTS = {"/static/vendor/Sortable.min.js", "/static/studio.js"}
 _UNCOVER = """async () => {
   for (const details of document.querySelectorAll("details")) details.open = true;
   for (let y = 0; y < document.body.scrollHeight; y += innerHeight) {
@@ -114,3 +115,36 @@ def test_no_payload_runs_or_reaches_out_in_chromium(collected: Collected) -> Non
         )
         watch.collect(page)
     watch.assert_clean()
+
+
+def test_every_payload_is_inert_in_the_studios_pages(collected: Collected) -> None:
+    """The same posts in the studio: every page of the post browser, and a story that
+    holds a hundred of them, audited as HTML (the studio's own scripts only)."""
+    from sqlalchemy import select
+    from starlette.testclient import TestClient
+
+    from backchannel.curation import import_story
+    from backchannel.studio import create_app
+
+    db = Database(collected.db_url)
+    try:
+        with db.writing() as session:
+            uris = session.scalars(select(Post.uri).order_by(Post.id).limit(100)).all()
+            body = "\n\n".join(uris)
+            import_story(session, f"---\ntitle: T\nslug: t\nevent: hostile\n---\n\n{body}\n")
+        client = TestClient(create_app(db, "token", 8765), base_url="http://127.0.0.1:8765")
+        with client:
+            assert client.get("/login?token=token").status_code == 200
+            problems, pages = [], ["/events/hostile/stories/t"]
+            total = 2 * len(payloads())
+            pages += [f"/events/hostile/posts?page={n}" for n in range(1, total // 50 + 2)]
+            for path in pages:
+                page = client.get(path)
+                assert page.status_code == 200, path
+                audit = Audit(path, STUDIO_SCRIPTS)
+                audit.feed(page.text)
+                problems += audit.problems
+            assert "posts, page 2" in client.get("/events/hostile/posts?page=2").text
+        assert problems == []
+    finally:
+        db.dispose()
