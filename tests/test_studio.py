@@ -753,3 +753,19 @@ def test_a_curator_is_refused_the_organisers_pages(with_accounts: tuple[Studio, 
     assert refused.status_code == 403 and "Only an organiser" in refused.text
     page = studio.client.get("/events/swrb13/organise")
     assert page.status_code == 403 and "Only an organiser" in page.text
+
+
+def test_a_post_in_a_thread_opens_its_thread_in_the_browser(studio: Studio) -> None:
+    studio.login()
+    with studio.db.reading() as session:
+        reply = session.scalars(
+            select(Post).where(Post.reply_root_uri.is_not(None)).order_by(Post.created_at)
+        ).first()
+        assert reply is not None
+        root = session.scalars(select(Post).where(Post.uri == reply.reply_root_uri)).one()
+        names = (root.author.display_name, root.author.handle)
+    page = studio.client.get("/events/swrb13/posts").text
+    assert page.count('<details class="thread">') >= 2  # the root's and the reply's
+    box = page.split('<details class="thread">')[1].split("</details>")[0]
+    assert "(this post)" in box and "posts)</summary>" in box
+    assert names[0] in box or names[1] in box

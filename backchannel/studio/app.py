@@ -55,6 +55,7 @@ from backchannel.studio.browse import (
     section_windows,
     suggestions,
     thread_of,
+    threads_for,
 )
 from backchannel.studio.collecting import Collector
 from backchannel.studio.editing import History, apply_change
@@ -284,7 +285,9 @@ class _Pages:
         with self.db.reading() as session:
             event = _event(session, request.path_params["event"])
             found = search_posts(session, event, query)
+            threads = threads_for(session, event, [post for post, _ in found.posts])
             return self.render(request, "posts.html", event=event, found=found, query=query,
+                               threads=threads,
                                sorts=SORTS, states=STATES, platforms=PLATFORMS,
                                sessions=[s.title for s in schedule_of(event)],
                                said=request.query_params.get("said"),

@@ -199,3 +199,23 @@ def section_windows(
             last = max(times).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
             windows[n] = (end, first, last)
     return windows
+
+
+def threads_for(session: Session, event: Event, posts: list[Post]) -> dict[str, list[Post]]:
+    """The archived threads of ``posts`` (by root URI, oldest first), in one query: for
+    a post browser page whose threads can be opened."""
+    roots = {p.reply_root_uri or p.uri for p in posts if p.reply_root_uri or p.reply_count}
+    if not roots:
+        return {}
+    found: dict[str, list[Post]] = {}
+    query = (
+        select(Post)
+        .join(EventPost, EventPost.post_id == Post.id)
+        .where(EventPost.event_id == event.id, EventPost.state != "hidden")
+        .where(Post.uri.in_(sorted(roots)) | Post.reply_root_uri.in_(sorted(roots)))
+        .order_by(Post.created_at, Post.id)
+        .options(load_only(*_SHOWN), joinedload(Post.author).load_only(*_AUTHOR))
+    )
+    for post in session.scalars(query):
+        found.setdefault(post.reply_root_uri or post.uri, []).append(post)
+    return {root: thread for root, thread in found.items() if len(thread) > 1}
