@@ -6,6 +6,7 @@ Debian's Chromium through it with the keyboard where a curator without a mouse w
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -250,3 +251,76 @@ def test_posts_are_dragged_into_the_story_and_items_dragged_into_place(
     with running.db.reading() as session:
         story = export_story(session, "swrb13", "dragged").split("---\n", 2)[2].strip()
     assert story.startswith("## Top\n\n" + str(address))
+
+
+def test_a_curator_signs_in_with_a_password_and_is_refused_an_organiser_action(
+    running: Running,
+) -> None:
+    from backchannel.studio import add_user
+
+    with running.db.writing() as session:
+        add_user(session, "aroha", "curator", "a long enough secret")
+    problems: dict[str, list[str]] = {}
+    with browser() as chromium:
+        context = chromium.new_context()
+        with_axe(context)
+        page = context.new_page()
+        page.goto(running.origin + "login")
+        _accessible(page, problems)
+        page.get_by_label("Name").fill("aroha")
+        page.get_by_label("Password").fill("a wrong password")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_contain_text("do not match an account")
+        page.get_by_label("Password").fill("a long enough secret")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_text("Signed in as aroha")).to_be_visible()
+        expect(page.get_by_role("link", name="run it")).to_have_count(0)
+        answer = page.goto(running.origin + "events/swrb13/organise")
+        assert answer is not None and answer.status == 403
+        expect(page.locator("body")).to_contain_text("Only an organiser may run an event.")
+        page.goto(running.origin + "events/swrb13/posts")
+        expect(page.get_by_role("button", name="Feature").first).to_be_visible()
+        expect(page.get_by_role("button", name=re.compile("out of this event"))).to_have_count(0)
+        context.close()
+    assert problems == {}
+
+
+def _touch_drag(page: Any, source: Any, target: Any) -> None:
+    """A finger on ``source``, moved in steps onto ``target``, lifted (real touch
+    events, through the DevTools protocol)."""
+    cdp = page.context.new_cdp_session(page)
+    start, end = source.bounding_box(), target.bounding_box()
+    x0, y0 = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
+    x1, y1 = end["x"] + end["width"] / 2, end["y"] + end["height"] * 0.2
+    cdp.send(
+        "Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0}]}
+    )
+    for step in range(1, 21):
+        x, y = x0 + (x1 - x0) * step / 20, y0 + (y1 - y0) * step / 20
+        cdp.send(
+            "Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]}
+        )
+        page.wait_for_timeout(10)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_a_finger_drags_an_item_into_place(running: Running) -> None:
+    with browser() as chromium:
+        context = chromium.new_context(viewport={"width": 900, "height": 1000}, has_touch=True)
+        page = context.new_page()
+        page.goto(running.origin + f"login?token={TOKEN}")
+        page.goto(running.origin + "events/swrb13/stories")
+        page.get_by_label("Title").fill("Touched")
+        page.get_by_label("Slug").fill("touched")
+        page.get_by_role("button", name="Create the story").click()
+        for text in ("One", "Two"):
+            page.get_by_label("Heading").fill(text)
+            page.get_by_role("button", name="Add the heading").click()
+        items = page.locator("ol.items > li")
+        expect(items).to_have_count(2)
+        _touch_drag(page, items.nth(1).locator(".drag"), items.nth(0))
+        expect(page.get_by_role("status")).to_contain_text("Item 2 moved: now item 1 of 2.")
+        context.close()
+    with running.db.reading() as session:
+        story = export_story(session, "swrb13", "touched").split("---\n", 2)[2].strip()
+    assert story == "## Two\n\n## One"

@@ -59,7 +59,7 @@ def demo(app: App, out: Path, data: Path, serve: bool, studio: bool, port: int,
     between) and exports the static archive, all through the real services.
 
     \b
-    Examples:
+    Example:
       backchannel demo --out demo-site --serve
       backchannel demo --studio
     """

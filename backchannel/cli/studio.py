@@ -25,7 +25,7 @@ def studio(ctx: click.Context, port: int, host: str, no_browser: bool) -> None:
     the same stories.
 
     \b
-    Examples:
+    Example:
       backchannel studio --port 8765
       backchannel studio user add aroha --role curator
       backchannel studio --host 192.0.2.10
@@ -49,7 +49,12 @@ def studio(ctx: click.Context, port: int, host: str, no_browser: bool) -> None:
 
 @studio.group()
 def user() -> None:
-    """Accounts for signing in from other machines (organiser or curator)."""
+    """Accounts for signing in from other machines (organiser or curator).
+
+    \b
+    Example:
+      backchannel studio user add aroha --role curator
+    """
 
 
 @user.command("add")
@@ -75,7 +80,12 @@ def user_add(app: App, name: str, role: str, password: str) -> None:
 @user.command("list")
 @pass_app
 def user_list(app: App) -> None:
-    """List the accounts: name and role."""
+    """List the accounts: name and role.
+
+    \b
+    Example:
+      backchannel studio user list
+    """
     from backchannel.studio import list_users
 
     with app.db.reading() as session:
@@ -87,7 +97,12 @@ def user_list(app: App) -> None:
 @click.argument("name")
 @pass_app
 def user_remove(app: App, name: str) -> None:
-    """Remove an account."""
+    """Remove an account.
+
+    \b
+    Example:
+      backchannel studio user remove aroha
+    """
     from backchannel.errors import NotFoundError
     from backchannel.studio import remove_user
 

@@ -180,7 +180,7 @@ class _Pages:
         with self.db.reading() as session:
             if not has_accounts(session):
                 return self.render(request, "denied.html", 403)
-        error = None
+        error, name = None, ""
         if request.method == "POST":
             form = await self._form(request)
             if form is None:
@@ -194,8 +194,9 @@ class _Pages:
                     self._log(session, request, "log in", "")
                 return RedirectResponse("/", status_code=303)
             error = "That name and password do not match an account."
+            name = form.get("name", "")[:100]
         security.ensure_csrf(request)
-        return self.render(request, "login.html", 400 if error else 200, error=error)
+        return self.render(request, "login.html", 400 if error else 200, error=error, typed=name)
 
     async def home(self, request: Request) -> Response:
         """The events; an organiser adds one here, checked as `event add` checks it."""
