@@ -740,6 +740,30 @@ def test_an_organiser_adds_an_event_a_source_collects_now_and_sets_consent(
             )
             assert "@ana@kea.example: deny." in studio.client.get(denied.headers["location"]).text
             assert "@ana@kea.example: deny (asked)" in studio.client.get(page).text
+
+            def post(**form: str) -> httpx.Response:
+                return studio.client.post(page, data={"csrf": studio.csrf(page), **form})
+
+            renamed = post(action="edit", title="SWRS 2026, Ōtautahi", description="Two days.")
+            assert "title and description are saved" in studio.client.get(
+                renamed.headers["location"]).text  # fmt: skip
+            backwards = (
+                '[[session]]\ntitle = "Keynote"\nstart = "2026-03-12 10:00"\n'
+                'end = "2026-03-12 09:00"\n'
+            )
+            refused = post(action="schedule", schedule=backwards)
+            assert refused.status_code == 400
+            assert "session 1 (Keynote): ends before it starts" in refused.text
+            assert "2026-03-12 10:00" in refused.text  # what was typed stays to be fixed
+            fixed = backwards.replace(
+                'end = "2026-03-12 09:00"', 'end = "2026-03-12 09:30"'
+            ).replace('start = "2026-03-12 10:00"', 'start = "2026-03-12 09:00"')
+            saved = post(action="schedule", schedule=fixed)
+            assert "The schedule has 1 session(s)." in studio.client.get(
+                saved.headers["location"]).text  # fmt: skip
+            by_session = studio.client.get("/events/swrs26/posts", params={"session": "Keynote"})
+            assert 'role="status">30 posts' in by_session.text  # 09:00 to 09:30 UTC
+            assert "SWRS 2026, Ōtautahi" in studio.client.get("/").text
     finally:
         db.dispose()
 

@@ -35,6 +35,8 @@ __getattr__, __dir__, __all__ = exports(
             "ScheduledSession",
             "draft_story",
             "load_schedule",
+            "parse_schedule",
+            "schedule_toml",
             "schedule_of",
             "set_schedule",
         ],

@@ -20,6 +20,7 @@ set from a TOML file by :func:`load_schedule` (``backchannel event schedule``)::
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -73,9 +74,16 @@ def _moment(value: Any, zone: ZoneInfo, where: str) -> datetime:
 def load_schedule(path: Path, event: Event) -> list[ScheduledSession]:
     """The sessions in a TOML schedule file, checked (see the module docstring)."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return parse_schedule(text, event, str(path))
+
+
+def parse_schedule(text: str, event: Event, path: str = "the schedule") -> list[ScheduledSession]:
+    """The sessions in TOML ``text`` (as a schedule file holds them), checked."""
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not TOML: {exc}") from None
     entries = data.get("session")
@@ -94,6 +102,17 @@ def load_schedule(path: Path, event: Event) -> list[ScheduledSession]:
             raise InputError(f"{where} ({title}): ends before it starts")
         sessions.append(ScheduledSession(title, start, end))
     return sorted(sessions, key=lambda s: s.start)
+
+
+def schedule_toml(event: Event) -> str:
+    """The event's sessions as a schedule file would give them (local times)."""
+    zone = ZoneInfo(event.timezone)
+    return "\n".join(
+        f"[[session]]\ntitle = {json.dumps(s.title, ensure_ascii=False)}\n"
+        f'start = "{s.start.astimezone(zone):%Y-%m-%d %H:%M}"\n'
+        f'end = "{s.end.astimezone(zone):%Y-%m-%d %H:%M}"\n'
+        for s in schedule_of(event)
+    )
 
 
 def set_schedule(event: Event, sessions: list[ScheduledSession]) -> None:

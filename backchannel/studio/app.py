@@ -32,9 +32,12 @@ from backchannel.curation import (
     get_story,
     list_revisions,
     list_stories,
+    parse_schedule,
     revision_markdown,
     save_story,
     schedule_of,
+    schedule_toml,
+    set_schedule,
     set_state,
     story_doc,
 )
@@ -239,12 +242,13 @@ class _Pages:
         if self.collector is None or self.publisher is None:
             return security.refused("This studio was started without the archive's settings.", 404)
         slug = request.path_params["event"]
-        said, error = request.query_params.get("said"), None
+        said, error, typed = request.query_params.get("said"), None, None
         if request.method == "POST":
             form = await self._form(request)
             if form is None:
                 return security.refused("The form's CSRF token is missing or wrong: reload.")
             action = form.get("action", "")
+            typed = form.get("schedule") if action == "schedule" else None
             try:
                 with self.db.writing() as session:
                     event = _event(session, slug)
@@ -254,6 +258,16 @@ class _Pages:
                         source = add_source(session, event, form.get("platform", "mastodon"),
                                             form.get("url", ""))  # fmt: skip
                         said = f"Added {source.platform} at {source.base_url}."
+                    elif action == "edit":  # what the archive shows; not what is collected
+                        title = " ".join(form.get("title", "").split())
+                        if not title:
+                            raise InputError("an event needs a title")
+                        event.title, event.description = title, form.get("description", "").strip()
+                        said = "The event's title and description are saved."
+                    elif action == "schedule":
+                        sessions = parse_schedule(form.get("schedule", ""), event)
+                        set_schedule(event, sessions)
+                        said = f"The schedule has {len(sessions)} session(s)."
                     elif action in ("allow", "deny"):
                         handle = form.get("handle", "")
                         set_decision(session, slug, handle, action, form.get("note") or None)
@@ -274,6 +288,7 @@ class _Pages:
             return self.render(
                 request, "organise.html", 400 if error else 200, event=event, facts=facts,
                 decisions=decisions(session, slug), run=self.collector.state(slug),
+                schedule=typed if error and typed is not None else schedule_toml(event),
                 said=said, error=error,
             )  # fmt: skip
 
