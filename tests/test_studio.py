@@ -793,3 +793,21 @@ def test_a_post_in_a_thread_opens_its_thread_in_the_browser(studio: Studio) -> N
     box = page.split('<details class="thread">')[1].split("</details>")[0]
     assert "(this post)" in box and "posts)</summary>" in box
     assert names[0] in box or names[1] in box
+
+
+def test_the_events_page_gives_an_organiser_the_status_facts(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    db = build_fixture(url)
+    path = write_config(tmp_path, url, f"[archive]\nsite_dir = '{tmp_path / 'site'}'\n")
+    studio = Studio(
+        TestClient(create_app(db, TOKEN, 8765, config=load_config(path)), base_url=ORIGIN,
+                   follow_redirects=False), db,
+    )  # fmt: skip
+    try:
+        with studio.client:
+            studio.login()
+            page = studio.client.get("/").text
+            assert "Scheduler: not running (start it with <code>backchannel run</code>)." in page
+            assert re.search(r"\(swrb13; (before|during|after|done), \d+ posts collected", page)
+    finally:
+        db.dispose()

@@ -230,8 +230,12 @@ class _Pages:
                 error = str(exc)
         with self.db.reading() as session:
             events = list(session.query(Event).order_by(Event.starts_at))
+            facts = None
+            if security.role(request) == "organiser" and self.publisher is not None:
+                facts = status(session, self.publisher.config)  # as `status` gives it
             return self.render(request, "home.html", 400 if error else 200, events=events,
-                               role=security.role(request), error=error, fields=fields)  # fmt: skip
+                               role=security.role(request), error=error, fields=fields,
+                               facts=facts)  # fmt: skip
 
     async def organise(self, request: Request) -> Response:
         """An event's status (as `status` gives it), collect now, sources, consent."""
