@@ -811,3 +811,14 @@ def test_the_events_page_gives_an_organiser_the_status_facts(tmp_path: Path) -> 
             assert re.search(r"\(swrb13; (before|during|after|done), \d+ posts collected", page)
     finally:
         db.dispose()
+
+
+def test_guessing_a_password_locks_that_name_out(with_accounts: tuple[Studio, Path]) -> None:
+    studio, config = with_accounts
+    _account(studio, config, "aroha", "curator")
+    for _ in range(5):
+        assert _sign_in(studio, "aroha", "a wrong guess, again") == 400
+    form = {"csrf": studio.csrf("/login"), "name": "aroha", "password": "a long enough secret"}
+    locked = studio.client.post("/login", data=form)
+    assert locked.status_code == 429 and "Too many wrong passwords" in locked.text
+    assert _sign_in(studio, "other") == 400  # another name is not locked

@@ -9,6 +9,7 @@ token, the session, the Host check, the CSRF token and the headers.
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -63,6 +64,9 @@ from backchannel.studio.browse import (
 from backchannel.studio.collecting import Collector
 from backchannel.studio.editing import History, apply_change
 from backchannel.studio.publishing import Publisher
+
+MAX_FAILURES = 5  # wrong passwords for one name ...
+LOCKOUT_SECONDS = 900.0  # ... within this long lock that name out for the rest of it
 
 
 def create_app(
@@ -146,6 +150,7 @@ class _Pages:
         self.env = env
         self.publisher = publisher
         self.collector = collector
+        self.failures: dict[str, list[float]] = {}  # name -> times of wrong passwords
 
     # -- helpers ------------------------------------------------------------------
 
@@ -188,16 +193,24 @@ class _Pages:
             form = await self._form(request)
             if form is None:
                 return security.refused("The form's CSRF token is missing or wrong: reload.")
+            name = form.get("name", "")[:100]
+            now = time.monotonic()
+            recent = [t for t in self.failures.get(name, []) if now - t < LOCKOUT_SECONDS]
+            if len(recent) >= MAX_FAILURES:  # guessing: wait, whatever the password
+                return security.refused(
+                    f"Too many wrong passwords for {name!r}: try again in "
+                    f"{int((LOCKOUT_SECONDS - (now - recent[0])) // 60) + 1} minutes.", 429
+                )  # fmt: skip
             with self.db.reading() as session:
-                user = check_password(session, form.get("name", ""), form.get("password", ""))
+                user = check_password(session, name, form.get("password", ""))
                 found = (user.name, user.role) if user else None
+            self.failures[name] = recent if found else [*recent, now]
             if found is not None:
                 security.log_in(request, *found)
                 with self.db.writing() as session:
                     self._log(session, request, "log in", "")
                 return RedirectResponse("/", status_code=303)
             error = "That name and password do not match an account."
-            name = form.get("name", "")[:100]
         security.ensure_csrf(request)
         return self.render(request, "login.html", 400 if error else 200, error=error, typed=name)
 
