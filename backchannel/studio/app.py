@@ -1,4 +1,5 @@
-"""The studio's pages: events, the post browser and the story editor.
+"""The studio's application and its curator's pages: sign-in, the post browser and the
+story editor (the organiser's pages are in :mod:`backchannel.studio.organising`).
 
 Every page works without JavaScript: each change is a form posted to the server, which
 saves it as a new revision and answers with the page again, the change announced in a
@@ -19,12 +20,11 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from backchannel.collect import status
-from backchannel.consent import decisions, forget, forget_preview, set_decision
+from backchannel.consent import set_decision
 from backchannel.curation import (
     StoryDoc,
     addresses,
@@ -33,21 +33,16 @@ from backchannel.curation import (
     get_story,
     list_revisions,
     list_stories,
-    parse_schedule,
     revision_markdown,
     save_story,
     schedule_of,
-    schedule_toml,
-    set_schedule,
     set_state,
     story_doc,
 )
 from backchannel.errors import ConflictError, InputError, NotFoundError
-from backchannel.events import EventSpec, add_source, create_event, get_event
 from backchannel.export import markdown_html, post_html
-from backchannel.media import prune
 from backchannel.resources import templates_dir
-from backchannel.store import Database, Event, Post, StudioAction
+from backchannel.store import Database, Post
 from backchannel.studio import security
 from backchannel.studio.accounts import check_password, has_accounts
 from backchannel.studio.browse import (
@@ -63,6 +58,8 @@ from backchannel.studio.browse import (
 )
 from backchannel.studio.collecting import Collector
 from backchannel.studio.editing import History, apply_change
+from backchannel.studio.organising import OrganiserPages
+from backchannel.studio.pages import event_named as _event
 from backchannel.studio.publishing import Publisher
 
 MAX_FAILURES = 5  # wrong passwords for one name ...
@@ -140,43 +137,7 @@ def _post_html(post: Post) -> Any:
     return post_html(post.html or "", {}, {}, "")
 
 
-class _Pages:
-    def __init__(
-        self, db: Database, token: str, env: Environment, publisher: Publisher | None,
-        collector: Collector | None = None,
-    ) -> None:  # fmt: skip
-        self.db = db
-        self.token = token
-        self.env = env
-        self.publisher = publisher
-        self.collector = collector
-        self.failures: dict[str, list[float]] = {}  # name -> times of wrong passwords
-
-    # -- helpers ------------------------------------------------------------------
-
-    def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
-        context.update(request=request, csrf=security.csrf_token(request),
-                       who=security.who(request))  # fmt: skip
-        return HTMLResponse(self.env.get_template(name).render(**context), status_code=status)
-
-    def _denied(self, request: Request) -> Response | None:
-        if security.who(request) is None:
-            return self.render(request, "denied.html", 403)
-        return None
-
-    async def _form(self, request: Request) -> dict[str, str] | None:
-        """The posted form, or None when its CSRF token is not this session's."""
-        form = await request.form()
-        fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        if not security.same(fields.get("csrf"), security.csrf_token(request)):
-            return None
-        return fields
-
-    def _log(self, session: Any, request: Request, action: str, target: str) -> None:
-        session.add(StudioAction(who=security.who(request) or "", action=action, target=target))
-
-    # -- pages --------------------------------------------------------------------
-
+class _Pages(OrganiserPages):
     async def login(self, request: Request) -> Response:
         if "token" in request.query_params:  # the secret link: this machine's organiser
             if not security.same(request.query_params.get("token"), self.token):
@@ -213,101 +174,6 @@ class _Pages:
             error = "That name and password do not match an account."
         security.ensure_csrf(request)
         return self.render(request, "login.html", 400 if error else 200, error=error, typed=name)
-
-    async def home(self, request: Request) -> Response:
-        """The events; an organiser adds one here, checked as `event add` checks it."""
-        if denied := self._denied(request):
-            return denied
-        error, fields = None, {}
-        if request.method == "POST":
-            if security.role(request) != "organiser":
-                return security.refused("Only an organiser may add an event.")
-            form = await self._form(request)
-            if form is None:
-                return security.refused("The form's CSRF token is missing or wrong: reload.")
-            fields = form
-            spec = EventSpec(
-                slug=form.get("slug", "").strip(), title=form.get("title", "").strip(),
-                hashtags=form.get("hashtags", "").replace(",", " ").split(),
-                start=form.get("start", ""), end=form.get("end", ""),
-                timezone=form.get("timezone", "").strip(),
-                description=form.get("description", "").strip(),
-                mastodon=form.get("mastodon", "").split(),
-            )  # fmt: skip
-            try:
-                with self.db.writing() as session:
-                    create_event(session, spec)
-                    self._log(session, request, "add event", spec.slug)
-                return RedirectResponse(f"/events/{quote(spec.slug)}/organise", 303)
-            except InputError as exc:
-                error = str(exc)
-        with self.db.reading() as session:
-            events = list(session.query(Event).order_by(Event.starts_at))
-            facts = None
-            if security.role(request) == "organiser" and self.publisher is not None:
-                facts = status(session, self.publisher.config)  # as `status` gives it
-            return self.render(request, "home.html", 400 if error else 200, events=events,
-                               role=security.role(request), error=error, fields=fields,
-                               facts=facts)  # fmt: skip
-
-    async def organise(self, request: Request) -> Response:
-        """An event's status (as `status` gives it), collect now, sources, consent."""
-        if denied := self._denied(request):
-            return denied
-        if security.role(request) != "organiser":
-            return security.refused("Only an organiser may run an event.")
-        if self.collector is None or self.publisher is None:
-            return security.refused("This studio was started without the archive's settings.", 404)
-        slug = request.path_params["event"]
-        said, error, typed = request.query_params.get("said"), None, None
-        if request.method == "POST":
-            form = await self._form(request)
-            if form is None:
-                return security.refused("The form's CSRF token is missing or wrong: reload.")
-            action = form.get("action", "")
-            typed = form.get("schedule") if action == "schedule" else None
-            try:
-                with self.db.writing() as session:
-                    event = _event(session, slug)
-                    if action == "collect":
-                        said = "Collecting now."
-                    elif action == "add_source":
-                        source = add_source(session, event, form.get("platform", "mastodon"),
-                                            form.get("url", ""))  # fmt: skip
-                        said = f"Added {source.platform} at {source.base_url}."
-                    elif action == "edit":  # what the archive shows; not what is collected
-                        title = " ".join(form.get("title", "").split())
-                        if not title:
-                            raise InputError("an event needs a title")
-                        event.title, event.description = title, form.get("description", "").strip()
-                        said = "The event's title and description are saved."
-                    elif action == "schedule":
-                        sessions = parse_schedule(form.get("schedule", ""), event)
-                        set_schedule(event, sessions)
-                        said = f"The schedule has {len(sessions)} session(s)."
-                    elif action in ("allow", "deny"):
-                        handle = form.get("handle", "")
-                        set_decision(session, slug, handle, action, form.get("note") or None)
-                        said = f"@{handle.lstrip('@')}: {action}."
-                    else:
-                        raise InputError(f"unknown action {action!r}")
-                    self._log(session, request, action, slug)
-                if action == "collect":
-                    self.collector.start(slug)
-                return RedirectResponse(
-                    f"/events/{quote(slug)}/organise?{urlencode({'said': said})}", 303
-                )
-            except InputError as exc:
-                error = str(exc)
-        with self.db.reading() as session:
-            event = _event(session, slug)
-            facts = status(session, self.publisher.config, slug).events[0]
-            return self.render(
-                request, "organise.html", 400 if error else 200, event=event, facts=facts,
-                decisions=decisions(session, slug), run=self.collector.state(slug),
-                schedule=typed if error and typed is not None else schedule_toml(event),
-                said=said, error=error,
-            )  # fmt: skip
 
     async def posts(self, request: Request) -> Response:
         if denied := self._denied(request):
@@ -355,71 +221,6 @@ class _Pages:
             said = f"Not done: {exc}"
         back = {k: v for k, v in request.query_params.items()} | {"said": said}
         return RedirectResponse(f"/events/{quote(slug)}/posts?{urlencode(back)}", 303)
-
-    async def publish(self, request: Request) -> Response:
-        """Start a preview or a publication of the event (POST), or show its progress."""
-        if denied := self._denied(request):
-            return denied
-        slug = request.path_params["event"]
-        kind = "preview" if request.query_params.get("kind") == "preview" else "publish"
-        if self.publisher is None:
-            return security.refused("This studio was started without a site to publish.", 404)
-        with self.db.reading() as session:
-            event = _event(session, slug)
-        if request.method == "POST":
-            if await self._form(request) is None:
-                return security.refused("The form's CSRF token is missing or wrong: reload.")
-            self.publisher.start(kind, slug)
-            with self.db.writing() as session:
-                self._log(session, request, kind, slug)
-            return RedirectResponse(f"/events/{quote(slug)}/publish?kind={kind}", 303)
-        run = self.publisher.state(kind, slug)
-        root = "/preview" if kind == "preview" else "/site"
-        return self.render(request, "publish.html", event=event, run=run, kind=kind,
-                           result=f"{root}/{quote(slug)}/index.html")  # fmt: skip
-
-    async def forget(self, request: Request) -> Response:
-        """Forget a post or an author everywhere (organisers only): first a page that
-        says what will be removed, then, with a reason, the removal itself."""
-        if denied := self._denied(request):
-            return denied
-        if security.role(request) != "organiser":
-            return security.refused("Only an organiser may forget a post or an author.")
-        if self.publisher is None:
-            return security.refused("This studio was started without the archive's settings.", 404)
-        slug = request.path_params["event"]
-        source = request.query_params if request.method == "GET" else await request.form()
-        target = {
-            "post_ref": str(source.get("post", "")) or None,
-            "handle": str(source.get("author", "")) or None,
-        }
-        error, done = None, None
-        if request.method == "POST":
-            form = await self._form(request)
-            if form is None:
-                return security.refused("The form's CSRF token is missing or wrong: reload.")
-            reason = form.get("reason", "").strip()
-            if not reason:
-                error = "reason: say why (kept with the tombstone, never the content)"
-            else:
-                config = self.publisher.config
-                try:
-                    done = forget(self.db, config, reason=reason, **target)
-                    done.media_files += prune(self.db, config.media_dir)
-                    with self.db.writing() as session:
-                        self._log(session, request, "forget", "a post or an author")
-                except InputError as exc:
-                    error = str(exc)
-        with self.db.writing() as session:
-            event = _event(session, slug)
-            preview = None
-            if done is None:
-                try:
-                    preview = forget_preview(session, **target)
-                except InputError as exc:
-                    error = str(exc)
-            return self.render(request, "forget.html", 400 if error else 200, event=event,
-                               preview=preview, done=done, error=error, target=target)  # fmt: skip
 
     async def stories(self, request: Request) -> Response:
         if denied := self._denied(request):
@@ -517,15 +318,6 @@ class _Pages:
                 show_held=show_held, suggested=suggested,
                 headings=[(n, b.text) for n, (b, _) in enumerate(items) if b.kind == "heading"],
             )  # fmt: skip
-
-
-def _event(session: Any, slug: str) -> Event:
-    try:
-        return get_event(session, slug)
-    except NotFoundError:
-        raise
-    except InputError as exc:  # a slug that is not even well formed
-        raise NotFoundError(str(exc)) from exc
 
 
 def _post_for(session: Any, ref: str) -> Post | None:

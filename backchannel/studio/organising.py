@@ -1,0 +1,182 @@
+"""The organiser's pages: the events (and adding one), an event's page (status,
+collect now, sources, sessions, consent), preview and publish, and forget."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from backchannel.collect import status
+from backchannel.consent import decisions, forget, forget_preview, set_decision
+from backchannel.curation import parse_schedule, schedule_toml, set_schedule
+from backchannel.errors import InputError
+from backchannel.events import EventSpec, add_source, create_event
+from backchannel.media import prune
+from backchannel.store import Event
+from backchannel.studio import security
+from backchannel.studio.pages import BasePages
+from backchannel.studio.pages import event_named as _event
+
+
+class OrganiserPages(BasePages):
+    async def home(self, request: Request) -> Response:
+        """The events; an organiser adds one here, checked as `event add` checks it."""
+        if denied := self._denied(request):
+            return denied
+        error, fields = None, {}
+        if request.method == "POST":
+            if security.role(request) != "organiser":
+                return security.refused("Only an organiser may add an event.")
+            form = await self._form(request)
+            if form is None:
+                return security.refused("The form's CSRF token is missing or wrong: reload.")
+            fields = form
+            spec = EventSpec(
+                slug=form.get("slug", "").strip(), title=form.get("title", "").strip(),
+                hashtags=form.get("hashtags", "").replace(",", " ").split(),
+                start=form.get("start", ""), end=form.get("end", ""),
+                timezone=form.get("timezone", "").strip(),
+                description=form.get("description", "").strip(),
+                mastodon=form.get("mastodon", "").split(),
+            )  # fmt: skip
+            try:
+                with self.db.writing() as session:
+                    create_event(session, spec)
+                    self._log(session, request, "add event", spec.slug)
+                return RedirectResponse(f"/events/{quote(spec.slug)}/organise", 303)
+            except InputError as exc:
+                error = str(exc)
+        with self.db.reading() as session:
+            events = list(session.query(Event).order_by(Event.starts_at))
+            facts = None
+            if security.role(request) == "organiser" and self.publisher is not None:
+                facts = status(session, self.publisher.config)  # as `status` gives it
+            return self.render(request, "home.html", 400 if error else 200, events=events,
+                               role=security.role(request), error=error, fields=fields,
+                               facts=facts)  # fmt: skip
+
+    async def organise(self, request: Request) -> Response:
+        """An event's status (as `status` gives it), collect now, sources, consent."""
+        if denied := self._denied(request):
+            return denied
+        if security.role(request) != "organiser":
+            return security.refused("Only an organiser may run an event.")
+        if self.collector is None or self.publisher is None:
+            return security.refused("This studio was started without the archive's settings.", 404)
+        slug = request.path_params["event"]
+        said, error, typed = request.query_params.get("said"), None, None
+        if request.method == "POST":
+            form = await self._form(request)
+            if form is None:
+                return security.refused("The form's CSRF token is missing or wrong: reload.")
+            action = form.get("action", "")
+            typed = form.get("schedule") if action == "schedule" else None
+            try:
+                with self.db.writing() as session:
+                    event = _event(session, slug)
+                    if action == "collect":
+                        said = "Collecting now."
+                    elif action == "add_source":
+                        source = add_source(session, event, form.get("platform", "mastodon"),
+                                            form.get("url", ""))  # fmt: skip
+                        said = f"Added {source.platform} at {source.base_url}."
+                    elif action == "edit":  # what the archive shows; not what is collected
+                        title = " ".join(form.get("title", "").split())
+                        if not title:
+                            raise InputError("an event needs a title")
+                        event.title, event.description = title, form.get("description", "").strip()
+                        said = "The event's title and description are saved."
+                    elif action == "schedule":
+                        sessions = parse_schedule(form.get("schedule", ""), event)
+                        set_schedule(event, sessions)
+                        said = f"The schedule has {len(sessions)} session(s)."
+                    elif action in ("allow", "deny"):
+                        handle = form.get("handle", "")
+                        set_decision(session, slug, handle, action, form.get("note") or None)
+                        said = f"@{handle.lstrip('@')}: {action}."
+                    else:
+                        raise InputError(f"unknown action {action!r}")
+                    self._log(session, request, action, slug)
+                if action == "collect":
+                    self.collector.start(slug)
+                return RedirectResponse(
+                    f"/events/{quote(slug)}/organise?{urlencode({'said': said})}", 303
+                )
+            except InputError as exc:
+                error = str(exc)
+        with self.db.reading() as session:
+            event = _event(session, slug)
+            facts = status(session, self.publisher.config, slug).events[0]
+            return self.render(
+                request, "organise.html", 400 if error else 200, event=event, facts=facts,
+                decisions=decisions(session, slug), run=self.collector.state(slug),
+                schedule=typed if error and typed is not None else schedule_toml(event),
+                said=said, error=error,
+            )  # fmt: skip
+
+    async def publish(self, request: Request) -> Response:
+        """Start a preview or a publication of the event (POST), or show its progress."""
+        if denied := self._denied(request):
+            return denied
+        slug = request.path_params["event"]
+        kind = "preview" if request.query_params.get("kind") == "preview" else "publish"
+        if self.publisher is None:
+            return security.refused("This studio was started without a site to publish.", 404)
+        with self.db.reading() as session:
+            event = _event(session, slug)
+        if request.method == "POST":
+            if await self._form(request) is None:
+                return security.refused("The form's CSRF token is missing or wrong: reload.")
+            self.publisher.start(kind, slug)
+            with self.db.writing() as session:
+                self._log(session, request, kind, slug)
+            return RedirectResponse(f"/events/{quote(slug)}/publish?kind={kind}", 303)
+        run = self.publisher.state(kind, slug)
+        root = "/preview" if kind == "preview" else "/site"
+        return self.render(request, "publish.html", event=event, run=run, kind=kind,
+                           result=f"{root}/{quote(slug)}/index.html")  # fmt: skip
+
+    async def forget(self, request: Request) -> Response:
+        """Forget a post or an author everywhere (organisers only): first a page that
+        says what will be removed, then, with a reason, the removal itself."""
+        if denied := self._denied(request):
+            return denied
+        if security.role(request) != "organiser":
+            return security.refused("Only an organiser may forget a post or an author.")
+        if self.publisher is None:
+            return security.refused("This studio was started without the archive's settings.", 404)
+        slug = request.path_params["event"]
+        source = request.query_params if request.method == "GET" else await request.form()
+        target = {
+            "post_ref": str(source.get("post", "")) or None,
+            "handle": str(source.get("author", "")) or None,
+        }
+        error, done = None, None
+        if request.method == "POST":
+            form = await self._form(request)
+            if form is None:
+                return security.refused("The form's CSRF token is missing or wrong: reload.")
+            reason = form.get("reason", "").strip()
+            if not reason:
+                error = "reason: say why (kept with the tombstone, never the content)"
+            else:
+                config = self.publisher.config
+                try:
+                    done = forget(self.db, config, reason=reason, **target)
+                    done.media_files += prune(self.db, config.media_dir)
+                    with self.db.writing() as session:
+                        self._log(session, request, "forget", "a post or an author")
+                except InputError as exc:
+                    error = str(exc)
+        with self.db.writing() as session:
+            event = _event(session, slug)
+            preview = None
+            if done is None:
+                try:
+                    preview = forget_preview(session, **target)
+                except InputError as exc:
+                    error = str(exc)
+            return self.render(request, "forget.html", 400 if error else 200, event=event,
+                               preview=preview, done=done, error=error, target=target)  # fmt: skip

@@ -1,0 +1,63 @@
+"""What every studio page handler shares: the database, the templates, the session's
+checks and the action log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from backchannel.errors import InputError, NotFoundError
+from backchannel.events import get_event
+from backchannel.store import Database, Event, StudioAction
+from backchannel.studio import security
+from backchannel.studio.collecting import Collector
+from backchannel.studio.publishing import Publisher
+
+
+class BasePages:
+    """The handlers' shared state: built once by ``create_app``."""
+
+    def __init__(
+        self, db: Database, token: str, env: Environment, publisher: Publisher | None,
+        collector: Collector | None = None,
+    ) -> None:  # fmt: skip
+        self.db = db
+        self.token = token
+        self.env = env
+        self.publisher = publisher
+        self.collector = collector
+        self.failures: dict[str, list[float]] = {}  # name -> times of wrong passwords
+
+    def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
+        context.update(request=request, csrf=security.csrf_token(request),
+                       who=security.who(request))  # fmt: skip
+        return HTMLResponse(self.env.get_template(name).render(**context), status_code=status)
+
+    def _denied(self, request: Request) -> Response | None:
+        if security.who(request) is None:
+            return self.render(request, "denied.html", 403)
+        return None
+
+    async def _form(self, request: Request) -> dict[str, str] | None:
+        """The posted form, or None when its CSRF token is not this session's."""
+        form = await request.form()
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        if not security.same(fields.get("csrf"), security.csrf_token(request)):
+            return None
+        return fields
+
+    def _log(self, session: Any, request: Request, action: str, target: str) -> None:
+        session.add(StudioAction(who=security.who(request) or "", action=action, target=target))
+
+
+def event_named(session: Any, slug: str) -> Event:
+    """The event, or NotFoundError (a 404) for a slug that is none, well formed or not."""
+    try:
+        return get_event(session, slug)
+    except NotFoundError:
+        raise
+    except InputError as exc:  # a slug that is not even well formed
+        raise NotFoundError(str(exc)) from exc
