@@ -822,3 +822,27 @@ def test_guessing_a_password_locks_that_name_out(with_accounts: tuple[Studio, Pa
     locked = studio.client.post("/login", data=form)
     assert locked.status_code == 429 and "Too many wrong passwords" in locked.text
     assert _sign_in(studio, "other") == 400  # another name is not locked
+
+
+def test_a_post_hidden_after_it_was_placed_is_named_and_one_remove_saves(
+    studio: Studio,
+) -> None:
+    from backchannel.curation import set_state
+
+    studio.login()
+    _new_story(studio)
+    with studio.db.reading() as session:
+        first, second = session.scalars(select(Post.uri).order_by(Post.created_at).limit(2))
+    for address in (first, second):
+        studio.change(EDITOR, action="add_post", address=address)
+    with studio.db.writing() as session:
+        set_state(session, second, "hidden", "asked to", "swrb13")
+    page = studio.client.get(EDITOR).text
+    assert page.count("has been hidden since it was placed") == 1
+    blocked = studio.change(EDITOR, action="add_heading", text="More")
+    assert blocked.status_code == 400 and "is hidden" in blocked.text
+    removed = studio.change(EDITOR, action="remove", index="1")
+    assert removed.status_code == 303
+    with studio.db.reading() as session:
+        story = export_story(session, "swrb13", "notes")
+    assert first in story and second not in story

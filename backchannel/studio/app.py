@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -42,7 +43,7 @@ from backchannel.curation import (
 from backchannel.errors import ConflictError, InputError, NotFoundError
 from backchannel.export import markdown_html, post_html
 from backchannel.resources import templates_dir
-from backchannel.store import Database, Post
+from backchannel.store import Database, EventPost, Post
 from backchannel.studio import security
 from backchannel.studio.accounts import check_password, has_accounts
 from backchannel.studio.browse import (
@@ -295,6 +296,15 @@ class _Pages(OrganiserPages):
             doc = story_doc(session, story)
             items = [(block, _post_for(session, block.ref)) for block in doc.blocks]
             held_uris = frozenset(post.uri for _, post in items if post is not None)
+            # A post hidden since it was placed blocks every save until it goes: say so.
+            hidden_ids = set(
+                session.scalars(
+                    select(EventPost.post_id).where(
+                        EventPost.event_id == event.id, EventPost.state == "hidden",
+                        EventPost.post_id.in_([p.id for _, p in items if p is not None]),
+                    )
+                )
+            )  # fmt: skip
             show_held = request.query_params.get("held") == "show"
             query = PostQuery(
                 text=request.query_params.get("q", form.get("q", "")),
@@ -315,7 +325,7 @@ class _Pages(OrganiserPages):
                 revision=current_revision(session, event.id, story_slug),
                 revisions=list_revisions(session, event.id, story_slug)[:10], found=found,
                 query=query, held=held, said=said, error=error, conflict=conflict, form=form,
-                show_held=show_held, suggested=suggested,
+                show_held=show_held, suggested=suggested, hidden_ids=hidden_ids,
                 headings=[(n, b.text) for n, (b, _) in enumerate(items) if b.kind == "heading"],
             )  # fmt: skip
 
