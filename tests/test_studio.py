@@ -73,6 +73,12 @@ def _studio(db: Database, origin: str = ORIGIN) -> Studio:
     return Studio(client, db)
 
 
+def _configured(db: Database, config: Path) -> Studio:
+    """A studio with the archive's settings: preview, publish and the organiser's pages."""
+    app = create_app(db, TOKEN, 8765, config=load_config(config))
+    return Studio(TestClient(app, base_url=ORIGIN, follow_redirects=False), db)
+
+
 @pytest.fixture
 def studio(sqlite_url: str) -> Iterator[Studio]:
     db = build_fixture(sqlite_url)
@@ -477,10 +483,7 @@ def test_preview_and_publish_run_the_exporter_and_link_to_the_result(tmp_path: P
     db = build_fixture(url)
     site = tmp_path / "site"
     path = write_config(tmp_path, url, f"[archive]\nsite_dir = '{site}'\n")
-    studio = Studio(
-        TestClient(create_app(db, TOKEN, 8765, config=load_config(path)), base_url=ORIGIN,
-                   follow_redirects=False), db,
-    )  # fmt: skip
+    studio = _configured(db, path)
     try:
         with studio.client:
             assert studio.client.get("/preview/swrb13/index.html").status_code == 403
@@ -548,10 +551,7 @@ def test_forget_says_what_will_go_needs_a_reason_and_is_for_organisers(
     url = f"sqlite:///{tmp_path / 'a.db'}"
     db = build_fixture(url)
     path = write_config(tmp_path, url, f"[archive]\nsite_dir = '{tmp_path / 'site'}'\n")
-    studio = Studio(
-        TestClient(create_app(db, TOKEN, 8765, config=load_config(path)), base_url=ORIGIN,
-                   follow_redirects=False), db,
-    )  # fmt: skip
+    studio = _configured(db, path)
     try:
         with studio.client:
             studio.login()
@@ -695,10 +695,7 @@ def test_an_organiser_adds_an_event_a_source_collects_now_and_sets_consent(
     path = write_config(tmp_path, url, f"[archive]\nsite_dir = '{tmp_path / 'site'}'\n")
     assert run_cli("init", config=path).exit_code == 0
     db = Database(url)
-    studio = Studio(
-        TestClient(create_app(db, TOKEN, 8765, config=load_config(path)), base_url=ORIGIN,
-                   follow_redirects=False), db,
-    )  # fmt: skip
+    studio = _configured(db, path)
     fields = {"slug": "swrs26", "title": "SWRS 2026", "hashtags": "swrs26",
               "start": "2026-03-12", "end": "2026-03-13", "timezone": "Mars/Olympus"}  # fmt: skip
     try:
@@ -799,10 +796,7 @@ def test_the_events_page_gives_an_organiser_the_status_facts(tmp_path: Path) -> 
     url = f"sqlite:///{tmp_path / 'a.db'}"
     db = build_fixture(url)
     path = write_config(tmp_path, url, f"[archive]\nsite_dir = '{tmp_path / 'site'}'\n")
-    studio = Studio(
-        TestClient(create_app(db, TOKEN, 8765, config=load_config(path)), base_url=ORIGIN,
-                   follow_redirects=False), db,
-    )  # fmt: skip
+    studio = _configured(db, path)
     try:
         with studio.client:
             studio.login()

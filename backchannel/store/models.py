@@ -341,17 +341,6 @@ class StoryItem(Base):
     story: Mapped[Story] = relationship(back_populates="items")
 
 
-class ReleasedFile(Base):
-    """A media file no row may need any more, written in the transaction that let it go
-    and removed (with the file, if still unused) after that commits: a crash between
-    the two leaves the row, so the next prune removes the file (migration 0006)."""
-
-    __tablename__ = "released_files"
-
-    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    released_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 class Tombstone(Base):
     """A forgotten post or author. Holds no content: only a hash of the identifier, so
     a later collection can recognise it and leave it out."""
@@ -413,7 +402,8 @@ class HomeCheck(Base):
 
 
 # Declared in their own module, registered on Base with the rest.
-from backchannel.store.models_curation import (  # noqa: E402, F401
+from backchannel.store.models_added import (  # noqa: E402, F401
+    ReleasedFile,
     StoryRevision,
     StudioAction,
     StudioUser,

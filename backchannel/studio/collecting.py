@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backchannel.collect import collect
-from backchannel.errors import BackchannelError
 from backchannel.store import Database
+from backchannel.studio.background import in_background
 
 
 @dataclass
@@ -50,7 +50,7 @@ class Collector:
             if current is not None and not current.finished:
                 return current
             run = self._runs[slug] = CollectRun()
-        threading.Thread(target=self._collect, args=(run, slug), daemon=True).start()
+        in_background(run, "the collection", lambda: self._collect(run, slug))
         return run
 
     def _collect(self, run: CollectRun, slug: str) -> None:
@@ -59,15 +59,7 @@ class Collector:
             progress.pages += 1
             progress.new = source.new
 
-        try:
-            for result in collect(self.db, self.config, slug, on_page=on_page):
-                progress = run.sources.setdefault(result.base_url,
-                                                  SourceProgress(result.base_url))  # fmt: skip
-                progress.new = result.new
-                progress.result = "ok" if result.status == "ok" else (result.error or "failed")
-        except BackchannelError as exc:
-            run.error = str(exc)
-        except Exception as exc:  # noqa: BLE001 - shown on the page, not lost in a thread
-            run.error = f"the collection failed: {type(exc).__name__}: {exc}"
-        finally:
-            run.finished = True
+        for result in collect(self.db, self.config, slug, on_page=on_page):
+            progress = run.sources.setdefault(result.base_url, SourceProgress(result.base_url))
+            progress.new = result.new
+            progress.result = "ok" if result.status == "ok" else (result.error or "failed")

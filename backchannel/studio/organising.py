@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -49,7 +50,7 @@ class OrganiserPages(BasePages):
             except InputError as exc:
                 error = str(exc)
         with self.db.reading() as session:
-            events = list(session.query(Event).order_by(Event.starts_at))
+            events = list(session.scalars(select(Event).order_by(Event.starts_at)))
             facts = None
             if security.role(request) == "organiser" and self.publisher is not None:
                 facts = status(session, self.publisher.config)  # as `status` gives it

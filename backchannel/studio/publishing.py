@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backchannel.errors import BackchannelError
 from backchannel.export import ExportOptions, export_site
 from backchannel.store import Database
+from backchannel.studio.background import in_background
 
 
 @dataclass
@@ -57,18 +57,10 @@ class Publisher:
             options = ExportOptions.from_config(self.config, out=self.preview_dir, base_url="")
         else:
             options = ExportOptions.from_config(self.config)
-        threading.Thread(target=self._export, args=(run, options, slug), daemon=True).start()
-        return run
 
-    def _export(self, run: Run, options: ExportOptions, slug: str) -> None:
         def progress(done: int, total: int) -> None:
             run.done, run.total = done, total
 
-        try:
-            export_site(self.db, options, [slug], progress)
-        except BackchannelError as exc:
-            run.error = str(exc)
-        except Exception as exc:  # noqa: BLE001 - shown on the page, not lost in a thread
-            run.error = f"the export failed: {type(exc).__name__}: {exc}"
-        finally:
-            run.finished = True
+        in_background(run, "the export",
+                      lambda: export_site(self.db, options, [slug], progress))  # fmt: skip
+        return run

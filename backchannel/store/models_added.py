@@ -1,7 +1,8 @@
-"""Rows the curators' tools keep beside the stories: revisions and the studio's log.
+"""Rows added beside the core schema: story revisions, the studio's accounts and log,
+and media files waiting to be removed.
 
 Declared on the same ``Base`` as :mod:`backchannel.store.models` (imported by it), in
-their own module to keep that one readable. Migration 0007.
+their own module to keep that one readable. Migrations 0006, 0007 and 0009.
 """
 
 from __future__ import annotations
@@ -54,3 +55,14 @@ class StudioAction(Base):
     who: Mapped[str] = mapped_column(String(300))
     action: Mapped[str] = mapped_column(String(100))
     target: Mapped[str] = mapped_column(String(500), default="")
+
+
+class ReleasedFile(Base):
+    """A media file no row may need any more, written in the transaction that let it go
+    and removed (with the file, if still unused) after that commits: a crash between
+    the two leaves the row, so the next prune removes the file (migration 0006)."""
+
+    __tablename__ = "released_files"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    released_at: Mapped[datetime] = mapped_column(default=utcnow)
