@@ -1,4 +1,4 @@
-"""``backchannel event add|add-source|list|show|remove``."""
+"""``backchannel event add|edit|add-source|list|show|remove``."""
 
 from __future__ import annotations
 
@@ -112,6 +112,89 @@ def no_sources_hint(slug: str) -> str:
         f"warning: {slug} has no sources yet, so `collect` has nothing to read: add one with "
         f"`backchannel event add-source {slug} --mastodon https://mastodon.social` (or --bluesky)"
     )
+
+
+@event.command("edit")
+@click.argument("slug")
+@click.option("--title", help="A new name.")
+@click.option("--description", help="A new description.")
+@click.option(
+    "--hashtag", "hashtags", multiple=True, help="Repeat; replaces all the hashtags (first: main)."
+)
+@click.option("--start", help="Date or time in the event's time zone.")
+@click.option("--end", help="Date (whole day) or time in the event's zone.")
+@click.option(
+    "--timezone", "timezone", help="IANA name; alone, it keeps the wall-clock times typed."
+)
+@click.option("--margin-before", help="Collect from this long before, e.g. 1d.")
+@click.option("--margin-after", help="Collect until this long after, e.g. 6h.")
+@click.option("--policy", type=click.Choice(["opt-out", "opt-in"]), help="The consent policy.")
+@pass_app
+def edit(
+    app: App,
+    slug: str,
+    title: str | None,
+    description: str | None,
+    hashtags: tuple[str, ...],
+    start: str | None,
+    end: str | None,
+    timezone: str | None,
+    margin_before: str | None,
+    margin_after: str | None,
+    policy: str | None,
+) -> None:
+    """Change an event's title, hashtags, window, time zone, margins or policy.
+
+    Only the options given change, each checked as `event add` checks it. Posts
+    already collected stay; the command says how many now fall outside.
+
+    \b
+    Example:
+      backchannel event edit swrb13 --hashtag swrb13 --hashtag swrb2013 --end 2013-11-16
+    """
+    from backchannel.events import EventChanges, edit_event, get_event
+
+    changes = EventChanges(
+        title=title,
+        description=description,
+        hashtags=hashtags or None,
+        start=start,
+        end=end,
+        timezone=timezone,
+        margin_before=margin_before,
+        margin_after=margin_after,
+        policy=policy,
+    )
+    if changes == EventChanges():
+        from backchannel.errors import InputError
+
+        raise InputError("nothing to change: give at least one option (see --help)")
+    with app.db.writing() as session:
+        result = edit_event(session, get_event(session, slug), changes)
+    if not result.changed:
+        click.echo(f"{slug}: nothing changed (the values given are the ones it has)")
+        return
+    click.echo(f"{slug}: changed {', '.join(_FIELD_NAMES[name] for name in result.changed)}")
+    if result.outside:
+        click.echo(
+            f"note: {result.outside} post(s) already collected are outside the window or "
+            f"carry none of the hashtags now; they stay in the archive until hidden "
+            f"(`backchannel post hide`) or the event is widened again",
+            err=True,
+        )
+    if policy == "opt-out" and "policy" in result.changed:
+        click.echo(
+            "note: posts passed over under opt-in are not fetched again; new ones are kept",
+            err=True,
+        )
+
+
+_FIELD_NAMES = {
+    "title": "title", "description": "description", "hashtags": "hashtags",
+    "timezone": "time zone", "starts_at": "start", "ends_at": "end",
+    "margin_before_minutes": "margin before", "margin_after_minutes": "margin after",
+    "policy": "policy", "schedule": "sessions (same local times)",
+}  # fmt: skip
 
 
 @event.command("add-source")
