@@ -24,6 +24,9 @@ message is one line that a person can act on.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class BackchannelError(Exception):
     """Base of every error backchannel raises on purpose."""
@@ -44,7 +47,25 @@ class ConfigError(BackchannelError):
 
 
 class InputError(BackchannelError):
-    """A bad value given on the command line or in a file."""
+    """A bad value given on the command line or in a file.
+
+    ``field`` names the input the value came from when it is known (see :func:`about`):
+    the studio shows the message beside that field of its form.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@contextmanager
+def about(field: str) -> Iterator[None]:
+    """Name ``field`` as the input of an InputError raised inside, unless one is named."""
+    try:
+        yield
+    except InputError as exc:
+        exc.field = exc.field or field
+        raise
 
 
 class NotFoundError(InputError):

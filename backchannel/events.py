@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from backchannel.collectors import Window, normalize_hashtag
-from backchannel.errors import ConflictError, InputError, NotFoundError
+from backchannel.errors import ConflictError, InputError, NotFoundError, about
 from backchannel.store import (
     Cursor,
     Event,
@@ -67,6 +67,25 @@ def parse_hashtag(tag: str) -> str:
     return normalize_hashtag(cleaned)
 
 
+def parse_hashtags(tags: Sequence[str]) -> list[str]:
+    """The stored forms, main one first, each once."""
+    if not tags:
+        raise InputError("an event needs at least one hashtag")
+    return list(dict.fromkeys(parse_hashtag(tag) for tag in tags))
+
+
+def parse_title(title: str) -> str:
+    if not title.strip():
+        raise InputError("an event needs a title")
+    return " ".join(title.split())
+
+
+def parse_policy(policy: str) -> str:
+    if policy not in ("opt-out", "opt-in"):
+        raise InputError(f'unknown policy {policy!r} (expected "opt-out" or "opt-in")')
+    return policy
+
+
 def parse_timezone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -107,6 +126,14 @@ def parse_duration(value: str, what: str) -> int:
     return int(number * {"m": 1, "h": 60, "d": 1440}[unit])
 
 
+def duration_text(minutes: int) -> str:
+    """What :func:`parse_duration` reads back as ``minutes``: 1d, 6h or 90m."""
+    for unit, size in (("d", 1440), ("h", 60)):
+        if minutes and minutes % size == 0:
+            return f"{minutes // size}{unit}"
+    return f"{minutes}m"
+
+
 def parse_source_url(url: str) -> str:
     """A server's base URL, normalised: scheme and host lower-cased, no trailing slash."""
     parts = urlsplit(url.strip())
@@ -127,35 +154,43 @@ def parse_slug(slug: str) -> str:
 
 
 def create_event(session: Session, spec: EventSpec) -> Event:
-    slug = parse_slug(spec.slug)
-    if not spec.title.strip():
-        raise InputError("an event needs a title")
-    if not spec.hashtags:
-        raise InputError("an event needs at least one hashtag")
-    hashtags = list(dict.fromkeys(parse_hashtag(tag) for tag in spec.hashtags))
-    zone = parse_timezone(spec.timezone)
-    starts_at = parse_local_time(spec.start, zone, end=False)
-    ends_at = parse_local_time(spec.end, zone, end=True)
-    if ends_at <= starts_at:
-        raise InputError(f"the event ends ({spec.end}) before it starts ({spec.start})")
-    if spec.policy not in ("opt-out", "opt-in"):
-        raise InputError(f'unknown policy {spec.policy!r} (expected "opt-out" or "opt-in")')
-    sources = [("mastodon", parse_source_url(url)) for url in spec.mastodon]
+    with about("slug"):
+        slug = parse_slug(spec.slug)
+    with about("title"):
+        title = parse_title(spec.title)
+    with about("hashtags"):
+        hashtags = parse_hashtags(spec.hashtags)
+    with about("timezone"):
+        zone = parse_timezone(spec.timezone)
+    with about("start"):
+        starts_at = parse_local_time(spec.start, zone, end=False)
+    with about("end"):
+        ends_at = parse_local_time(spec.end, zone, end=True)
+        if ends_at <= starts_at:
+            raise InputError(f"the event ends ({spec.end}) before it starts ({spec.start})")
+    with about("margin_before"):
+        margin_before = parse_duration(spec.margin_before, "--margin-before")
+    with about("margin_after"):
+        margin_after = parse_duration(spec.margin_after, "--margin-after")
+    with about("policy"):
+        policy = parse_policy(spec.policy)
+    with about("mastodon"):
+        sources = [("mastodon", parse_source_url(url)) for url in spec.mastodon]
     if spec.bluesky:
         sources.append(("bluesky", parse_source_url(spec.bluesky)))
     if session.scalar(select(Event.id).where(Event.slug == slug)) is not None:
-        raise ConflictError(f"an event with the slug {slug!r} already exists")
+        raise ConflictError(f"an event with the slug {slug!r} already exists", field="slug")
     event = Event(
         slug=slug,
-        title=spec.title.strip(),
+        title=title,
         description=spec.description,
         hashtags=hashtags,
         starts_at=starts_at,
         ends_at=ends_at,
         timezone=spec.timezone,
-        margin_before_minutes=parse_duration(spec.margin_before, "--margin-before"),
-        margin_after_minutes=parse_duration(spec.margin_after, "--margin-after"),
-        policy=spec.policy,
+        margin_before_minutes=margin_before,
+        margin_after_minutes=margin_after,
+        policy=policy,
         discover=spec.discover,
     )
     for platform, base_url in dict.fromkeys(sources):
@@ -182,6 +217,15 @@ class EventChanges:
     policy: str | None = None
 
 
+# How a person reads the fields edit_event changes.
+FIELD_NAMES = {
+    "title": "title", "description": "description", "hashtags": "hashtags",
+    "timezone": "time zone", "starts_at": "start", "ends_at": "end",
+    "margin_before_minutes": "margin before", "margin_after_minutes": "margin after",
+    "policy": "policy", "schedule": "sessions (same local times)",
+}  # fmt: skip
+
+
 @dataclass
 class EditResult:
     changed: list[str]  # the fields whose values changed, in EventChanges order
@@ -201,40 +245,41 @@ def edit_event(session: Session, event: Event, changes: EventChanges) -> EditRes
     """
     new: dict[str, object] = {}
     if changes.title is not None:
-        if not changes.title.strip():
-            raise InputError("an event needs a title")
-        new["title"] = " ".join(changes.title.split())
+        with about("title"):
+            new["title"] = parse_title(changes.title)
     if changes.description is not None:
         new["description"] = changes.description.strip()
     if changes.hashtags is not None:
-        if not changes.hashtags:
-            raise InputError("an event needs at least one hashtag")
-        new["hashtags"] = list(dict.fromkeys(parse_hashtag(tag) for tag in changes.hashtags))
-    old_zone = parse_timezone(event.timezone)
-    zone = old_zone
+        with about("hashtags"):
+            new["hashtags"] = parse_hashtags(changes.hashtags)
+    old_zone = zone = parse_timezone(event.timezone)
     if changes.timezone is not None:
-        zone = parse_timezone(changes.timezone.strip())
+        with about("timezone"):
+            zone = parse_timezone(changes.timezone.strip())
         new["timezone"] = changes.timezone.strip()
     starts_at = _rezoned(event.starts_at, old_zone, zone)
     ends_at = _rezoned(event.ends_at, old_zone, zone)
-    if changes.start is not None:
-        starts_at = parse_local_time(changes.start, zone, end=False)
-    if changes.end is not None:
-        ends_at = parse_local_time(changes.end, zone, end=True)
-    if ends_at <= starts_at:
-        raise InputError(
-            f"the event would end ({_wall(ends_at, zone)}) before it starts "
-            f"({_wall(starts_at, zone)})"
-        )
+    with about("start"):
+        if changes.start is not None:
+            starts_at = parse_local_time(changes.start, zone, end=False)
+    with about("end"):
+        if changes.end is not None:
+            ends_at = parse_local_time(changes.end, zone, end=True)
+        if ends_at <= starts_at:
+            raise InputError(
+                f"the event would end ({_wall(ends_at, zone)}) before it starts "
+                f"({_wall(starts_at, zone)})"
+            )
     new["starts_at"], new["ends_at"] = starts_at, ends_at
     if changes.margin_before is not None:
-        new["margin_before_minutes"] = parse_duration(changes.margin_before, "--margin-before")
+        with about("margin_before"):
+            new["margin_before_minutes"] = parse_duration(changes.margin_before, "--margin-before")
     if changes.margin_after is not None:
-        new["margin_after_minutes"] = parse_duration(changes.margin_after, "--margin-after")
+        with about("margin_after"):
+            new["margin_after_minutes"] = parse_duration(changes.margin_after, "--margin-after")
     if changes.policy is not None:
-        if changes.policy not in ("opt-out", "opt-in"):
-            raise InputError(f'unknown policy {changes.policy!r} (expected "opt-out" or "opt-in")')
-        new["policy"] = changes.policy
+        with about("policy"):
+            new["policy"] = parse_policy(changes.policy)
     if zone.key != old_zone.key:
         new["schedule"] = [_rezoned_session(entry, old_zone, zone) for entry in event.schedule]
     changed = [name for name, value in new.items() if getattr(event, name) != value]

@@ -6,6 +6,7 @@ database); one test starts `backchannel studio` itself and signs in over a socke
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import socket
@@ -27,6 +28,7 @@ from backchannel.store import (
     Author,
     ConsentOverride,
     Database,
+    Event,
     EventPost,
     Post,
     StudioAction,
@@ -742,7 +744,7 @@ def test_an_organiser_adds_an_event_a_source_collects_now_and_sets_consent(
                 return studio.client.post(page, data={"csrf": studio.csrf(page), **form})
 
             renamed = post(action="edit", title="SWRS 2026, Ōtautahi", description="Two days.")
-            assert "title and description are saved" in studio.client.get(
+            assert "Saved: title, description." in studio.client.get(
                 renamed.headers["location"]).text  # fmt: skip
             backwards = (
                 '[[session]]\ntitle = "Keynote"\nstart = "2026-03-12 10:00"\n'
@@ -761,6 +763,72 @@ def test_an_organiser_adds_an_event_a_source_collects_now_and_sets_consent(
             by_session = studio.client.get("/events/swrs26/posts", params={"session": "Keynote"})
             assert 'role="status">30 posts' in by_session.text  # 09:00 to 09:30 UTC
             assert "SWRS 2026, Ōtautahi" in studio.client.get("/").text
+    finally:
+        db.dispose()
+
+
+def test_an_organiser_edits_hashtags_and_window_each_error_beside_its_field(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    db = build_fixture(url)
+    path = write_config(tmp_path, url, f"[archive]\nsite_dir = '{tmp_path / 'site'}'\n")
+    studio = _configured(db, path)
+    page = "/events/swrb13/organise"
+
+    def event_row() -> tuple[object, ...]:
+        with db.reading() as session:
+            event = session.scalars(select(Event)).one()
+            return (event.title, event.hashtags, event.starts_at, event.ends_at, event.timezone)
+
+    def send(**changes: str) -> httpx.Response:
+        form = studio.client.get(page).text
+        fields = {name: html.unescape(value) for name, value in
+                  re.findall(r'<input id="event-[^"]+" name="(\w+)" value="([^"]*)"', form)}  # fmt: skip
+        assert set(fields) >= {"hashtags", "start", "end", "timezone", "margin_before"}
+        return studio.client.post(page, data={**fields, **changes, "action": "edit",
+                                              "csrf": studio.csrf(page)})  # fmt: skip
+
+    try:
+        with studio.client:
+            studio.login()
+            before = event_row()
+            unchanged = send()  # the form as filled in changes nothing
+            assert "Nothing changed." in studio.client.get(unchanged.headers["location"]).text
+            assert event_row() == before
+            wrong = send(hashtags="swrb13 swrb2013", end="2013-11-10")
+            assert wrong.status_code == 400 and event_row() == before
+            assert re.search(r'id="event-end" name="end" value="2013-11-10" aria-invalid="true" '
+                             r'aria-describedby="event-end-error"', wrong.text)  # fmt: skip
+            assert re.search(r'<p class="error" id="event-end-error" role="alert">the event '
+                             r"would end \(2013-11-11 00:00\) before it starts", wrong.text)  # fmt: skip
+            assert 'value="swrb13 swrb2013"' in wrong.text  # what was typed stays
+            assert 'id="organise-error"' not in wrong.text  # beside the field, not on top
+            saved = send(hashtags="swrb13 swrb2013", end="2013-11-16")
+            said = studio.client.get(saved.headers["location"]).text
+            assert "Saved: hashtags, end." in said and "outside" not in said
+            with db.reading() as session:
+                event = session.scalars(select(Event)).one()
+                assert event.hashtags == ["swrb13", "swrb2013"]
+                assert (event.ends_at - before[3]).days == 1  # type: ignore[operator]
+                held = session.scalar(  # all carry #swrb13; the forgotten one is not counted
+                    select(func.count())
+                    .select_from(EventPost)
+                    .join(Post, Post.id == EventPost.post_id)
+                    .where(Post.deleted_at.is_(None))
+                )
+                logged = session.scalars(select(StudioAction.action)).all()
+            assert logged.count("edit") == 2  # the unchanged save and this one
+            narrowed = send(hashtags="swrb2013")
+            said = html.unescape(studio.client.get(narrowed.headers["location"]).text)
+            assert f"{held} post(s) already collected are now outside the window or the " in said
+            taken = studio.client.post(
+                "/", data={"slug": "swrb13", "title": "Again", "hashtags": "x", "start": "2014-01-01",
+                           "end": "2014-01-02", "timezone": "UTC", "csrf": studio.csrf("/")},
+            )  # fmt: skip
+            assert taken.status_code == 400
+            assert re.search(r'<p class="error" id="event-slug-error" role="alert">an event '
+                             r"with the slug 'swrb13' already exists", html.unescape(taken.text))  # fmt: skip
     finally:
         db.dispose()
 

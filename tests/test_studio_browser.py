@@ -205,6 +205,14 @@ def test_two_tabs_on_one_story_see_the_conflict_and_can_redo_their_change(
         second.get_by_role("link", name="run it").first.click()
         expect(second.get_by_role("heading", name="Sources")).to_be_visible()
         _accessible(second, problems)
+        # A wrong end: the error is beside the field, and a screen reader hears it there.
+        end = second.get_by_role("textbox", name=re.compile(r"^End"))
+        end.fill("2013-11-10")
+        second.get_by_role("button", name="Save the event").click()
+        expect(end).to_have_attribute("aria-invalid", "true")
+        expect(end).to_have_accessible_description(re.compile(r"^the event would end"))
+        expect(end).to_have_value("2013-11-10")
+        _accessible(second, problems)
         context.close()
     assert problems == {}
     with running.db.reading() as session:

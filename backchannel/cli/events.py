@@ -152,7 +152,7 @@ def edit(
     Example:
       backchannel event edit swrb13 --hashtag swrb13 --hashtag swrb2013 --end 2013-11-16
     """
-    from backchannel.events import EventChanges, edit_event, get_event
+    from backchannel.events import FIELD_NAMES, EventChanges, edit_event, get_event
 
     changes = EventChanges(
         title=title,
@@ -174,7 +174,7 @@ def edit(
     if not result.changed:
         click.echo(f"{slug}: nothing changed (the values given are the ones it has)")
         return
-    click.echo(f"{slug}: changed {', '.join(_FIELD_NAMES[name] for name in result.changed)}")
+    click.echo(f"{slug}: changed {', '.join(FIELD_NAMES[name] for name in result.changed)}")
     if result.outside:
         click.echo(
             f"note: {result.outside} post(s) already collected are outside the window or "
@@ -187,14 +187,6 @@ def edit(
             "note: posts passed over under opt-in are not fetched again; new ones are kept",
             err=True,
         )
-
-
-_FIELD_NAMES = {
-    "title": "title", "description": "description", "hashtags": "hashtags",
-    "timezone": "time zone", "starts_at": "start", "ends_at": "end",
-    "margin_before_minutes": "margin before", "margin_after_minutes": "margin after",
-    "policy": "policy", "schedule": "sessions (same local times)",
-}  # fmt: skip
 
 
 @event.command("add-source")

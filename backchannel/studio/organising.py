@@ -4,6 +4,7 @@ collect now, sources, sessions, consent), preview and publish, and forget."""
 from __future__ import annotations
 
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from starlette.requests import Request
@@ -13,7 +14,16 @@ from backchannel.collect import status
 from backchannel.consent import decisions, forget, forget_preview, set_decision
 from backchannel.curation import parse_schedule, schedule_toml, set_schedule
 from backchannel.errors import InputError
-from backchannel.events import EventSpec, add_source, create_event
+from backchannel.events import (
+    FIELD_NAMES,
+    EditResult,
+    EventChanges,
+    EventSpec,
+    add_source,
+    create_event,
+    duration_text,
+    edit_event,
+)
 from backchannel.media import prune
 from backchannel.store import Event
 from backchannel.studio import security
@@ -26,7 +36,7 @@ class OrganiserPages(BasePages):
         """The events; an organiser adds one here, checked as `event add` checks it."""
         if denied := self._denied(request):
             return denied
-        error, fields = None, {}
+        error, error_field, fields = None, None, {}
         if request.method == "POST":
             if security.role(request) != "organiser":
                 return security.refused("Only an organiser may add an event.")
@@ -48,7 +58,7 @@ class OrganiserPages(BasePages):
                     self._log(session, request, "add event", spec.slug)
                 return RedirectResponse(f"/events/{quote(spec.slug)}/organise", 303)
             except InputError as exc:
-                error = str(exc)
+                error, error_field = str(exc), exc.field
         with self.db.reading() as session:
             events = list(session.scalars(select(Event).order_by(Event.starts_at)))
             facts = None
@@ -56,6 +66,7 @@ class OrganiserPages(BasePages):
                 facts = status(session, self.publisher.config)  # as `status` gives it
             return self.render(request, "home.html", 400 if error else 200, events=events,
                                role=security.role(request), error=error, fields=fields,
+                               error_field=error_field,
                                facts=facts)  # fmt: skip
 
     async def organise(self, request: Request) -> Response:
@@ -67,13 +78,14 @@ class OrganiserPages(BasePages):
         if self.collector is None or self.publisher is None:
             return security.refused("This studio was started without the archive's settings.", 404)
         slug = request.path_params["event"]
-        said, error, typed = request.query_params.get("said"), None, None
+        said, error, error_field = request.query_params.get("said"), None, None
+        typed: dict[str, str] = {}
         if request.method == "POST":
             form = await self._form(request)
             if form is None:
                 return security.refused("The form's CSRF token is missing or wrong: reload.")
             action = form.get("action", "")
-            typed = form.get("schedule") if action == "schedule" else None
+            typed = form
             try:
                 with self.db.writing() as session:
                     event = _event(session, slug)
@@ -83,12 +95,8 @@ class OrganiserPages(BasePages):
                         source = add_source(session, event, form.get("platform", "mastodon"),
                                             form.get("url", ""))  # fmt: skip
                         said = f"Added {source.platform} at {source.base_url}."
-                    elif action == "edit":  # what the archive shows; not what is collected
-                        title = " ".join(form.get("title", "").split())
-                        if not title:
-                            raise InputError("an event needs a title")
-                        event.title, event.description = title, form.get("description", "").strip()
-                        said = "The event's title and description are saved."
+                    elif action == "edit":
+                        said = _edited(edit_event(session, event, _changes(form)))
                     elif action == "schedule":
                         sessions = parse_schedule(form.get("schedule", ""), event)
                         set_schedule(event, sessions)
@@ -106,15 +114,16 @@ class OrganiserPages(BasePages):
                     f"/events/{quote(slug)}/organise?{urlencode({'said': said})}", 303
                 )
             except InputError as exc:
-                error = str(exc)
+                error, error_field = str(exc), exc.field if action == "edit" else None
         with self.db.reading() as session:
             event = _event(session, slug)
             facts = status(session, self.publisher.config, slug).events[0]
             return self.render(
                 request, "organise.html", 400 if error else 200, event=event, facts=facts,
                 decisions=decisions(session, slug), run=self.collector.state(slug),
-                schedule=typed if error and typed is not None else schedule_toml(event),
-                said=said, error=error,
+                schedule=typed["schedule"] if error and "schedule" in typed else schedule_toml(event),
+                edit=typed if error and typed.get("action") == "edit" else event_fields(event),
+                said=said, error=error, error_field=error_field,
             )  # fmt: skip
 
     async def publish(self, request: Request) -> Response:
@@ -181,3 +190,43 @@ class OrganiserPages(BasePages):
                     error = str(exc)
             return self.render(request, "forget.html", 400 if error else 200, event=event,
                                preview=preview, done=done, error=error, target=target)  # fmt: skip
+
+
+# The edit form's fields, as EventChanges names them (the window in local wall-clock time).
+_EDITABLE = ("title", "description", "hashtags", "start", "end", "timezone",
+             "margin_before", "margin_after", "policy")  # fmt: skip
+
+
+def event_fields(event: Event) -> dict[str, str]:
+    """The edit form filled in with what the event has; sent back unchanged, it changes
+    nothing (an end at midnight is the same moment as the whole day before it)."""
+    zone = ZoneInfo(event.timezone)
+    return {
+        "title": event.title,
+        "description": event.description,
+        "hashtags": " ".join(event.hashtags),
+        "start": f"{event.starts_at.astimezone(zone):%Y-%m-%d %H:%M}",
+        "end": f"{event.ends_at.astimezone(zone):%Y-%m-%d %H:%M}",
+        "timezone": event.timezone,
+        "margin_before": duration_text(event.margin_before_minutes),
+        "margin_after": duration_text(event.margin_after_minutes),
+        "policy": event.policy,
+    }
+
+
+def _changes(form: dict[str, str]) -> EventChanges:
+    """The form as changes: a field the form did not send stays as it is."""
+    given = {name: form[name] for name in _EDITABLE if name in form}
+    if "hashtags" in given:
+        return EventChanges(**{**given, "hashtags": given["hashtags"].replace(",", " ").split()})
+    return EventChanges(**given)
+
+
+def _edited(result: EditResult) -> str:
+    if not result.changed:
+        return "Nothing changed."
+    said = f"Saved: {', '.join(FIELD_NAMES[name] for name in result.changed)}."
+    if result.outside:
+        said += (f" {result.outside} post(s) already collected are now outside the window or "
+                 "the hashtags: they stay in the archive until you hide them.")  # fmt: skip
+    return said
