@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -875,15 +876,32 @@ def test_the_events_page_gives_an_organiser_the_status_facts(tmp_path: Path) -> 
         db.dispose()
 
 
-def test_guessing_a_password_locks_that_name_out(with_accounts: tuple[Studio, Path]) -> None:
+def test_guessing_a_password_locks_that_name_out_across_a_restart(
+    with_accounts: tuple[Studio, Path],
+) -> None:
     studio, config = with_accounts
     _account(studio, config, "aroha", "curator")
     for _ in range(5):
         assert _sign_in(studio, "aroha", "a wrong guess, again") == 400
     form = {"csrf": studio.csrf("/login"), "name": "aroha", "password": "a long enough secret"}
     locked = studio.client.post("/login", data=form)
-    assert locked.status_code == 429 and "Too many wrong passwords" in locked.text
+    assert locked.status_code == 429 and "try again in 15 minutes" in locked.text
     assert _sign_in(studio, "other") == 400  # another name is not locked
+    restarted = _studio(studio.db)  # a new process: nothing of the old one's memory
+    with restarted.client:
+        assert _sign_in(restarted, "aroha") == 429
+        with studio.db.writing() as session:  # a quarter of an hour later
+            for action in session.scalars(select(StudioAction)):
+                action.at -= timedelta(minutes=15)
+        assert _sign_in(restarted, "aroha") == 303
+    with studio.db.reading() as session:
+        logged = session.execute(
+            select(StudioAction.who, StudioAction.action).where(StudioAction.who != "organiser")
+        ).all()
+    assert logged == [("aroha", "wrong password")] * 5 + [
+        ("other", "wrong password"),
+        ("aroha", "log in"),
+    ]
 
 
 def test_a_post_hidden_after_it_was_placed_is_named_and_one_remove_saves(

@@ -9,6 +9,7 @@ listen on an address other people can reach).
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -16,9 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backchannel.errors import InputError
-from backchannel.store import StudioUser
+from backchannel.store import StudioAction, StudioUser
 
 ROLES = ("organiser", "curator")
+MAX_FAILURES = 5  # wrong passwords for one name ...
+LOCKOUT = timedelta(minutes=15)  # ... within this long lock that name out for the rest of it
+WRONG_PASSWORD = "wrong password"  # the action logged for each
 MIN_PASSWORD = 12
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 _hasher = PasswordHasher()  # Argon2id, the library's recommended cost
@@ -65,3 +69,20 @@ def check_password(session: Session, name: str, password: str) -> StudioUser | N
     except (VerificationError, InvalidHashError):
         return None
     return user
+
+
+def locked_until(session: Session, name: str, now: datetime) -> datetime | None:
+    """When ``name`` may try again, if wrong passwords have locked it; else None.
+
+    The wrong passwords are rows of the action log, so a restart of the studio does not
+    clear a lock (and the log shows who was guessed at)."""
+    recent = session.scalars(
+        select(StudioAction.at)
+        .where(
+            StudioAction.who == name,
+            StudioAction.action == WRONG_PASSWORD,
+            StudioAction.at > now - LOCKOUT,
+        )
+        .order_by(StudioAction.at)
+    ).all()
+    return recent[-MAX_FAILURES] + LOCKOUT if len(recent) >= MAX_FAILURES else None

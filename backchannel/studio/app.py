@@ -10,7 +10,7 @@ token, the session, the Host check, the CSRF token and the headers.
 from __future__ import annotations
 
 import tempfile
-import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -43,9 +43,14 @@ from backchannel.curation import (
 from backchannel.errors import ConflictError, InputError, NotFoundError
 from backchannel.export import markdown_html, post_html
 from backchannel.resources import templates_dir
-from backchannel.store import Database, EventPost, Post
+from backchannel.store import Database, EventPost, Post, utcnow
 from backchannel.studio import security
-from backchannel.studio.accounts import check_password, has_accounts
+from backchannel.studio.accounts import (
+    WRONG_PASSWORD,
+    check_password,
+    has_accounts,
+    locked_until,
+)
 from backchannel.studio.browse import (
     PLATFORMS,
     SORTS,
@@ -62,9 +67,6 @@ from backchannel.studio.editing import History, apply_change
 from backchannel.studio.organising import OrganiserPages
 from backchannel.studio.pages import event_named as _event
 from backchannel.studio.publishing import Publisher
-
-MAX_FAILURES = 5  # wrong passwords for one name ...
-LOCKOUT_SECONDS = 900.0  # ... within this long lock that name out for the rest of it
 
 
 def create_app(
@@ -156,21 +158,20 @@ class _Pages(OrganiserPages):
             if form is None:
                 return security.refused("The form's CSRF token is missing or wrong: reload.")
             name = form.get("name", "")[:100]
-            now = time.monotonic()
-            recent = [t for t in self.failures.get(name, []) if now - t < LOCKOUT_SECONDS]
-            if len(recent) >= MAX_FAILURES:  # guessing: wait, whatever the password
+            with self.db.reading() as session:  # no write lock while Argon2 works
+                now = utcnow()
+                until = locked_until(session, name, now)
+                user = None if until else check_password(session, name, form.get("password", ""))
+                found = (user.name, user.role) if user else None
+            if until is not None:  # guessing: wait, whatever the password
                 return security.refused(
                     f"Too many wrong passwords for {name!r}: try again in "
-                    f"{int((LOCKOUT_SECONDS - (now - recent[0])) // 60) + 1} minutes.", 429
+                    f"{(until - now) // timedelta(minutes=1) + 1} minutes.", 429
                 )  # fmt: skip
-            with self.db.reading() as session:
-                user = check_password(session, name, form.get("password", ""))
-                found = (user.name, user.role) if user else None
-            self.failures[name] = recent if found else [*recent, now]
+            with self.db.writing() as session:
+                self._log(session, request, "log in" if found else WRONG_PASSWORD, "", who=name)
             if found is not None:
                 security.log_in(request, *found)
-                with self.db.writing() as session:
-                    self._log(session, request, "log in", "")
                 return RedirectResponse("/", status_code=303)
             error = "That name and password do not match an account."
         security.ensure_csrf(request)

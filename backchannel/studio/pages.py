@@ -29,7 +29,6 @@ class BasePages:
         self.env = env
         self.publisher = publisher
         self.collector = collector
-        self.failures: dict[str, list[float]] = {}  # name -> times of wrong passwords
 
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         context.update(request=request, csrf=security.csrf_token(request),
@@ -49,8 +48,11 @@ class BasePages:
             return None
         return fields
 
-    def _log(self, session: Any, request: Request, action: str, target: str) -> None:
-        session.add(StudioAction(who=security.who(request) or "", action=action, target=target))
+    def _log(
+        self, session: Any, request: Request, action: str, target: str, who: str | None = None
+    ) -> None:
+        who = security.who(request) if who is None else who
+        session.add(StudioAction(who=who or "", action=action, target=target))
 
 
 def event_named(session: Any, slug: str) -> Event:
