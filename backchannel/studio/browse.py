@@ -84,8 +84,10 @@ def search_posts(session: Session, event: Event, query: PostQuery) -> Found:
         total = len(posts)  # all of them are here: no need to count
     else:
         # Counting every match of a common word costs more than finding the page:
-        # count up to the cap only.
-        capped = statement.with_only_columns(Post.id).limit(COUNT_CAP + 1).subquery()
+        # count up to the cap only, from the match list (no order to keep, so walking
+        # the posts in time order would only read more of them).
+        counted = _matching(event, query, dialect, common=False) if common else statement
+        capped = counted.with_only_columns(Post.id).limit(COUNT_CAP + 1).subquery()
         total = session.scalar(select(func.count()).select_from(capped)) or 0
     if total > COUNT_CAP:  # one more page at least while this one is full
         pages = max(-(-total // PAGE), page + 1 if len(posts) == PAGE else page)
