@@ -804,7 +804,14 @@ def test_an_organiser_edits_hashtags_and_window_each_error_beside_its_field(
             assert re.search(r'<p class="error" id="event-end-error" role="alert">the event '
                              r"would end \(2013-11-11 00:00\) before it starts", wrong.text)  # fmt: skip
             assert 'value="swrb13 swrb2013"' in wrong.text  # what was typed stays
-            assert 'id="organise-error"' not in wrong.text  # beside the field, not on top
+            assert wrong.text.count('class="error"') == 1  # beside the field, not on top too
+            bad_source = studio.client.post(page, data={"action": "add_source", "url": "kea.example",
+                                                        "csrf": studio.csrf(page)})  # fmt: skip
+            assert bad_source.status_code == 400
+            assert re.search(r'id="organise-url" name="url" value="kea.example" inputmode="url" '
+                             r'aria-invalid="true" aria-describedby="organise-url-error">\s*'
+                             r'<p class="error" id="organise-url-error" role="alert">not a server '
+                             r"URL", html.unescape(bad_source.text))  # fmt: skip
             saved = send(hashtags="swrb13 swrb2013", end="2013-11-16")
             said = studio.client.get(saved.headers["location"]).text
             assert "Saved: hashtags, end." in said and "outside" not in said

@@ -114,7 +114,7 @@ class OrganiserPages(BasePages):
                     f"/events/{quote(slug)}/organise?{urlencode({'said': said})}", 303
                 )
             except InputError as exc:
-                error, error_field = str(exc), exc.field if action == "edit" else None
+                error, error_field = str(exc), exc.field or _FIELD_OF.get(action)
         with self.db.reading() as session:
             event = _event(session, slug)
             facts = status(session, self.publisher.config, slug).events[0]
@@ -123,6 +123,7 @@ class OrganiserPages(BasePages):
                 decisions=decisions(session, slug), run=self.collector.state(slug),
                 schedule=typed["schedule"] if error and "schedule" in typed else schedule_toml(event),
                 edit=typed if error and typed.get("action") == "edit" else event_fields(event),
+                typed=typed if error else {},
                 said=said, error=error, error_field=error_field,
             )  # fmt: skip
 
@@ -191,6 +192,9 @@ class OrganiserPages(BasePages):
             return self.render(request, "forget.html", 400 if error else 200, event=event,
                                preview=preview, done=done, error=error, target=target)  # fmt: skip
 
+
+# The field of each of the page's forms that a wrong value comes from.
+_FIELD_OF = {"add_source": "url", "schedule": "schedule", "allow": "handle", "deny": "handle"}
 
 # The edit form's fields, as EventChanges names them (the window in local wall-clock time).
 _EDITABLE = ("title", "description", "hashtags", "start", "end", "timezone",
