@@ -245,6 +245,22 @@ def test_a_wrong_change_says_why_next_to_the_field_and_saves_nothing(studio: Stu
     assert studio.revision(EDITOR) == before
 
 
+def test_a_new_storys_wrong_title_or_slug_is_named_beside_it(studio: Studio) -> None:
+    studio.login()
+    _new_story(studio)
+    for fields, where, message in (
+        ({"title": " ", "slug": "empty"}, "title", "a story needs a title"),
+        ({"title": "Notes again", "slug": "notes"}, "slug", "a story &#39;notes&#39; exists"),
+    ):
+        refused = studio.client.post(STORIES, data={"csrf": studio.csrf(STORIES), **fields})
+        assert refused.status_code == 400
+        assert re.search(rf'aria-describedby="story-{where}-error">\s*<p class="error" '
+                         rf'id="story-{where}-error" role="alert">{message}', refused.text)  # fmt: skip
+        assert f'value="{fields["slug"]}"' in refused.text  # what was typed stays
+    with studio.db.reading() as session:
+        assert [s.slug for s in list_stories(session, "swrb13")] == ["day-one", "notes"]
+
+
 def test_a_save_on_an_older_revision_is_refused_with_a_way_forward(studio: Studio) -> None:
     studio.login()
     _new_story(studio)

@@ -228,7 +228,7 @@ class _Pages(OrganiserPages):
         if denied := self._denied(request):
             return denied
         slug = request.path_params["event"]
-        error, fields = None, {}
+        error, error_field, fields = None, None, {}
         if request.method == "POST":
             form = await self._form(request)
             if form is None:
@@ -238,19 +238,24 @@ class _Pages(OrganiserPages):
             try:
                 with self.db.writing() as session:
                     event = _event(session, slug)
+                    if not doc.title:
+                        raise InputError("a story needs a title", field="title")
+                    if not doc.slug:
+                        raise InputError("a story needs a slug: its address", field="slug")
                     if current_revision(session, event.id, doc.slug):
-                        raise InputError(f"slug: a story {doc.slug!r} exists already")
+                        raise InputError(f"a story {doc.slug!r} exists already", field="slug")
                     save_story(session, format_story(doc), security.who(request) or "", 0,
                                event.id)  # fmt: skip
                     self._log(session, request, "create story", f"{slug}/{doc.slug}")
                 return RedirectResponse(_editor_url(slug, doc.slug), status_code=303)
             except InputError as exc:
-                error = str(exc)
+                error, error_field = str(exc), exc.field
         with self.db.reading() as session:
             event = _event(session, slug)
             stories = list_stories(session, slug)
             return self.render(request, "stories.html", 400 if error else 200, event=event,
-                               stories=stories, error=error, fields=fields)  # fmt: skip
+                               stories=stories, error=error, error_field=error_field,
+                               fields=fields)  # fmt: skip
 
     async def editor(self, request: Request) -> Response:
         if denied := self._denied(request):
