@@ -120,3 +120,14 @@ def test_a_dropped_hashtag_loses_its_cursor_and_posts_outside_are_counted(db: Da
         assert result.outside == 3
     with db.reading() as session:
         assert session.scalars(select(Cursor.hashtag)).all() == ["swrs26"]
+
+
+def test_the_studios_edit_form_sent_back_unchanged_changes_nothing(db: Database) -> None:
+    from backchannel.studio.organising import _changes, event_fields
+
+    with db.writing() as session:
+        event = get_event(session, "swrs26")
+        edit_event(session, event, EventChanges(start="2026-03-12T09:30:15", margin_after="90m"))
+        form = event_fields(event)
+        assert (form["start"], form["margin_after"]) == ("2026-03-12 09:30:15", "90m")
+        assert edit_event(session, event, _changes(form)).changed == []

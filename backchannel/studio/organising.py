@@ -3,6 +3,7 @@ collect now, sources, sessions, consent), preview and publish, and forget."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
@@ -209,13 +210,19 @@ def event_fields(event: Event) -> dict[str, str]:
         "title": event.title,
         "description": event.description,
         "hashtags": " ".join(event.hashtags),
-        "start": f"{event.starts_at.astimezone(zone):%Y-%m-%d %H:%M}",
-        "end": f"{event.ends_at.astimezone(zone):%Y-%m-%d %H:%M}",
+        "start": _local(event.starts_at, zone),
+        "end": _local(event.ends_at, zone),
         "timezone": event.timezone,
         "margin_before": duration_text(event.margin_before_minutes),
         "margin_after": duration_text(event.margin_after_minutes),
         "policy": event.policy,
     }
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> str:
+    """A moment as the form shows it: to the minute, or to the second when it has some."""
+    local = moment.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M:%S}" if local.second else f"{local:%Y-%m-%d %H:%M}"
 
 
 def _changes(form: dict[str, str]) -> EventChanges:
