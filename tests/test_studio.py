@@ -83,6 +83,19 @@ def _configured(db: Database, config: Path) -> Studio:
 
 
 @pytest.fixture
+def organising(tmp_path: Path) -> Iterator[Studio]:
+    """A studio with the archive's settings over the fixture, its site in tmp_path/site."""
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    db = build_fixture(url)
+    running = _configured(
+        db, write_config(tmp_path, url, f"[archive]\nsite_dir = '{tmp_path / 'site'}'\n")
+    )
+    with running.client:
+        yield running
+    db.dispose()
+
+
+@pytest.fixture
 def studio(sqlite_url: str) -> Iterator[Studio]:
     db = build_fixture(sqlite_url)
     running = _studio(db)
@@ -497,33 +510,27 @@ def _until_done(studio: Studio, kind: str) -> str:
     raise AssertionError(f"the {kind} did not finish")
 
 
-def test_preview_and_publish_run_the_exporter_and_link_to_the_result(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'a.db'}"
-    db = build_fixture(url)
-    site = tmp_path / "site"
-    path = write_config(tmp_path, url, f"[archive]\nsite_dir = '{site}'\n")
-    studio = _configured(db, path)
-    try:
-        with studio.client:
-            assert studio.client.get("/preview/swrb13/index.html").status_code == 403
-            studio.login()
-            for kind, root in (("preview", "/preview"), ("publish", "/site")):
-                started = studio.client.post(
-                    f"/events/swrb13/publish?kind={kind}", data={"csrf": studio.csrf(STORIES)}
-                )
-                assert started.status_code == 303
-                page = _until_done(studio, kind)
-                assert "Done:" in page and f'href="{root}/swrb13/index.html"' in page
-                opened = studio.client.get(f"{root}/swrb13/index.html")
-                assert opened.status_code == 200 and "SWRB conference 2013" in opened.text
-                assert "wasm-unsafe-eval" in opened.headers["content-security-policy"]
-                story = studio.client.get(f"{root}/swrb13/story-day-one.html")
-                assert story.status_code == 200 and "Day one in posts" in story.text
-            assert (site / "swrb13" / "index.html").is_file()  # published into the site
-            studio.client.cookies.clear()
-            assert studio.client.get("/site/swrb13/index.html").status_code == 403
-    finally:
-        db.dispose()
+def test_preview_and_publish_run_the_exporter_and_link_to_the_result(
+    organising: Studio, tmp_path: Path
+) -> None:
+    studio, site = organising, tmp_path / "site"
+    assert studio.client.get("/preview/swrb13/index.html").status_code == 403
+    studio.login()
+    for kind, root in (("preview", "/preview"), ("publish", "/site")):
+        started = studio.client.post(
+            f"/events/swrb13/publish?kind={kind}", data={"csrf": studio.csrf(STORIES)}
+        )
+        assert started.status_code == 303
+        page = _until_done(studio, kind)
+        assert "Done:" in page and f'href="{root}/swrb13/index.html"' in page
+        opened = studio.client.get(f"{root}/swrb13/index.html")
+        assert opened.status_code == 200 and "SWRB conference 2013" in opened.text
+        assert "wasm-unsafe-eval" in opened.headers["content-security-policy"]
+        story = studio.client.get(f"{root}/swrb13/story-day-one.html")
+        assert story.status_code == 200 and "Day one in posts" in story.text
+    assert (site / "swrb13" / "index.html").is_file()  # published into the site
+    studio.client.cookies.clear()
+    assert studio.client.get("/site/swrb13/index.html").status_code == 403
 
 
 def test_demo_studio_leaves_the_studio_running_on_the_demo_data(tmp_path: Path) -> None:
@@ -564,39 +571,30 @@ def test_demo_studio_leaves_the_studio_running_on_the_demo_data(tmp_path: Path) 
         child.wait(10)
 
 
-def test_forget_says_what_will_go_needs_a_reason_and_is_for_organisers(
-    tmp_path: Path,
-) -> None:
-    url = f"sqlite:///{tmp_path / 'a.db'}"
-    db = build_fixture(url)
-    path = write_config(tmp_path, url, f"[archive]\nsite_dir = '{tmp_path / 'site'}'\n")
-    studio = _configured(db, path)
-    try:
-        with studio.client:
-            studio.login()
-            with db.reading() as session:
-                handle = session.scalars(select(Author.handle).order_by(Author.id)).first()
-                count = session.scalar(
-                    select(func.count()).select_from(Post).join(Author)
-                    .where(Author.handle == handle)
-                )  # fmt: skip
-            page = studio.client.get("/events/swrb13/forget", params={"author": handle})
-            assert page.status_code == 200
-            assert f"<li>{count} post(s) by @{handle}, with their media</li>" in page.text
-            with db.reading() as session:  # the preview removed nothing
-                assert session.scalar(select(func.count()).select_from(Post).join(Author)
-                                      .where(Author.handle == handle)) == count  # fmt: skip
-            form = {"csrf": studio.csrf(STORIES), "author": handle}
-            missing = studio.client.post("/events/swrb13/forget", data=form)
-            assert missing.status_code == 400 and "reason: say why" in missing.text
-            done = studio.client.post("/events/swrb13/forget", data={**form, "reason": "asked"})
-            assert done.status_code == 200
-            assert f"Forgotten: {count} post(s) and 1 author(s)" in done.text
-            with db.reading() as session:
-                assert session.scalar(select(Author.id).where(Author.handle == handle)) is None
-                assert session.scalars(select(StudioAction.action)).all()[-1] == "forget"
-    finally:
-        db.dispose()
+def test_forget_says_what_will_go_needs_a_reason_and_is_for_organisers(organising: Studio) -> None:
+    studio, db = organising, organising.db
+    studio.login()
+    with db.reading() as session:
+        handle = session.scalars(select(Author.handle).order_by(Author.id)).first()
+        count = session.scalar(
+            select(func.count()).select_from(Post).join(Author)
+            .where(Author.handle == handle)
+        )  # fmt: skip
+    page = studio.client.get("/events/swrb13/forget", params={"author": handle})
+    assert page.status_code == 200
+    assert f"<li>{count} post(s) by @{handle}, with their media</li>" in page.text
+    with db.reading() as session:  # the preview removed nothing
+        assert session.scalar(select(func.count()).select_from(Post).join(Author)
+                              .where(Author.handle == handle)) == count  # fmt: skip
+    form = {"csrf": studio.csrf(STORIES), "author": handle}
+    missing = studio.client.post("/events/swrb13/forget", data=form)
+    assert missing.status_code == 400 and "reason: say why" in missing.text
+    done = studio.client.post("/events/swrb13/forget", data={**form, "reason": "asked"})
+    assert done.status_code == 200
+    assert f"Forgotten: {count} post(s) and 1 author(s)" in done.text
+    with db.reading() as session:
+        assert session.scalar(select(Author.id).where(Author.handle == handle)) is None
+        assert session.scalars(select(StudioAction.action)).all()[-1] == "forget"
 
 
 def test_a_curator_is_refused_forget(with_accounts: tuple[Studio, Path]) -> None:
@@ -785,12 +783,9 @@ def test_an_organiser_adds_an_event_a_source_collects_now_and_sets_consent(
 
 
 def test_an_organiser_edits_hashtags_and_window_each_error_beside_its_field(
-    tmp_path: Path,
+    organising: Studio,
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'a.db'}"
-    db = build_fixture(url)
-    path = write_config(tmp_path, url, f"[archive]\nsite_dir = '{tmp_path / 'site'}'\n")
-    studio = _configured(db, path)
+    studio, db = organising, organising.db
     page = "/events/swrb13/organise"
 
     def event_row() -> tuple[object, ...]:
@@ -806,55 +801,51 @@ def test_an_organiser_edits_hashtags_and_window_each_error_beside_its_field(
         return studio.client.post(page, data={**fields, **changes, "action": "edit",
                                               "csrf": studio.csrf(page)})  # fmt: skip
 
-    try:
-        with studio.client:
-            studio.login()
-            before = event_row()
-            unchanged = send()  # the form as filled in changes nothing
-            assert "Nothing changed." in studio.client.get(unchanged.headers["location"]).text
-            assert event_row() == before
-            wrong = send(hashtags="swrb13 swrb2013", end="2013-11-10")
-            assert wrong.status_code == 400 and event_row() == before
-            assert re.search(r'id="event-end" name="end" value="2013-11-10" aria-invalid="true" '
-                             r'aria-describedby="event-end-error"', wrong.text)  # fmt: skip
-            assert re.search(r'<p class="error" id="event-end-error" role="alert">the event '
-                             r"would end \(2013-11-11 00:00\) before it starts", wrong.text)  # fmt: skip
-            assert 'value="swrb13 swrb2013"' in wrong.text  # what was typed stays
-            assert wrong.text.count('class="error"') == 1  # beside the field, not on top too
-            bad_source = studio.client.post(page, data={"action": "add_source", "url": "kea.example",
-                                                        "csrf": studio.csrf(page)})  # fmt: skip
-            assert bad_source.status_code == 400
-            assert re.search(r'id="organise-url" name="url" value="kea.example" inputmode="url" '
-                             r'aria-invalid="true" aria-describedby="organise-url-error">\s*'
-                             r'<p class="error" id="organise-url-error" role="alert">not a server '
-                             r"URL", html.unescape(bad_source.text))  # fmt: skip
-            saved = send(hashtags="swrb13 swrb2013", end="2013-11-16")
-            said = studio.client.get(saved.headers["location"]).text
-            assert "Saved: hashtags, end." in said and "outside" not in said
-            with db.reading() as session:
-                event = session.scalars(select(Event)).one()
-                assert event.hashtags == ["swrb13", "swrb2013"]
-                assert (event.ends_at - before[3]).days == 1  # type: ignore[operator]
-                held = session.scalar(  # all carry #swrb13; the forgotten one is not counted
-                    select(func.count())
-                    .select_from(EventPost)
-                    .join(Post, Post.id == EventPost.post_id)
-                    .where(Post.deleted_at.is_(None))
-                )
-                logged = session.scalars(select(StudioAction.action)).all()
-            assert logged.count("edit") == 2  # the unchanged save and this one
-            narrowed = send(hashtags="swrb2013")
-            said = html.unescape(studio.client.get(narrowed.headers["location"]).text)
-            assert f"{held} post(s) already collected are now outside the window or the " in said
-            taken = studio.client.post(
-                "/", data={"slug": "swrb13", "title": "Again", "hashtags": "x", "start": "2014-01-01",
-                           "end": "2014-01-02", "timezone": "UTC", "csrf": studio.csrf("/")},
-            )  # fmt: skip
-            assert taken.status_code == 400
-            assert re.search(r'<p class="error" id="event-slug-error" role="alert">an event '
-                             r"with the slug 'swrb13' already exists", html.unescape(taken.text))  # fmt: skip
-    finally:
-        db.dispose()
+    studio.login()
+    before = event_row()
+    unchanged = send()  # the form as filled in changes nothing
+    assert "Nothing changed." in studio.client.get(unchanged.headers["location"]).text
+    assert event_row() == before
+    wrong = send(hashtags="swrb13 swrb2013", end="2013-11-10")
+    assert wrong.status_code == 400 and event_row() == before
+    assert re.search(r'id="event-end" name="end" value="2013-11-10" aria-invalid="true" '
+                     r'aria-describedby="event-end-error"', wrong.text)  # fmt: skip
+    assert re.search(r'<p class="error" id="event-end-error" role="alert">the event '
+                     r"would end \(2013-11-11 00:00\) before it starts", wrong.text)  # fmt: skip
+    assert 'value="swrb13 swrb2013"' in wrong.text  # what was typed stays
+    assert wrong.text.count('class="error"') == 1  # beside the field, not on top too
+    bad_source = studio.client.post(page, data={"action": "add_source", "url": "kea.example",
+                                                "csrf": studio.csrf(page)})  # fmt: skip
+    assert bad_source.status_code == 400
+    assert re.search(r'id="organise-url" name="url" value="kea.example" inputmode="url" '
+                     r'aria-invalid="true" aria-describedby="organise-url-error">\s*'
+                     r'<p class="error" id="organise-url-error" role="alert">not a server '
+                     r"URL", html.unescape(bad_source.text))  # fmt: skip
+    saved = send(hashtags="swrb13 swrb2013", end="2013-11-16")
+    said = studio.client.get(saved.headers["location"]).text
+    assert "Saved: hashtags, end." in said and "outside" not in said
+    with db.reading() as session:
+        event = session.scalars(select(Event)).one()
+        assert event.hashtags == ["swrb13", "swrb2013"]
+        assert (event.ends_at - before[3]).days == 1  # type: ignore[operator]
+        held = session.scalar(  # all carry #swrb13; the forgotten one is not counted
+            select(func.count())
+            .select_from(EventPost)
+            .join(Post, Post.id == EventPost.post_id)
+            .where(Post.deleted_at.is_(None))
+        )
+        logged = session.scalars(select(StudioAction.action)).all()
+    assert logged.count("edit") == 2  # the unchanged save and this one
+    narrowed = send(hashtags="swrb2013")
+    said = html.unescape(studio.client.get(narrowed.headers["location"]).text)
+    assert f"{held} post(s) already collected are now outside the window or the " in said
+    taken = studio.client.post(
+        "/", data={"slug": "swrb13", "title": "Again", "hashtags": "x", "start": "2014-01-01",
+                   "end": "2014-01-02", "timezone": "UTC", "csrf": studio.csrf("/")},
+    )  # fmt: skip
+    assert taken.status_code == 400
+    assert re.search(r'<p class="error" id="event-slug-error" role="alert">an event '
+                     r"with the slug 'swrb13' already exists", html.unescape(taken.text))  # fmt: skip
 
 
 def test_a_curator_is_refused_the_organisers_pages(with_accounts: tuple[Studio, Path]) -> None:
@@ -884,19 +875,12 @@ def test_a_post_in_a_thread_opens_its_thread_in_the_browser(studio: Studio) -> N
     assert names[0] in box or names[1] in box
 
 
-def test_the_events_page_gives_an_organiser_the_status_facts(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'a.db'}"
-    db = build_fixture(url)
-    path = write_config(tmp_path, url, f"[archive]\nsite_dir = '{tmp_path / 'site'}'\n")
-    studio = _configured(db, path)
-    try:
-        with studio.client:
-            studio.login()
-            page = studio.client.get("/").text
-            assert "Scheduler: not running (start it with <code>backchannel run</code>)." in page
-            assert re.search(r"\(swrb13; (before|during|after|done), \d+ posts collected", page)
-    finally:
-        db.dispose()
+def test_the_events_page_gives_an_organiser_the_status_facts(organising: Studio) -> None:
+    studio = organising
+    studio.login()
+    page = studio.client.get("/").text
+    assert "Scheduler: not running (start it with <code>backchannel run</code>)." in page
+    assert re.search(r"\(swrb13; (before|during|after|done), \d+ posts collected", page)
 
 
 def test_guessing_a_password_locks_that_name_out_across_a_restart(
