@@ -274,6 +274,39 @@ def test_a_new_storys_wrong_title_or_slug_is_named_beside_it(studio: Studio) -> 
         assert [s.slug for s in list_stories(session, "swrb13")] == ["day-one", "notes"]
 
 
+def test_opening_a_story_costs_the_same_queries_for_2_posts_as_for_all(studio: Studio) -> None:
+    """No query per item (the editor of a 500-post story took 780 ms with one)."""
+    from sqlalchemy import event as sql_event
+
+    studio.login()
+    with studio.db.reading() as session:
+        uris = session.scalars(
+            select(Post.uri)
+            .join(EventPost, EventPost.post_id == Post.id)
+            .where(Post.deleted_at.is_(None), EventPost.state != "hidden")
+            .order_by(Post.id)
+        ).all()
+    counts = []
+    for size in (2, len(uris)):
+        slug = f"size-{size}"
+        with studio.db.writing() as session:
+            body = "\n\n".join(uris[:size])
+            import_story(session, f"---\ntitle: T\nslug: {slug}\nevent: swrb13\n---\n\n{body}\n")
+        statements: list[str] = []
+
+        def count(*args: object, into: list[str] = statements) -> None:
+            into.append(str(args[2]))
+
+        sql_event.listen(studio.db.engine, "before_cursor_execute", count)
+        try:
+            page = studio.client.get(f"/events/swrb13/stories/{slug}")
+        finally:
+            sql_event.remove(studio.db.engine, "before_cursor_execute", count)
+        assert page.status_code == 200 and page.text.count('class="item item-post"') == size
+        counts.append(len(statements))
+    assert len(uris) > 10 and counts[0] == counts[1], counts
+
+
 def test_a_save_on_an_older_revision_is_refused_with_a_way_forward(studio: Studio) -> None:
     studio.login()
     _new_story(studio)

@@ -21,6 +21,7 @@ __getattr__, __dir__, __all__ = exports(
             "remove_story",
             "set_state",
             "story_doc",
+            "story_posts",
             "summary",
         ],
         "storyfile": ["Block", "StoryDoc", "format_story"],

@@ -225,15 +225,29 @@ def get_story(session: Session, event: str, slug: str) -> Story:
     return story
 
 
+def story_posts(session: Session, story: Story) -> list[Post | None]:
+    """The post of each of ``story``'s items (None for headings, text and removed
+    posts), with their authors and media, in a few queries however long the story is."""
+    ids = [item.post_id for item in story.items if item.post_id is not None]
+    found: dict[int, Post] = {}
+    for start in range(0, len(ids), 500):  # well under every database's bound-parameter limit
+        chunk = select(Post).where(Post.id.in_(ids[start : start + 500]))
+        chunk = chunk.options(selectinload(Post.author), selectinload(Post.media))
+        found.update((post.id, post) for post in session.scalars(chunk))
+    return [
+        found.get(item.post_id) if item.kind == "post" and item.post_id is not None else None
+        for item in story.items
+    ]
+
+
 def story_doc(session: Session, story: Story) -> StoryDoc:
     event = session.get(Event, story.event_id)
     doc = StoryDoc(story.title, story.slug, event.slug if event else "", story.curator or "",
                    story.description or "")  # fmt: skip
-    for item in story.items:
+    for item, post in zip(story.items, story_posts(session, story), strict=True):
         if item.kind in ("heading", "text"):
             doc.blocks.append(Block(item.kind, 0, level=item.level, text=item.text or ""))
         elif item.kind == "post" and item.post_id is not None:
-            post = session.get(Post, item.post_id)
             ref = item.post_ref or (post.uri if post else "")
             label = post_label(post) if post else ""
             doc.blocks.append(Block("post", 0, ref=ref, note=item.annotation, label=label))

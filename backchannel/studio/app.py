@@ -39,6 +39,7 @@ from backchannel.curation import (
     schedule_of,
     set_state,
     story_doc,
+    story_posts,
 )
 from backchannel.errors import ConflictError, InputError, NotFoundError
 from backchannel.export import markdown_html, post_html
@@ -300,7 +301,7 @@ class _Pages(OrganiserPages):
             event = _event(session, slug)
             story = get_story(session, slug, story_slug)
             doc = story_doc(session, story)
-            items = [(block, _post_for(session, block.ref)) for block in doc.blocks]
+            items = list(zip(doc.blocks, story_posts(session, story), strict=True))
             held_uris = frozenset(post.uri for _, post in items if post is not None)
             # A post hidden since it was placed blocks every save until it goes: say so.
             hidden_ids = set(
@@ -334,10 +335,6 @@ class _Pages(OrganiserPages):
                 show_held=show_held, suggested=suggested, hidden_ids=hidden_ids,
                 headings=[(n, b.text) for n, (b, _) in enumerate(items) if b.kind == "heading"],
             )  # fmt: skip
-
-
-def _post_for(session: Any, ref: str) -> Post | None:
-    return addresses.resolve(session, ref) if ref else None
 
 
 def _query(request: Request) -> PostQuery:
