@@ -881,6 +881,44 @@ def test_an_organiser_edits_hashtags_and_window_each_error_beside_its_field(
                      r"with the slug 'swrb13' already exists", html.unescape(taken.text))  # fmt: skip
 
 
+def test_signing_out_needs_the_csrf_token_and_ends_the_session(studio: Studio) -> None:
+    studio.login()
+    page = studio.client.get("/").text
+    assert 'action="/logout"' in page and ">Sign out</button>" in page
+    forged = studio.client.post("/logout", data={"csrf": "forged"})
+    assert forged.status_code == 403 and studio.client.get("/").status_code == 200
+    out = studio.client.post("/logout", data={"csrf": studio.csrf("/")})
+    assert out.status_code == 200 and "<h1>Signed out</h1>" in out.text
+    assert studio.client.get("/").status_code == 403
+    assert studio.client.get(EDITOR).status_code == 403
+    with studio.db.reading() as session:
+        assert session.scalars(select(StudioAction.action)).all() == ["log in", "log out"]
+
+
+def test_the_activity_page_lists_the_action_log_for_organisers_only(
+    with_accounts: tuple[Studio, Path],
+) -> None:
+    studio, config = with_accounts
+    _account(studio, config, "aroha", "curator")
+    assert _sign_in(studio, "<script>alert(1)</script>", "a wrong guess, again") == 400
+    assert _sign_in(studio, "aroha") == 303
+    refused = studio.client.get("/activity")
+    assert refused.status_code == 403 and "Only an organiser" in refused.text
+    assert 'href="/activity"' not in studio.client.get("/").text
+    studio.client.post("/logout", data={"csrf": studio.csrf("/")})
+    studio.login()  # the organiser's link
+    assert 'href="/activity"' in studio.client.get("/").text
+    page = studio.client.get("/activity").text
+    rows = re.findall(r"<tr><td>[^<]+</td><td>([^<]*)</td><td>([^<]*)</td>", page)
+    assert rows == [
+        ("organiser", "log in"),
+        ("aroha", "log out"),
+        ("aroha", "log in"),
+        ("&lt;script&gt;alert(1)&lt;/script&gt;", "wrong password"),
+    ]
+    assert "<script>" not in page
+
+
 def test_a_curator_is_refused_the_organisers_pages(with_accounts: tuple[Studio, Path]) -> None:
     studio, config = with_accounts
     _account(studio, config, "aroha", "curator")

@@ -213,6 +213,12 @@ def test_two_tabs_on_one_story_see_the_conflict_and_can_redo_their_change(
         expect(end).to_have_accessible_description(re.compile(r"^the event would end"))
         expect(end).to_have_value("2013-11-10")
         _accessible(second, problems)
+        second.goto(running.origin + "activity")
+        expect(second.get_by_role("table")).to_contain_text("create story")
+        _accessible(second, problems)
+        second.get_by_role("button", name="Sign out").click()
+        expect(second.get_by_role("heading", name="Signed out")).to_be_visible()
+        _accessible(second, problems)
         context.close()
     assert problems == {}
     with running.db.reading() as session:

@@ -93,6 +93,8 @@ def create_app(
     pages = _Pages(db, token, env, publisher, collector)
     routes = [
         Route("/login", pages.login, methods=["GET", "POST"]),
+        Route("/logout", pages.logout, methods=["POST"]),
+        Route("/activity", pages.activity),
         Route("/", pages.home, methods=["GET", "POST"]),
         Route("/events/{event}/organise", pages.organise, methods=["GET", "POST"]),
         Route("/events/{event}/posts", pages.posts, methods=["GET", "POST"]),
@@ -142,6 +144,17 @@ def _post_html(post: Post) -> Any:
 
 
 class _Pages(OrganiserPages):
+    async def logout(self, request: Request) -> Response:
+        if await self._form(request) is None:  # a foreign page must not sign anyone out
+            return security.refused("The form's CSRF token is missing or wrong: reload.")
+        if security.who(request) is not None:
+            with self.db.writing() as session:
+                self._log(session, request, "log out", "")
+        security.log_out(request)
+        with self.db.reading() as session:
+            accounts = has_accounts(session)
+        return self.render(request, "denied.html", signed_out=True, accounts=accounts)
+
     async def login(self, request: Request) -> Response:
         if "token" in request.query_params:  # the secret link: this machine's organiser
             if not security.same(request.query_params.get("token"), self.token):

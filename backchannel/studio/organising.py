@@ -26,10 +26,12 @@ from backchannel.events import (
     edit_event,
 )
 from backchannel.media import prune
-from backchannel.store import Event
+from backchannel.store import Event, StudioAction
 from backchannel.studio import security
 from backchannel.studio.pages import BasePages
 from backchannel.studio.pages import event_named as _event
+
+ACTIVITY_SHOWN = 200  # the newest actions the activity page lists
 
 
 class OrganiserPages(BasePages):
@@ -127,6 +129,19 @@ class OrganiserPages(BasePages):
                 typed=typed if error else {},
                 said=said, error=error, error_field=error_field,
             )  # fmt: skip
+
+    async def activity(self, request: Request) -> Response:
+        """What was done in the studio, newest first (organisers only): the action log."""
+        if denied := self._denied(request):
+            return denied
+        if security.role(request) != "organiser":
+            return security.refused("Only an organiser may read the action log.")
+        with self.db.reading() as session:
+            actions = session.scalars(
+                select(StudioAction).order_by(StudioAction.at.desc(), StudioAction.id.desc())
+                .limit(ACTIVITY_SHOWN)
+            ).all()  # fmt: skip
+            return self.render(request, "activity.html", actions=actions, shown=ACTIVITY_SHOWN)
 
     async def publish(self, request: Request) -> Response:
         """Start a preview or a publication of the event (POST), or show its progress."""

@@ -113,6 +113,12 @@ def log_in(request: Request, who: str, role: str) -> None:
     request.session.update({"who": who, "role": role, "csrf": new_secret()})
 
 
+def log_out(request: Request) -> None:
+    """Forget who this browser is: the session cookie is emptied (the session lives in
+    that signed cookie alone, so nothing else holds it)."""
+    request.session.clear()
+
+
 def who(request: Request) -> str | None:
     value = request.session.get("who")
     return value if isinstance(value, str) else None
