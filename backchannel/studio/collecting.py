@@ -7,6 +7,7 @@ prints in its table.
 
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,8 +42,12 @@ class Collector:
         self._runs: dict[str, CollectRun] = {}
 
     def state(self, slug: str) -> CollectRun | None:
+        """A copy of the latest pass's state, as it is now. Read it before the database:
+        a pass that is finished here has committed everything, so the page's facts,
+        read after, hold all of it (read the other way round, they could be older)."""
         with self._lock:
-            return self._runs.get(slug)
+            run = self._runs.get(slug)
+            return copy.deepcopy(run) if run is not None else None
 
     def start(self, slug: str) -> CollectRun:
         with self._lock:
@@ -55,11 +60,13 @@ class Collector:
 
     def _collect(self, run: CollectRun, slug: str) -> None:
         def on_page(source: Any, page: Any) -> None:
-            progress = run.sources.setdefault(source.base_url, SourceProgress(source.base_url))
-            progress.pages += 1
-            progress.new = source.new
+            with self._lock:  # the collect service's threads, and state() copying
+                progress = run.sources.setdefault(source.base_url, SourceProgress(source.base_url))
+                progress.pages += 1
+                progress.new = source.new
 
         for result in collect(self.db, self.config, slug, on_page=on_page):
-            progress = run.sources.setdefault(result.base_url, SourceProgress(result.base_url))
-            progress.new = result.new
-            progress.result = "ok" if result.status == "ok" else (result.error or "failed")
+            with self._lock:
+                progress = run.sources.setdefault(result.base_url, SourceProgress(result.base_url))
+                progress.new = result.new
+                progress.result = "ok" if result.status == "ok" else (result.error or "failed")

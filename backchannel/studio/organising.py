@@ -118,12 +118,13 @@ class OrganiserPages(BasePages):
                 )
             except InputError as exc:
                 error, error_field = str(exc), exc.field or _FIELD_OF.get(action)
+        run = self.collector.state(slug)  # first: see Collector.state
         with self.db.reading() as session:
             event = _event(session, slug)
             facts = status(session, self.publisher.config, slug).events[0]
             return self.render(
                 request, "organise.html", 400 if error else 200, event=event, facts=facts,
-                decisions=decisions(session, slug), run=self.collector.state(slug),
+                decisions=decisions(session, slug), run=run,
                 schedule=typed["schedule"] if error and "schedule" in typed else schedule_toml(event),
                 edit=typed if error and typed.get("action") == "edit" else event_fields(event),
                 typed=typed if error else {},
