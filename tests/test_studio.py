@@ -895,6 +895,29 @@ def test_signing_out_needs_the_csrf_token_and_ends_the_session(studio: Studio) -
         assert session.scalars(select(StudioAction.action)).all() == ["log in", "log out"]
 
 
+def test_removing_an_account_ends_its_session_at_the_next_page(
+    with_accounts: tuple[Studio, Path],
+) -> None:
+    studio, config = with_accounts
+    _account(studio, config, "tane", "organiser")
+    assert _sign_in(studio, "tane") == 303
+    assert studio.client.get("/activity").status_code == 200
+    # Removed and added again, as a curator: the old session does not carry over.
+    assert run_cli("studio", "user", "remove", "tane", config=config).exit_code == 0
+    _account(studio, config, "tane", "curator")
+    gone = studio.client.get("/activity")
+    assert gone.status_code == 403 and "Not signed in" in gone.text
+    assert studio.client.get("/").status_code == 403  # the session was emptied
+    assert _sign_in(studio, "tane") == 303
+    refused = studio.client.get("/activity")
+    assert refused.status_code == 403 and "Only an organiser" in refused.text
+    with studio.db.writing() as session:  # a role changed in the database holds at once
+        session.scalars(
+            select(StudioUser).where(StudioUser.name == "tane")
+        ).one().role = "organiser"
+    assert studio.client.get("/activity").status_code == 200
+
+
 def test_the_activity_page_lists_the_action_log_for_organisers_only(
     with_accounts: tuple[Studio, Path],
 ) -> None:

@@ -176,7 +176,11 @@ class _Pages(OrganiserPages):
                 now = utcnow()
                 until = locked_until(session, name, now)
                 user = None if until else check_password(session, name, form.get("password", ""))
-                found = (user.name, user.role) if user else None
+                found = (
+                    (user.name, user.role, security.account_key(user.id, user.created_at))
+                    if user
+                    else None
+                )
             if until is not None:  # guessing: wait, whatever the password
                 return security.refused(
                     f"Too many wrong passwords for {name!r}: try again in "

@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, Response
 
 from backchannel.errors import InputError, NotFoundError
 from backchannel.events import get_event
-from backchannel.store import Database, Event, StudioAction
+from backchannel.store import Database, Event, StudioAction, StudioUser
 from backchannel.studio import security
 from backchannel.studio.collecting import Collector
 from backchannel.studio.publishing import Publisher
@@ -36,7 +36,22 @@ class BasePages:
         return HTMLResponse(self.env.get_template(name).render(**context), status_code=status)
 
     def _denied(self, request: Request) -> Response | None:
-        if security.who(request) is None:
+        """A refusal unless someone is signed in. An account's session lasts as long as
+        the account: removed (`studio user remove`, even added again), it ends at the
+        next page, and each page takes the account's role as it is now."""
+        name, account = security.who(request), security.account(request)
+        if name is not None and account is not None:
+            with self.db.reading() as session:
+                number = account.split("@", 1)[0]
+                found = session.get(StudioUser, int(number)) if number.isdigit() else None
+                same = found is not None and security.account_key(found.id, found.created_at)
+                role = found.role if found is not None and same == account else None
+            if role is None:
+                security.log_out(request)
+                name = None
+            else:
+                request.session["role"] = role
+        if name is None:
             return self.render(request, "denied.html", 403)
         return None
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -108,15 +109,28 @@ def same(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
 
 
-def log_in(request: Request, who: str, role: str) -> None:
+def log_in(request: Request, who: str, role: str, account: str | None = None) -> None:
+    """Start a session; ``account``: which account signed in with a name and password
+    (:func:`account_key`), checked on each page (see ``BasePages._denied``)."""
     request.session.clear()
-    request.session.update({"who": who, "role": role, "csrf": new_secret()})
+    request.session.update({"who": who, "role": role, "csrf": new_secret(), "account": account})
+
+
+def account_key(account_id: int, created_at: datetime) -> str:
+    """An account, told apart from one added later under the same name (or the same
+    row id, which SQLite gives again once the last row is deleted)."""
+    return f"{account_id}@{created_at.isoformat()}"
 
 
 def log_out(request: Request) -> None:
     """Forget who this browser is: the session cookie is emptied (the session lives in
     that signed cookie alone, so nothing else holds it)."""
     request.session.clear()
+
+
+def account(request: Request) -> str | None:
+    value = request.session.get("account")
+    return value if isinstance(value, str) else None
 
 
 def who(request: Request) -> str | None:
