@@ -896,26 +896,32 @@ def test_signing_out_needs_the_csrf_token_and_ends_the_session(studio: Studio) -
 
 
 def test_removing_an_account_ends_its_session_at_the_next_page(
-    with_accounts: tuple[Studio, Path],
+    organising: Studio, tmp_path: Path
 ) -> None:
-    studio, config = with_accounts
+    studio, config = organising, tmp_path / "config.toml"
     _account(studio, config, "tane", "organiser")
     assert _sign_in(studio, "tane") == 303
-    assert studio.client.get("/activity").status_code == 200
+    assert studio.client.get("/events/swrb13/organise").status_code == 200
+    started = studio.client.post(
+        "/events/swrb13/publish?kind=publish", data={"csrf": studio.csrf(STORIES)}
+    )
+    assert started.status_code == 303 and "Done:" in _until_done(studio, "publish")
+    assert studio.client.get("/site/swrb13/index.html").status_code == 200
     # Removed and added again, as a curator: the old session does not carry over.
     assert run_cli("studio", "user", "remove", "tane", config=config).exit_code == 0
     _account(studio, config, "tane", "curator")
-    gone = studio.client.get("/activity")
+    assert studio.client.get("/site/swrb13/index.html").status_code == 403
+    gone = studio.client.get("/events/swrb13/organise")
     assert gone.status_code == 403 and "Not signed in" in gone.text
-    assert studio.client.get("/").status_code == 403  # the session was emptied
     assert _sign_in(studio, "tane") == 303
-    refused = studio.client.get("/activity")
+    refused = studio.client.get("/events/swrb13/organise")
     assert refused.status_code == 403 and "Only an organiser" in refused.text
+    assert studio.client.get("/site/swrb13/index.html").status_code == 200
     with studio.db.writing() as session:  # a role changed in the database holds at once
         session.scalars(
             select(StudioUser).where(StudioUser.name == "tane")
         ).one().role = "organiser"
-    assert studio.client.get("/activity").status_code == 200
+    assert studio.client.get("/events/swrb13/organise").status_code == 200
 
 
 def test_the_activity_page_lists_the_action_log_for_organisers_only(

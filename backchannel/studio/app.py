@@ -107,9 +107,10 @@ def create_app(
     if publisher is not None:  # the preview and the published site, to signed-in people
         routes += [
             Mount("/preview", security.SignedIn(
-                StaticFiles(directory=str(publisher.preview_dir), html=True))),
+                StaticFiles(directory=str(publisher.preview_dir), html=True), pages.signed_in)),
             Mount("/site", security.SignedIn(
-                StaticFiles(directory=str(config.site_dir), html=True, check_dir=False))),
+                StaticFiles(directory=str(config.site_dir), html=True, check_dir=False),
+                pages.signed_in)),
         ]  # fmt: skip
     middleware = [
         Middleware(security.Guard, hosts=hosts or security.allowed_hosts(port)),

@@ -36,24 +36,30 @@ class BasePages:
         return HTMLResponse(self.env.get_template(name).render(**context), status_code=status)
 
     def _denied(self, request: Request) -> Response | None:
-        """A refusal unless someone is signed in. An account's session lasts as long as
-        the account: removed (`studio user remove`, even added again), it ends at the
-        next page, and each page takes the account's role as it is now."""
-        name, account = security.who(request), security.account(request)
-        if name is not None and account is not None:
-            with self.db.reading() as session:
-                number = account.split("@", 1)[0]
-                found = session.get(StudioUser, int(number)) if number.isdigit() else None
-                same = found is not None and security.account_key(found.id, found.created_at)
-                role = found.role if found is not None and same == account else None
-            if role is None:
-                security.log_out(request)
-                name = None
-            else:
-                request.session["role"] = role
-        if name is None:
+        if not self.signed_in(request.session):
             return self.render(request, "denied.html", 403)
         return None
+
+    def signed_in(self, data: dict[str, Any]) -> bool:
+        """Whether the session ``data`` is someone's who may be here. An account's
+        session lasts as long as the account: removed (`studio user remove`, even added
+        again), the session is emptied at its next request, and each request takes the
+        account's role as it is now."""
+        if not isinstance(data.get("who"), str):
+            return False
+        account = data.get("account")
+        if not isinstance(account, str):
+            return True  # the secret link's organiser
+        number = account.split("@", 1)[0]
+        with self.db.reading() as session:
+            found = session.get(StudioUser, int(number)) if number.isdigit() else None
+            key = found and security.account_key(found.id, found.created_at)
+            role = found.role if found is not None and key == account else None
+        if role is None:
+            data.clear()
+            return False
+        data["role"] = role
+        return True
 
     async def _form(self, request: Request) -> dict[str, str] | None:
         """The posted form, or None when its CSRF token is not this session's."""

@@ -51,14 +51,15 @@ def allowed_hosts(port: int) -> frozenset[str]:
 
 
 class SignedIn:
-    """ASGI wrapper: the wrapped app (static files) only for a signed-in session."""
+    """ASGI wrapper: the wrapped app (the preview, the site) only for a session that
+    ``check`` (``BasePages.signed_in``) finds signed in."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, check: Callable[[dict[str, Any]], bool]) -> None:
         self.app = app
+        self.check = check
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        session = scope.get("session") or {}
-        if scope["type"] == "http" and not isinstance(session.get("who"), str):
+        if scope["type"] == "http" and not self.check(scope.get("session") or {}):
             await refused("Sign in to the studio first.")(scope, receive, send)
             return
         await self.app(scope, receive, send)
@@ -126,11 +127,6 @@ def log_out(request: Request) -> None:
     """Forget who this browser is: the session cookie is emptied (the session lives in
     that signed cookie alone, so nothing else holds it)."""
     request.session.clear()
-
-
-def account(request: Request) -> str | None:
-    value = request.session.get("account")
-    return value if isinstance(value, str) else None
 
 
 def who(request: Request) -> str | None:
