@@ -112,7 +112,7 @@ def same(a: str | None, b: str | None) -> bool:
 
 def log_in(request: Request, who: str, role: str, account: str | None = None) -> None:
     """Start a session; ``account``: which account signed in with a name and password
-    (:func:`account_key`), checked on each page (see ``BasePages._denied``)."""
+    (:func:`account_key`), checked at each request (``BasePages.signed_in``)."""
     request.session.clear()
     request.session.update({"who": who, "role": role, "csrf": new_secret(), "account": account})
 
