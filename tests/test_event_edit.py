@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from backchannel.consent.rule import Policy
 from backchannel.curation import parse_schedule, set_schedule
-from backchannel.events import EventChanges, edit_event, get_event
+from backchannel.event_edits import EventChanges, edit_event
+from backchannel.events import get_event
 from backchannel.store.db import Database
 from backchannel.store.models import Cursor, EventSource
 from backchannel.store.writer import load_cursor, save_page

@@ -343,6 +343,16 @@ def test_story_import_moves_the_revision_so_an_open_page_cannot_overwrite_it(
 # -- the command -----------------------------------------------------------------------
 
 
+def _open_when_up(client: httpx.Client, link: str) -> httpx.Response:
+    """The studio's sign-in link, opened once its server listens (within 5 s)."""
+    for _ in range(50):
+        try:
+            return client.get(link, follow_redirects=True)
+        except httpx.ConnectError:
+            time.sleep(0.1)
+    return client.get(link, follow_redirects=True)
+
+
 def test_backchannel_studio_serves_on_loopback_and_signs_in_with_its_link(
     tmp_path: Path,
 ) -> None:
@@ -364,12 +374,7 @@ def test_backchannel_studio_serves_on_loopback_and_signs_in_with_its_link(
         link = re.search(r"http://127\.0\.0\.1:\d+/login\?token=\S+", line)
         assert link is not None, line
         with httpx.Client(timeout=5) as client:
-            for _ in range(50):
-                try:
-                    page = client.get(link.group(0), follow_redirects=True)
-                    break
-                except httpx.ConnectError:
-                    time.sleep(0.1)
+            page = _open_when_up(client, link.group(0))
             assert page.status_code == 200 and "SWRB conference 2013" in page.text
             assert client.get(f"http://127.0.0.1:{port}/login?token=x").status_code == 403
     finally:
@@ -586,12 +591,7 @@ def test_demo_studio_leaves_the_studio_running_on_the_demo_data(tmp_path: Path) 
                 break
         assert link is not None
         with httpx.Client(timeout=5) as client:
-            for _ in range(50):
-                try:
-                    page = client.get(link.group(0), follow_redirects=True)
-                    break
-                except httpx.ConnectError:
-                    time.sleep(0.1)
+            page = _open_when_up(client, link.group(0))
             assert page.status_code == 200 and "swrs26" in page.text
             posts = client.get(f"http://127.0.0.1:{port}/events/swrs26/posts")
             assert (

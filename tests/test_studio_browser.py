@@ -92,10 +92,7 @@ def test_a_curator_builds_a_story_with_search_keyboard_and_notes(
         _accessible(page, problems)
         page.get_by_role("link", name="posts").first.click()
         _accessible(page, problems)
-        page.goto(running.origin + "events/swrb13/stories")
-        page.get_by_label("Title").fill("The keynote")
-        page.get_by_label("Slug").fill("keynote")
-        page.get_by_role("button", name="Create the story").click()
+        _new_story(page, running, "The keynote", "keynote")
         expect(page.get_by_role("heading", name="The keynote", level=1)).to_be_visible()
         _accessible(page, problems)
 
@@ -177,10 +174,7 @@ def test_two_tabs_on_one_story_see_the_conflict_and_can_redo_their_change(
         with_axe(context)
         first = context.new_page()
         first.goto(running.origin + f"login?token={TOKEN}")
-        first.goto(running.origin + "events/swrb13/stories")
-        first.get_by_label("Title").fill("Shared")
-        first.get_by_label("Slug").fill("shared")
-        first.get_by_role("button", name="Create the story").click()
+        _new_story(first, running, "Shared", "shared")
         second = context.new_page()  # the same session, as a second tab has
         second.goto(first.url)
         first.get_by_label("Heading").fill("From the first tab")
@@ -226,6 +220,14 @@ def test_two_tabs_on_one_story_see_the_conflict_and_can_redo_their_change(
     assert story.index("From the first tab") < story.index("From the second tab")
 
 
+def _new_story(page: Any, running: Running, title: str, slug: str) -> None:
+    """Create a story from the event's stories page; its editor opens."""
+    page.goto(running.origin + "events/swrb13/stories")
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Slug").fill(slug)
+    page.get_by_role("button", name="Create the story").click()
+
+
 def _drag(page: Any, source: Any, target: Any, below: bool = False) -> None:
     """Press on ``source``, move in steps (as a hand does) onto ``target``, let go."""
     start, end = source.bounding_box(), target.bounding_box()
@@ -245,10 +247,7 @@ def test_posts_are_dragged_into_the_story_and_items_dragged_into_place(
         watch = Watch(running.origin)
         watch.attach(page)
         page.goto(running.origin + f"login?token={TOKEN}")
-        page.goto(running.origin + "events/swrb13/stories")
-        page.get_by_label("Title").fill("Dragged")
-        page.get_by_label("Slug").fill("dragged")
-        page.get_by_role("button", name="Create the story").click()
+        _new_story(page, running, "Dragged", "dragged")
         first = page.locator("section.browser ol.posts > li").first
         address = first.get_attribute("data-address")
         _drag(page, first.locator(".drag"), page.locator("ol.items"))
@@ -323,10 +322,7 @@ def test_a_finger_drags_an_item_into_place(running: Running) -> None:
         context = chromium.new_context(viewport={"width": 900, "height": 1000}, has_touch=True)
         page = context.new_page()
         page.goto(running.origin + f"login?token={TOKEN}")
-        page.goto(running.origin + "events/swrb13/stories")
-        page.get_by_label("Title").fill("Touched")
-        page.get_by_label("Slug").fill("touched")
-        page.get_by_role("button", name="Create the story").click()
+        _new_story(page, running, "Touched", "touched")
         for text in ("One", "Two"):
             page.get_by_label("Heading").fill(text)
             page.get_by_role("button", name="Add the heading").click()

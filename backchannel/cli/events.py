@@ -152,7 +152,8 @@ def edit(
     Example:
       backchannel event edit swrb13 --hashtag swrb13 --hashtag swrb2013 --end 2013-11-16
     """
-    from backchannel.events import FIELD_NAMES, EventChanges, edit_event, get_event
+    from backchannel.event_edits import FIELD_NAMES, EventChanges, edit_event
+    from backchannel.events import get_event
 
     changes = EventChanges(
         title=title,

@@ -240,11 +240,15 @@ def story_posts(session: Session, story: Story) -> list[Post | None]:
     ]
 
 
-def story_doc(session: Session, story: Story) -> StoryDoc:
+def story_doc(session: Session, story: Story, posts: list[Post | None] | None = None) -> StoryDoc:
+    """The story as its file holds it; ``posts``: its :func:`story_posts`, when the
+    caller has them already."""
     event = session.get(Event, story.event_id)
     doc = StoryDoc(story.title, story.slug, event.slug if event else "", story.curator or "",
                    story.description or "")  # fmt: skip
-    for item, post in zip(story.items, story_posts(session, story), strict=True):
+    if posts is None:
+        posts = story_posts(session, story)
+    for item, post in zip(story.items, posts, strict=True):
         if item.kind in ("heading", "text"):
             doc.blocks.append(Block(item.kind, 0, level=item.level, text=item.text or ""))
         elif item.kind == "post" and item.post_id is not None:

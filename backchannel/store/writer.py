@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -347,11 +348,16 @@ def _save_cursor(
 # -- collection runs --------------------------------------------------------------------
 
 
-def reset_cursors(session: Session, event_id: int) -> int:
-    """Forget where collection of an event stands, so the next run re-reads its window.
+def reset_cursors(session: Session, event_id: int, hashtags: Collection[str] | None = None) -> int:
+    """Forget where collection of an event stands (of ``hashtags`` only, when given),
+    so the next run re-reads its window.
 
     For a loosened consent decision: posts declined earlier were never stored, and
     cursors past them would never bring them back. Upserts make the re-read harmless.
+    For a hashtag an event no longer has: adding it back reads it from the start.
     """
     source_ids = select(EventSource.id).where(EventSource.event_id == event_id)
-    return session.execute(delete(Cursor).where(Cursor.source_id.in_(source_ids))).rowcount or 0
+    chosen = delete(Cursor).where(Cursor.source_id.in_(source_ids))
+    if hashtags is not None:
+        chosen = chosen.where(Cursor.hashtag.in_(list(hashtags)))
+    return session.execute(chosen).rowcount or 0

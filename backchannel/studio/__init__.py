@@ -3,7 +3,7 @@
 A Starlette application (:func:`create_app`) over the same services as the command
 line, served by uvicorn on 127.0.0.1 (:func:`run_studio`). Post content reaches its
 pages only through the exporter's sanitised path. May import: store, curation, consent,
-export, media, collect, events, resources, errors.
+export, media, collect, events, event_edits, resources, errors.
 """
 
 from backchannel.lazy import exports

@@ -318,8 +318,8 @@ class _Pages(OrganiserPages):
         with self.db.reading() as session:
             event = _event(session, slug)
             story = get_story(session, slug, story_slug)
-            doc = story_doc(session, story)
-            items = list(zip(doc.blocks, story_posts(session, story), strict=True))
+            posts = story_posts(session, story)
+            items = list(zip(story_doc(session, story, posts).blocks, posts, strict=True))
             held_uris = frozenset(post.uri for _, post in items if post is not None)
             # A post hidden since it was placed blocks every save until it goes: say so.
             hidden_ids = set(

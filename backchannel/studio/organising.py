@@ -15,16 +15,8 @@ from backchannel.collect import status
 from backchannel.consent import decisions, forget, forget_preview, set_decision
 from backchannel.curation import parse_schedule, schedule_toml, set_schedule
 from backchannel.errors import InputError
-from backchannel.events import (
-    FIELD_NAMES,
-    EditResult,
-    EventChanges,
-    EventSpec,
-    add_source,
-    create_event,
-    duration_text,
-    edit_event,
-)
+from backchannel.event_edits import FIELD_NAMES, EditResult, EventChanges, edit_event
+from backchannel.events import EventSpec, add_source, create_event, duration_text
 from backchannel.media import prune
 from backchannel.store import Event, StudioAction
 from backchannel.studio import security
