@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backchannel.consent import set_policy
 from backchannel.errors import InputError, about
 from backchannel.events import (
     collection_window,
@@ -58,6 +59,7 @@ FIELD_NAMES = {
 class EditResult:
     changed: list[str]  # the fields whose values changed, in EventChanges order
     outside: int  # collected posts now outside the window, or with none of the hashtags
+    reread: bool = False  # the policy loosened: the next collection reads the window again
 
 
 def edit_event(session: Session, event: Event, changes: EventChanges) -> EditResult:
@@ -113,12 +115,16 @@ def edit_event(session: Session, event: Event, changes: EventChanges) -> EditRes
     changed = [name for name, value in new.items() if getattr(event, name) != value]
     kept = new.get("hashtags", event.hashtags)
     dropped = [tag for tag in event.hashtags if tag not in kept]  # type: ignore[operator]
+    loosened = event.policy == "opt-in" and new.get("policy") == "opt-out"
     for name in changed:
-        setattr(event, name, new[name])
+        if name == "policy":  # as `consent policy` sets it: loosened, the window is read again
+            set_policy(session, event.slug, str(new[name]))
+        else:
+            setattr(event, name, new[name])
     if dropped:
         reset_cursors(session, event.id, dropped)
     session.flush()
-    return EditResult(changed, outside_posts(session, event))
+    return EditResult(changed, outside_posts(session, event), loosened)
 
 
 def outside_posts(session: Session, event: Event) -> int:

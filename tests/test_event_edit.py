@@ -132,3 +132,18 @@ def test_the_studios_edit_form_sent_back_unchanged_changes_nothing(db: Database)
         form = event_fields(event)
         assert (form["start"], form["margin_after"]) == ("2026-03-12 09:30:15", "90m")
         assert edit_event(session, event, _changes(form)).changed == []
+
+
+def test_loosening_the_policy_reads_the_window_again(config: Path, db_url: str) -> None:
+    """From opt-in to opt-out, as when an author is allowed: the posts passed over were
+    never stored, so every cursor of the event goes; tightening keeps them."""
+    db = Database(db_url)
+    _save(db, "swrs26", [post(1)])
+    assert run_cli("event", "edit", "swrs26", "--policy", "opt-in", config=config).exit_code == 0
+    with db.reading() as session:
+        assert session.scalars(select(Cursor.hashtag)).all() == ["swrs26"]
+    loosened = run_cli("event", "edit", "swrs26", "--policy", "opt-out", config=config)
+    assert loosened.exit_code == 0 and "reads the window again" in loosened.output
+    with db.reading() as session:
+        assert session.scalars(select(Cursor.hashtag)).all() == []
+    db.dispose()

@@ -40,7 +40,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "store": {"collectors", "consent", "resources"},
     "consent": {"store", "collectors", "curation", "export", "events"},
     "events": {"collectors", "store"},
-    "event_edits": {"events", "store"},
+    "event_edits": {"events", "store", "consent"},
     "media": {"store", "collectors", "events", "config"},
     "export": {"store", "consent", "sanitize", "events", "resources"},
     "curation": {"store", "consent", "export", "sanitize", "events"},

@@ -183,11 +183,8 @@ def edit(
             f"(`backchannel post hide`) or the event is widened again",
             err=True,
         )
-    if policy == "opt-out" and "policy" in result.changed:
-        click.echo(
-            "note: posts passed over under opt-in are not fetched again; new ones are kept",
-            err=True,
-        )
+    if result.reread:
+        click.echo("note: the next collection reads the window again for the posts passed over")
 
 
 @event.command("add-source")

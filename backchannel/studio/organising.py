@@ -248,4 +248,6 @@ def _edited(result: EditResult) -> str:
     if result.outside:
         said += (f" {result.outside} post(s) already collected are now outside the window or "
                  "the hashtags: they stay in the archive until you hide them.")  # fmt: skip
+    if result.reread:
+        said += " The next collection reads the window again for the posts passed over."
     return said
