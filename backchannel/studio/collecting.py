@@ -7,14 +7,12 @@ prints in its table.
 
 from __future__ import annotations
 
-import copy
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from backchannel.collect import collect
 from backchannel.store import Database
-from backchannel.studio.background import in_background
+from backchannel.studio.background import Latest, in_background
 
 
 @dataclass
@@ -38,35 +36,27 @@ class Collector:
     def __init__(self, db: Database, config: Any) -> None:
         self.db = db
         self.config = config
-        self._lock = threading.Lock()
-        self._runs: dict[str, CollectRun] = {}
+        self._runs: Latest[CollectRun] = Latest()
 
     def state(self, slug: str) -> CollectRun | None:
-        """A copy of the latest pass's state, as it is now. Read it before the database:
-        a pass that is finished here has committed everything, so the page's facts,
-        read after, hold all of it (read the other way round, they could be older)."""
-        with self._lock:
-            run = self._runs.get(slug)
-            return copy.deepcopy(run) if run is not None else None
+        """See :meth:`Latest.state`: read it before the database."""
+        return self._runs.state(slug)
 
-    def start(self, slug: str) -> CollectRun:
-        with self._lock:
-            current = self._runs.get(slug)
-            if current is not None and not current.finished:
-                return current
-            run = self._runs[slug] = CollectRun()
-        in_background(run, "the collection", lambda: self._collect(run, slug))
-        return run
+    def start(self, slug: str) -> None:
+        """Start a pass over ``slug``'s sources, unless one is running."""
+        run = self._runs.begin(slug, CollectRun)
+        if run is not None:
+            in_background(run, "the collection", lambda: self._collect(run, slug))
 
     def _collect(self, run: CollectRun, slug: str) -> None:
         def on_page(source: Any, page: Any) -> None:
-            with self._lock:  # the collect service's threads, and state() copying
+            with self._runs.lock:  # the collect service's threads, and state() copying
                 progress = run.sources.setdefault(source.base_url, SourceProgress(source.base_url))
                 progress.pages += 1
                 progress.new = source.new
 
         for result in collect(self.db, self.config, slug, on_page=on_page):
-            with self._lock:
+            with self._runs.lock:
                 progress = run.sources.setdefault(result.base_url, SourceProgress(result.base_url))
                 progress.new = result.new
                 progress.result = "ok" if result.status == "ok" else (result.error or "failed")

@@ -9,14 +9,13 @@ itself while the export runs (a meta refresh: no script needed).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from backchannel.export import ExportOptions, export_site
 from backchannel.store import Database
-from backchannel.studio.background import in_background
+from backchannel.studio.background import Latest, in_background
 
 
 @dataclass
@@ -39,28 +38,24 @@ class Publisher:
         self.db = db
         self.config = config
         self.preview_dir = preview_dir
-        self._lock = threading.Lock()
-        self._runs: dict[tuple[str, str], Run] = {}
+        self._runs: Latest[Run] = Latest()
 
     def state(self, kind: str, slug: str) -> Run | None:
-        with self._lock:
-            return self._runs.get((kind, slug))
+        return self._runs.state((kind, slug))
 
-    def start(self, kind: str, slug: str) -> Run:
-        """Start an export of ``slug`` (unless one is running); its run."""
-        with self._lock:
-            current = self._runs.get((kind, slug))
-            if current is not None and not current.finished:
-                return current
-            run = self._runs[kind, slug] = Run(kind)
+    def start(self, kind: str, slug: str) -> None:
+        """Start an export of ``slug``, unless one of that kind is running."""
+        run = self._runs.begin((kind, slug), lambda: Run(kind))
+        if run is None:
+            return
         if kind == "preview":  # relative links: it is served under /preview/
             options = ExportOptions.from_config(self.config, out=self.preview_dir, base_url="")
         else:
             options = ExportOptions.from_config(self.config)
 
         def progress(done: int, total: int) -> None:
-            run.done, run.total = done, total
+            with self._runs.lock:
+                run.done, run.total = done, total
 
         in_background(run, "the export",
                       lambda: export_site(self.db, options, [slug], progress))  # fmt: skip
-        return run
