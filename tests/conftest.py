@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+# The studio's fixtures (studio, organising, with_accounts), for every studio test module.
+pytest_plugins = ["tests.studio_kit"]
+
 PG_ENV = "BACKCHANNEL_TEST_DATABASE_URL"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

@@ -298,4 +298,6 @@ def test_forget_deletes_a_file_no_other_row_uses(env) -> None:  # type: ignore[n
     result = run_cli("forget", "--author", handle, config=config_path)
     assert result.exit_code == 0, result.output
     assert not path.exists()
-    assert "export again" in result.output  # no site folder yet: nothing to re-export
+    assert (
+        "none of its events is published" in result.output
+    )  # no site folder yet: nothing to re-export

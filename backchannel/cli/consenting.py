@@ -189,8 +189,8 @@ def forget_command(
     click.echo(
         f"forgot {result.posts} post(s) and {result.authors} author(s); "
         f"{result.media_files} media file(s) and {result.story_items} story item(s) removed; "
-        + (f"re-exported {', '.join(result.events)}" if result.exported
-           else "export again to update a published site" if result.events
+        + (f"re-exported {', '.join(result.exported)}" if result.exported
+           else "none of its events is published, so the site is as it was" if result.events
            else "nothing was in the archive; the tombstone keeps it out")
     )  # fmt: skip
 

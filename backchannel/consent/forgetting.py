@@ -6,8 +6,9 @@ snapshots of the post held by other posts, the name in the consent records. Stor
 items that showed a forgotten post become ``removed`` placeholders. A tombstone holding
 only hashes (see :mod:`backchannel.consent.tombstones`) keeps later collections from bringing
 anything back. After the commit, local media files no other row uses are deleted,
-and the events that held the data are exported again when the site folder holds an
-earlier export, so pages, data files and the search index lose it too.
+and those of the events that held the data which the site folder holds (published
+before) are exported again, so pages, data files and the search index lose it too; an
+event never published stays unpublished.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ class ForgetResult:
     story_items: int = 0
     media_files: int = 0
     tombstones: int = 0
-    events: list[str] = field(default_factory=list)
-    exported: bool = False
+    events: list[str] = field(default_factory=list)  # the events that held it
+    exported: list[str] = field(default_factory=list)  # those published, so exported again
 
 
 def find_post(session: Session, ref: str) -> Post | None:
@@ -160,13 +161,6 @@ def delete_unused_files(session: Session, media_dir: Path, files: list[tuple[str
     return deleted
 
 
-def site_is_configured(site_dir: Path) -> bool:
-    """A site folder counts as configured once an export has written into it."""
-    from backchannel.export import MANIFEST
-
-    return (site_dir / MANIFEST).is_file()
-
-
 def forget(
     db: Database, config: Any, *, handle: str | None = None, post_ref: str | None = None,
     reason: str | None = None, export: bool = True,
@@ -178,11 +172,14 @@ def forget(
         result.media_files = delete_unused_files(session, config.media_dir, files)
     log.info("forgot %d post(s), %d author(s), %d media file(s)", result.posts, result.authors,
              result.media_files)  # fmt: skip
-    if export and result.events and site_is_configured(config.site_dir):
-        from backchannel.export import ExportOptions, export_site
+    if export and result.events:
+        from backchannel.export import ExportOptions, export_site, published_events
 
-        export_site(db, ExportOptions.from_config(config), result.events)
-        result.exported = True
+        # Only the events already published: forgetting never publishes one that was not.
+        published = published_events(config.site_dir)
+        if again := [slug for slug in result.events if slug in published]:
+            export_site(db, ExportOptions.from_config(config), again)
+            result.exported = again
     return result
 
 

@@ -14,7 +14,7 @@ __getattr__, __dir__, __all__ = exports(
         "site": ["ExportOptions", "ExportResult", "Progress", "export_site"],
         "context": ["date_text"],
         "selection": ["chunks", "load_index"],
-        "writer": ["MANIFEST"],
+        "writer": ["MANIFEST", "published_events"],
         "search": ["pagefind_binary"],
         "content": ["markdown_html", "post_html"],
         "robots": ["CSP"],

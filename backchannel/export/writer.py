@@ -77,6 +77,30 @@ def _check_relative(relative: str) -> str:
     return relative
 
 
+def read_manifest(root: Path) -> dict[str, Any]:
+    """The manifest of the site in ``root``; empty when there is none (or none this
+    version of the exporter can read)."""
+    path = root / MANIFEST
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring an unreadable manifest %s: %s", path, exc)
+        return {}
+    if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
+        log.warning("ignoring a manifest of another version in %s", root)
+        return {}
+    return data
+
+
+def published_events(root: Path) -> set[str]:
+    """The slugs of the events an export wrote into the site in ``root`` (each has its
+    summary unit there): a change re-exports these and never another."""
+    units = read_manifest(root).get("units") or {}
+    return {name.split("/", 1)[0] for name in units if name.endswith("/summary")}
+
+
 class SiteWriter:
     """Writes files under ``root`` and records them in the manifest."""
 
@@ -104,18 +128,7 @@ class SiteWriter:
     # -- manifest -----------------------------------------------------------------
 
     def _load_manifest(self) -> dict[str, Any]:
-        path = self.root / MANIFEST
-        if not path.exists():
-            return {}
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            log.warning("ignoring an unreadable manifest %s: %s", path, exc)
-            return {}
-        if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
-            log.warning("ignoring a manifest of another version in %s", self.root)
-            return {}
-        return data
+        return read_manifest(self.root)
 
     def previous_unit_data(self, name: str) -> dict[str, Any] | None:
         unit = self._old_units.get(name)

@@ -22,7 +22,6 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from backchannel.consent import set_decision
@@ -45,7 +44,7 @@ from backchannel.errors import ConflictError, InputError, NotFoundError
 from backchannel.export import markdown_html, post_html
 from backchannel.resources import templates_dir
 from backchannel.store import Database, EventPost, Post, utcnow
-from backchannel.studio import security
+from backchannel.studio import roles, security
 from backchannel.studio.accounts import (
     WRONG_PASSWORD,
     check_password,
@@ -68,6 +67,7 @@ from backchannel.studio.editing import History, apply_change
 from backchannel.studio.organising import OrganiserPages
 from backchannel.studio.pages import event_named as _event
 from backchannel.studio.publishing import Publisher
+from backchannel.studio.roles import ANYONE, CURATOR, ORGANISER
 
 
 def create_app(
@@ -91,26 +91,30 @@ def create_app(
         publisher = Publisher(db, config, Path(tempfile.mkdtemp(prefix="backchannel-preview-")))
         collector = Collector(db, config)
     pages = _Pages(db, token, env, publisher, collector)
+    check = pages.admit
+    # Deny by default: each route names the role it needs (see roles).
     routes = [
-        Route("/login", pages.login, methods=["GET", "POST"]),
-        Route("/logout", pages.logout, methods=["POST"]),
-        Route("/activity", pages.activity),
-        Route("/", pages.home, methods=["GET", "POST"]),
-        Route("/events/{event}/organise", pages.organise, methods=["GET", "POST"]),
-        Route("/events/{event}/posts", pages.posts, methods=["GET", "POST"]),
-        Route("/events/{event}/stories", pages.stories, methods=["GET", "POST"]),
-        Route("/events/{event}/stories/{story}", pages.editor, methods=["GET", "POST"]),
-        Route("/events/{event}/publish", pages.publish, methods=["GET", "POST"]),
-        Route("/events/{event}/forget", pages.forget, methods=["GET", "POST"]),
-        Mount("/static", StaticFiles(directory=str(folder / "static")), name="static"),
-    ]
+        roles.route("/login", pages.login, ANYONE, check, ("GET", "POST")),
+        roles.route("/logout", pages.logout, ANYONE, check, ("POST",)),
+        roles.route("/activity", pages.activity, ORGANISER, check),
+        roles.route("/", pages.home, {"GET": CURATOR, "POST": ORGANISER}, check, ("GET", "POST")),
+        roles.route("/events/{event}/organise", pages.organise, ORGANISER, check, ("GET", "POST")),
+        roles.route("/events/{event}/posts", pages.posts, CURATOR, check, ("GET", "POST")),
+        roles.route("/events/{event}/stories", pages.stories, CURATOR, check, ("GET", "POST")),
+        roles.route("/events/{event}/stories/{story}", pages.editor, CURATOR, check,
+                    ("GET", "POST")),
+        roles.route("/events/{event}/preview", pages.preview, CURATOR, check, ("GET", "POST")),
+        roles.route("/events/{event}/publish", pages.publish, ORGANISER, check, ("GET", "POST")),
+        roles.route("/events/{event}/forget", pages.forget, ORGANISER, check, ("GET", "POST")),
+        roles.mount("/static", StaticFiles(directory=str(folder / "static")), ANYONE, check,
+                    name="static"),
+    ]  # fmt: skip
     if publisher is not None:  # the preview and the published site, to signed-in people
         routes += [
-            Mount("/preview", security.SignedIn(
-                StaticFiles(directory=str(publisher.preview_dir), html=True), pages.signed_in)),
-            Mount("/site", security.SignedIn(
-                StaticFiles(directory=str(config.site_dir), html=True, check_dir=False),
-                pages.signed_in)),
+            roles.mount("/preview", StaticFiles(directory=str(publisher.preview_dir), html=True),
+                        CURATOR, check),
+            roles.mount("/site", StaticFiles(directory=str(config.site_dir), html=True,
+                                             check_dir=False), CURATOR, check),
         ]  # fmt: skip
     middleware = [
         Middleware(security.Guard, hosts=hosts or security.allowed_hosts(port)),
@@ -197,8 +201,6 @@ class _Pages(OrganiserPages):
         return self.render(request, "login.html", 400 if error else 200, error=error, typed=name)
 
     async def posts(self, request: Request) -> Response:
-        if denied := self._denied(request):
-            return denied
         if request.method == "POST":
             return await self._post_action(request)
         query = _query(request)
@@ -244,8 +246,6 @@ class _Pages(OrganiserPages):
         return RedirectResponse(f"/events/{quote(slug)}/posts?{urlencode(back)}", 303)
 
     async def stories(self, request: Request) -> Response:
-        if denied := self._denied(request):
-            return denied
         slug = request.path_params["event"]
         error, error_field, fields = None, None, {}
         if request.method == "POST":
@@ -277,8 +277,6 @@ class _Pages(OrganiserPages):
                                fields=fields)  # fmt: skip
 
     async def editor(self, request: Request) -> Response:
-        if denied := self._denied(request):
-            return denied
         slug, story_slug = request.path_params["event"], request.path_params["story"]
         said, error, conflict, form = request.query_params.get("said"), None, None, {}
         if request.method == "POST":

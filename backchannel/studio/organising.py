@@ -29,12 +29,8 @@ ACTIVITY_SHOWN = 200  # the newest actions the activity page lists
 class OrganiserPages(BasePages):
     async def home(self, request: Request) -> Response:
         """The events; an organiser adds one here, checked as `event add` checks it."""
-        if denied := self._denied(request):
-            return denied
         error, error_field, fields = None, None, {}
         if request.method == "POST":
-            if security.role(request) != "organiser":
-                return security.refused("Only an organiser may add an event.")
             form = await self._form(request)
             if form is None:
                 return security.refused("The form's CSRF token is missing or wrong: reload.")
@@ -66,10 +62,6 @@ class OrganiserPages(BasePages):
 
     async def organise(self, request: Request) -> Response:
         """An event's status (as `status` gives it), collect now, sources, consent."""
-        if denied := self._denied(request):
-            return denied
-        if security.role(request) != "organiser":
-            return security.refused("Only an organiser may run an event.")
         if self.collector is None or self.publisher is None:
             return security.refused("This studio was started without the archive's settings.", 404)
         slug = request.path_params["event"]
@@ -125,10 +117,6 @@ class OrganiserPages(BasePages):
 
     async def activity(self, request: Request) -> Response:
         """What was done in the studio, newest first (organisers only): the action log."""
-        if denied := self._denied(request):
-            return denied
-        if security.role(request) != "organiser":
-            return security.refused("Only an organiser may read the action log.")
         with self.db.reading() as session:
             actions = session.scalars(
                 select(StudioAction).order_by(StudioAction.at.desc(), StudioAction.id.desc())
@@ -136,12 +124,17 @@ class OrganiserPages(BasePages):
             ).all()  # fmt: skip
             return self.render(request, "activity.html", actions=actions, shown=ACTIVITY_SHOWN)
 
+    async def preview(self, request: Request) -> Response:
+        """Start a preview of the event (POST), or show its progress (curators too)."""
+        return await self._export(request, "preview")
+
     async def publish(self, request: Request) -> Response:
-        """Start a preview or a publication of the event (POST), or show its progress."""
-        if denied := self._denied(request):
-            return denied
+        """Publish the event into the site (POST), or show its progress (organisers:
+        the organiser answers for consent)."""
+        return await self._export(request, "publish")
+
+    async def _export(self, request: Request, kind: str) -> Response:
         slug = request.path_params["event"]
-        kind = "preview" if request.query_params.get("kind") == "preview" else "publish"
         if self.publisher is None:
             return security.refused("This studio was started without a site to publish.", 404)
         with self.db.reading() as session:
@@ -152,7 +145,7 @@ class OrganiserPages(BasePages):
             self.publisher.start(kind, slug)
             with self.db.writing() as session:
                 self._log(session, request, kind, slug)
-            return RedirectResponse(f"/events/{quote(slug)}/publish?kind={kind}", 303)
+            return RedirectResponse(f"/events/{quote(slug)}/{kind}", 303)
         run = self.publisher.state(kind, slug)
         root = "/preview" if kind == "preview" else "/site"
         return self.render(request, "publish.html", event=event, run=run, kind=kind,
@@ -161,10 +154,6 @@ class OrganiserPages(BasePages):
     async def forget(self, request: Request) -> Response:
         """Forget a post or an author everywhere (organisers only): first a page that
         says what will be removed, then, with a reason, the removal itself."""
-        if denied := self._denied(request):
-            return denied
-        if security.role(request) != "organiser":
-            return security.refused("Only an organiser may forget a post or an author.")
         if self.publisher is None:
             return security.refused("This studio was started without the archive's settings.", 404)
         slug = request.path_params["event"]

@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, Response
 from backchannel.errors import InputError, NotFoundError
 from backchannel.events import get_event
 from backchannel.store import Database, Event, StudioAction, StudioUser
-from backchannel.studio import security
+from backchannel.studio import roles, security
 from backchannel.studio.collecting import Collector
 from backchannel.studio.publishing import Publisher
 
@@ -32,12 +32,20 @@ class BasePages:
 
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         context.update(request=request, csrf=security.csrf_token(request),
-                       who=security.who(request))  # fmt: skip
+                       who=security.who(request), role=security.role(request))  # fmt: skip
         return HTMLResponse(self.env.get_template(name).render(**context), status_code=status)
 
-    def _denied(self, request: Request) -> Response | None:
-        if not self.signed_in(request.session):
+    def admit(self, request: Request | None, data: dict[str, Any], needed: str) -> Response | None:
+        """None when the session ``data`` may open what needs the role ``needed``; else
+        the refusal (the routes call this: see :mod:`backchannel.studio.roles`)."""
+        if needed == roles.ANYONE:
+            return None
+        if not self.signed_in(data):
+            if request is None:  # a mount (the preview, the site): no page to render
+                return security.refused("Sign in to the studio first.")
             return self.render(request, "denied.html", 403)
+        if not roles.allows(data.get("role"), needed):
+            return security.refused(f"Only an {needed} may do this: ask one.")
         return None
 
     def signed_in(self, data: dict[str, Any]) -> bool:

@@ -50,21 +50,6 @@ def allowed_hosts(port: int) -> frozenset[str]:
     return frozenset({f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"})
 
 
-class SignedIn:
-    """ASGI wrapper: the wrapped app (the preview, the site) only for a session that
-    ``check`` (``BasePages.signed_in``) finds signed in."""
-
-    def __init__(self, app: Any, check: Callable[[dict[str, Any]], bool]) -> None:
-        self.app = app
-        self.check = check
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not self.check(scope.get("session") or {}):
-            await refused("Sign in to the studio first.")(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-
 class Guard:
     """ASGI middleware: the Host check, then the security headers on every answer."""
 

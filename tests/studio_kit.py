@@ -1,0 +1,126 @@
+"""The studio under test: the real application behind Starlette's test client, its
+token, and helpers for signing in, accounts and the exporter's runs."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from backchannel.config import load_config
+from backchannel.store import Database
+from backchannel.studio import create_app
+from tests.export_fixture import build_fixture
+from tests.helpers import run_cli, write_config
+
+TOKEN = "a-secret-made-at-start"
+STUDIO_SCRIPTS = {"/static/vendor/Sortable.min.js", "/static/studio.js"}
+ORIGIN = "http://127.0.0.1:8765"
+
+
+@dataclass
+class Studio:
+    client: TestClient
+    db: Database
+
+    def login(self) -> None:
+        answer = self.client.get(f"/login?token={TOKEN}")
+        assert answer.status_code == 303 and answer.headers["location"] == "/"
+
+    def csrf(self, path: str) -> str:
+        page = self.client.get(path)
+        assert page.status_code == 200, page.text
+        found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert found is not None
+        return found.group(1)
+
+    def revision(self, path: str) -> int:
+        found = re.search(r'name="revision" value="(\d+)"', self.client.get(path).text)
+        assert found is not None
+        return int(found.group(1))
+
+    def change(self, path: str, **form: str) -> httpx.Response:
+        fields = {"csrf": self.csrf(path), "revision": str(self.revision(path)), **form}
+        return self.client.post(path, data=fields)
+
+
+def make_studio(db: Database, origin: str = ORIGIN) -> Studio:
+    client = TestClient(create_app(db, TOKEN, 8765), base_url=origin, follow_redirects=False)
+    return Studio(client, db)
+
+
+def configured(db: Database, config: Path) -> Studio:
+    """A studio with the archive's settings: preview, publish and the organiser's pages."""
+    app = create_app(db, TOKEN, 8765, config=load_config(config))
+    return Studio(TestClient(app, base_url=ORIGIN, follow_redirects=False), db)
+
+
+@pytest.fixture
+def organising(tmp_path: Path) -> Iterator[Studio]:
+    """A studio with the archive's settings over the fixture, its site in tmp_path/site."""
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    db = build_fixture(url)
+    running = configured(
+        db, write_config(tmp_path, url, f"[archive]\nsite_dir = '{tmp_path / 'site'}'\n")
+    )
+    with running.client:
+        yield running
+    db.dispose()
+
+
+@pytest.fixture
+def studio(sqlite_url: str) -> Iterator[Studio]:
+    db = build_fixture(sqlite_url)
+    running = make_studio(db)
+    with running.client:
+        yield running
+    db.dispose()
+
+
+STORIES = "/events/swrb13/stories"
+EDITOR = "/events/swrb13/stories/notes"
+
+
+def new_story(studio: Studio) -> None:
+    made = studio.client.post(
+        STORIES, data={"csrf": studio.csrf(STORIES), "title": "Notes", "slug": "notes"}
+    )
+    assert made.status_code == 303 and made.headers["location"] == EDITOR
+
+
+def add_account(studio: Studio, config: Path, name: str, role: str) -> None:
+    added = run_cli("studio", "user", "add", name, "--role", role, config=config,
+                    input="a long enough secret\na long enough secret\n")  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert added.output.strip().endswith(f"added {name} ({role})")
+
+
+def sign_in(studio: Studio, name: str, password: str = "a long enough secret") -> int:
+    form = {"csrf": studio.csrf("/login"), "name": name, "password": password}
+    return studio.client.post("/login", data=form).status_code
+
+
+@pytest.fixture
+def with_accounts(tmp_path: Path) -> Iterator[tuple[Studio, Path]]:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    db = build_fixture(url)
+    config = write_config(tmp_path, url)
+    running = make_studio(db)
+    with running.client:
+        yield running, config
+    db.dispose()
+
+
+def until_done(studio: Studio, kind: str) -> str:
+    for _ in range(200):
+        page = studio.client.get(f"/events/swrb13/{kind}").text
+        if "Done:" in page or 'role="alert"' in page:
+            return page
+        time.sleep(0.05)
+    raise AssertionError(f"the {kind} did not finish")
