@@ -122,6 +122,13 @@ class ExportConfig:
 
 
 @dataclass(frozen=True)
+class StudioConfig:
+    session_idle_minutes: float = 480.0  # a session unused this long ends
+    session_max_hours: float = 72.0  # and any session ends this long after sign-in
+    public_url: str = ""  # behind a reverse proxy with TLS: the address people open
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path  # the file this came from (may not exist when defaults apply)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -133,6 +140,7 @@ class Config:
     consent: ConsentConfig = field(default_factory=ConsentConfig)
     media: MediaConfig = field(default_factory=MediaConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
+    studio: StudioConfig = field(default_factory=StudioConfig)
 
     @property
     def base_dir(self) -> Path:
@@ -347,6 +355,11 @@ def _check(config: Config) -> None:
         )
     if config.export.base_url:
         _check_url(path, "export.base_url", config.export.base_url)
+    public = urlsplit(config.studio.public_url)
+    if config.studio.public_url and (public.scheme != "https" or not public.hostname
+                                     or public.path not in ("", "/")):  # fmt: skip
+        raise ConfigError(path, "studio.public_url", "expected the https:// address people open "
+                          f"(no path), e.g. https://studio.example.org; got {config.studio.public_url!r}")  # fmt: skip
     if config.consent.default_policy not in ("opt-out", "opt-in"):
         raise ConfigError(path, "consent.default_policy", 'expected "opt-out" or "opt-in"')
     positive = {
@@ -363,6 +376,8 @@ def _check(config: Config) -> None:
         "media.concurrency": config.media.concurrency,
         "schedule.collect_every_minutes": config.schedule.collect_every_minutes,
         "schedule.after_event_every_minutes": config.schedule.after_event_every_minutes,
+        "studio.session_idle_minutes": config.studio.session_idle_minutes,
+        "studio.session_max_hours": config.studio.session_max_hours,
     }
     for key, value in positive.items():
         if value <= 0:

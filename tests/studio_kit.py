@@ -3,9 +3,14 @@ token, and helpers for signing in, accounts and the exporter's runs."""
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,8 +19,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from backchannel.config import load_config
-from backchannel.store import Database
-from backchannel.studio import create_app
+from backchannel.store import Database, utcnow
+from backchannel.studio import create_app, make_link
 from tests.export_fixture import build_fixture
 from tests.helpers import run_cli, write_config
 
@@ -30,7 +35,10 @@ class Studio:
     db: Database
 
     def login(self) -> None:
-        answer = self.client.get(f"/login?token={TOKEN}")
+        """Sign in with a new link (a link works once), as `backchannel studio link`."""
+        with self.db.writing() as session:
+            token = make_link(session, utcnow())
+        answer = self.client.get(f"/login?token={token}")
         assert answer.status_code == 303 and answer.headers["location"] == "/"
 
     def csrf(self, path: str) -> str:
@@ -124,3 +132,37 @@ def until_done(studio: Studio, kind: str) -> str:
             return page
         time.sleep(0.05)
     raise AssertionError(f"the {kind} did not finish")
+
+
+def open_when_up(client: httpx.Client, link: str, **headers: str) -> httpx.Response:
+    """The studio's sign-in link, opened once its server listens (within 5 s)."""
+    for _ in range(50):
+        try:
+            return client.get(link, follow_redirects=True, headers=headers)
+        except httpx.ConnectError:
+            time.sleep(0.1)
+    return client.get(link, follow_redirects=True, headers=headers)
+
+
+@contextmanager
+def served(config: Path, *args: str) -> Iterator[tuple[int, str]]:
+    """`backchannel studio` itself on a free port: the port and the link it printed."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = Path(sys.executable).with_name("backchannel")
+    env = {k: v for k, v in os.environ.items() if k != "BACKCHANNEL_CONFIG"}
+    child = subprocess.Popen(
+        [str(script), "--config", str(config), "studio", "--port", str(port), "--no-browser",
+         *args],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        link = re.search(r"http://127\.0\.0\.1:\d+/login\?token=\S+", line)
+        assert link is not None, line
+        yield port, link.group(0)
+    finally:
+        child.terminate()
+        child.wait(10)

@@ -44,6 +44,8 @@ from tests.studio_kit import (
     configured,
     make_studio,
     new_story,
+    open_when_up,
+    served,
     sign_in,
     until_done,
 )
@@ -276,43 +278,16 @@ def test_story_import_moves_the_revision_so_an_open_page_cannot_overwrite_it(
 # -- the command -----------------------------------------------------------------------
 
 
-def _open_when_up(client: httpx.Client, link: str) -> httpx.Response:
-    """The studio's sign-in link, opened once its server listens (within 5 s)."""
-    for _ in range(50):
-        try:
-            return client.get(link, follow_redirects=True)
-        except httpx.ConnectError:
-            time.sleep(0.1)
-    return client.get(link, follow_redirects=True)
-
-
 def test_backchannel_studio_serves_on_loopback_and_signs_in_with_its_link(
     tmp_path: Path,
 ) -> None:
     url = f"sqlite:///{tmp_path / 'a.db'}"
     build_fixture(url).dispose()
     config = write_config(tmp_path, url)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    script = Path(sys.executable).with_name("backchannel")
-    env = {k: v for k, v in os.environ.items() if k != "BACKCHANNEL_CONFIG"}
-    child = subprocess.Popen(
-        [str(script), "--config", str(config), "studio", "--port", str(port), "--no-browser"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    )  # fmt: skip
-    try:
-        assert child.stdout is not None
-        line = child.stdout.readline()
-        link = re.search(r"http://127\.0\.0\.1:\d+/login\?token=\S+", line)
-        assert link is not None, line
-        with httpx.Client(timeout=5) as client:
-            page = _open_when_up(client, link.group(0))
-            assert page.status_code == 200 and "SWRB conference 2013" in page.text
-            assert client.get(f"http://127.0.0.1:{port}/login?token=x").status_code == 403
-    finally:
-        child.terminate()
-        child.wait(10)
+    with served(config) as (port, link), httpx.Client(timeout=5) as client:
+        page = open_when_up(client, link)
+        assert page.status_code == 200 and "SWRB conference 2013" in page.text
+        assert client.get(f"http://127.0.0.1:{port}/login?token=x").status_code == 403
 
 
 def test_common_words_walked_in_time_order_give_the_same_pages(
@@ -490,7 +465,7 @@ def test_demo_studio_leaves_the_studio_running_on_the_demo_data(tmp_path: Path) 
                 break
         assert link is not None
         with httpx.Client(timeout=5) as client:
-            page = _open_when_up(client, link.group(0))
+            page = open_when_up(client, link.group(0))
             assert page.status_code == 200 and "swrs26" in page.text
             posts = client.get(f"http://127.0.0.1:{port}/events/swrs26/posts")
             assert (
@@ -814,10 +789,12 @@ def test_removing_an_account_ends_its_session_at_the_next_page(
     refused = studio.client.get("/events/swrb13/organise")
     assert refused.status_code == 403 and "Only an organiser" in refused.text
     assert studio.client.get("/site/swrb13/index.html").status_code == 200
-    with studio.db.writing() as session:  # a role changed in the database holds at once
+    with studio.db.writing() as session:  # a role changed in the database ends it at once
         session.scalars(
             select(StudioUser).where(StudioUser.name == "tane")
         ).one().role = "organiser"
+    assert studio.client.get("/events/swrb13/organise").status_code == 403
+    assert sign_in(studio, "tane") == 303  # signed in again, with the new role
     assert studio.client.get("/events/swrb13/organise").status_code == 200
 
 
@@ -836,8 +813,9 @@ def test_the_activity_page_lists_the_action_log_for_organisers_only(
     assert 'href="/activity"' in studio.client.get("/").text
     page = studio.client.get("/activity").text
     rows = re.findall(r"<tr><td>[^<]+</td><td>([^<]*)</td><td>([^<]*)</td>", page)
+    assert re.fullmatch(r"link made at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(#\d+\)", rows[0][0])
     assert rows == [
-        ("organiser", "log in"),
+        (rows[0][0], "log in"),
         ("aroha", "log out"),
         ("aroha", "log in"),
         ("&lt;script&gt;alert(1)&lt;/script&gt;", "wrong password"),

@@ -290,7 +290,7 @@ def test_a_curator_signs_in_with_a_password_and_is_refused_an_organiser_action(
         expect(page.get_by_role("link", name="run it")).to_have_count(0)
         answer = page.goto(running.origin + "events/swrb13/organise")
         assert answer is not None and answer.status == 403
-        expect(page.locator("body")).to_contain_text("Only an organiser may run an event.")
+        expect(page.locator("body")).to_contain_text("Only an organiser may do this: ask one.")
         page.goto(running.origin + "events/swrb13/posts")
         expect(page.get_by_role("button", name="Feature").first).to_be_visible()
         expect(page.get_by_role("button", name=re.compile("out of this event"))).to_have_count(0)

@@ -4,16 +4,34 @@ person, no words from the address, history and revisions on the server, HTTPS.""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from pathlib import Path
 
+import httpx
 from sqlalchemy import select
 from starlette.routing import Route
+from starlette.testclient import TestClient
 
+from backchannel.curation import list_stories
 from backchannel.events import EventSpec, create_event
-from backchannel.store import EventPost, Post
-from backchannel.studio import create_app
+from backchannel.store import EventPost, Post, StudioAction, StudioSession, utcnow
+from backchannel.studio import create_app, make_link
 from backchannel.studio.roles import ANYONE, CURATOR, ORGANISER, declared, needed_for
-from tests.studio_kit import STORIES, TOKEN, Studio, add_account, sign_in, until_done
+from backchannel.studio.sessions import COOKIE
+from tests.export_fixture import build_fixture
+from tests.helpers import run_cli, write_config
+from tests.studio_kit import (
+    ORIGIN,
+    STORIES,
+    TOKEN,
+    Studio,
+    add_account,
+    open_when_up,
+    served,
+    sign_in,
+    until_done,
+)
 
 
 def _walkable(path: str) -> str:
@@ -106,3 +124,180 @@ def test_forget_in_an_unpublished_event_leaves_the_site_byte_identical(
     assert "None of its events is published, so the site is as it was." in done.text
     assert _files(site) == before
     assert not (site / "quiet").exists()
+
+
+# -- 1. sessions held on the server ------------------------------------------------------
+
+
+def _copy(studio: Studio) -> TestClient:
+    """Another browser holding a copy of this one's cookies."""
+    other = TestClient(studio.client.app, base_url=ORIGIN, follow_redirects=False)
+    for name, value in studio.client.cookies.items():
+        other.cookies.set(name, value)
+    return other
+
+
+def test_a_cookie_copied_before_sign_out_is_refused_after_it(studio: Studio) -> None:
+    studio.login()
+    value = studio.client.cookies.get(COOKIE)
+    assert value and len(value) < 100  # a random key, nothing else
+    copied = _copy(studio)
+    token = studio.csrf(STORIES)
+    assert copied.get(STORIES).status_code == 200
+    assert studio.client.post("/logout", data={"csrf": token}).status_code == 200
+    assert copied.get(STORIES).status_code == 403
+    change = copied.post(STORIES, data={"csrf": token, "title": "Late", "slug": "late"})
+    assert change.status_code == 403
+    with studio.db.reading() as session:
+        assert session.scalars(select(StudioSession)).all() == []
+        assert "late" not in [s.slug for s in list_stories(session, "swrb13")]
+
+
+def test_sessions_end_when_idle_too_old_or_ended_from_the_command_line(
+    with_accounts: tuple[Studio, Path],
+) -> None:
+    studio, config = with_accounts
+    add_account(studio, config, "aroha", "curator")
+    assert (
+        sign_in(
+            studio,
+            "aroha",
+        )
+        == 303
+    )
+    listed = run_cli("studio", "sessions", config=config)
+    assert listed.exit_code == 0 and re.search(r"\n\s*1\s+aroha\s+curator\s", listed.output)
+    assert "testclient" in listed.output  # the browser's user agent
+    for field, limit in (
+        ("last_seen", timedelta(minutes=481)),
+        ("created_at", timedelta(hours=73)),
+    ):
+        assert studio.client.get(STORIES).status_code == 200
+        with studio.db.writing() as session:
+            row = session.scalars(select(StudioSession)).one()
+            setattr(row, field, getattr(row, field) - limit)
+        assert studio.client.get(STORIES).status_code == 403, field
+        assert sign_in(studio, "aroha") == 303
+    assert studio.client.get(STORIES).status_code == 200
+    ended = run_cli("studio", "sessions", "end", "--all", config=config)
+    assert ended.exit_code == 0 and "ended 1 session(s)" in ended.output
+    assert studio.client.get(STORIES).status_code == 403
+    assert run_cli("studio", "sessions", config=config).output.strip() == "no sessions"
+    assert sign_in(studio, "aroha") == 303
+    role = run_cli("studio", "user", "role", "aroha", "--role", "organiser", config=config)
+    assert role.exit_code == 0 and "their sessions ended" in role.output
+    assert studio.client.get(STORIES).status_code == 403
+    assert sign_in(studio, "aroha") == 303
+    assert studio.client.get("/events/swrb13/organise").status_code in (200, 404)
+
+
+# -- 2. the link works once ------------------------------------------------------------
+
+
+def test_the_link_works_once_and_a_new_one_is_made_without_a_restart(
+    with_accounts: tuple[Studio, Path],
+) -> None:
+    studio, config = with_accounts
+    first = studio.client.get(f"/login?token={TOKEN}")
+    assert first.status_code == 303
+    again = TestClient(studio.client.app, base_url=ORIGIN, follow_redirects=False)
+    used = again.get(f"/login?token={TOKEN}")
+    assert used.status_code == 403 and "studio link" in used.text
+    made = run_cli("studio", "link", "--port", "8765", config=config)
+    assert made.exit_code == 0, made.output
+    link = made.output.strip()
+    assert re.fullmatch(r"http://127\.0\.0\.1:8765/login\?token=[\w-]{40,}", link)
+    path = link.removeprefix(ORIGIN)
+    assert again.get(path).status_code == 303
+    assert TestClient(studio.client.app, base_url=ORIGIN).get(path).status_code == 403
+    with studio.db.reading() as session:
+        names = session.scalars(
+            select(StudioAction.who).where(StudioAction.action == "log in")
+        ).all()
+    assert len(names) == 2 and names[0] != names[1]  # two people, told apart
+    assert all(re.fullmatch(r"link made at [\d-]+ [\d:]+ UTC \(#\d+\)", n) for n in names)
+
+
+# -- 6. nothing from the address shown as the studio's words ----------------------------
+
+
+def test_a_said_text_in_the_address_is_not_shown_but_a_change_is_said_once(
+    studio: Studio,
+) -> None:
+    studio.login()
+    posts = "/events/swrb13/posts"
+    forged = studio.client.get(posts, params={"said": "Your session expired: call 555-0100"})
+    assert forged.status_code == 200 and "555-0100" not in forged.text
+    with studio.db.reading() as session:
+        uri = session.scalars(select(Post.uri).order_by(Post.created_at)).first()
+    hidden = studio.client.post(posts, data={"csrf": studio.csrf(posts), "action": "hidden",
+                                             "address": uri, "reason": "asked to"})  # fmt: skip
+    assert hidden.status_code == 303 and "said" not in hidden.headers["location"]
+    assert "Post hidden." in studio.client.get(hidden.headers["location"]).text
+    assert "Post hidden." not in studio.client.get(hidden.headers["location"]).text
+
+
+# -- 7. the cookie stays small ---------------------------------------------------------
+
+
+def test_the_cookie_stays_under_1_kb_after_50_stories_edited(studio: Studio) -> None:
+    studio.login()
+    for n in range(50):
+        made = studio.client.post(STORIES, data={"csrf": studio.csrf(STORIES),
+                                                 "title": f"Story {n}", "slug": f"s{n}"})  # fmt: skip
+        assert made.status_code == 303
+        editor = made.headers["location"]
+        changed = studio.change(editor, action="add_heading", text=f"Part {n}")
+        assert changed.status_code == 303
+        assert studio.client.get(editor).status_code == 200
+    header = "; ".join(f"{k}={v}" for k, v in studio.client.cookies.items())
+    assert len(header) < 1024
+    undone = studio.change(editor, action="undo")  # the history is on the server
+    assert undone.status_code == 303 and "Undone." in studio.client.get(editor).text
+
+
+# -- 8. HTTPS ----------------------------------------------------------------------------
+
+
+def test_the_cookie_is_secure_over_https_and_not_over_plain_http(studio: Studio) -> None:
+    plain = studio.client.get(f"/login?token={TOKEN}")
+    assert "HttpOnly" in plain.headers["set-cookie"]
+    assert "Secure" not in plain.headers["set-cookie"]
+    with studio.db.writing() as session:
+        token = make_link(session, utcnow())
+    https = TestClient(studio.client.app, base_url="https://127.0.0.1:8765",
+                       follow_redirects=False)  # fmt: skip
+    answer = https.get(f"/login?token={token}")
+    assert answer.status_code == 303
+    cookie = answer.headers["set-cookie"]
+    assert cookie.startswith(f"{COOKIE}=") and "; Secure" in cookie and "SameSite=Strict" in cookie
+
+
+def test_behind_a_proxy_the_forwarded_https_makes_the_cookie_secure(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    build_fixture(url).dispose()
+    config = write_config(tmp_path, url)
+    with served(config) as (port, link), httpx.Client(timeout=5) as client:
+        first = open_when_up(client, link.replace("/login", "/static/studio.css"))
+        assert first.status_code == 200
+        answer = client.get(link, headers={"x-forwarded-proto": "https"})
+        assert answer.status_code == 303 and "; Secure" in answer.headers["set-cookie"]
+        made = run_cli("studio", "link", "--port", str(port), config=config)
+        plain = client.get(made.output.strip())
+        assert plain.status_code == 303 and "Secure" not in plain.headers["set-cookie"]
+        assert client.get(link).status_code == 403  # the first link, used already
+
+
+def test_a_public_url_needs_accounts_and_is_the_links_address(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    build_fixture(url).dispose()
+    config = write_config(tmp_path, url, '[studio]\npublic_url = "https://studio.example.org"\n')
+    refused = run_cli("studio", "--no-browser", config=config)
+    assert refused.exit_code == 1
+    assert "studio.public_url https://studio.example.org: other machines may reach" in (
+        refused.output)  # fmt: skip
+    made = run_cli("studio", "link", config=config)
+    assert re.fullmatch(r"https://studio\.example\.org/login\?token=\S+", made.output.strip())
+    bad = write_config(tmp_path, url, '[studio]\npublic_url = "http://studio.example.org/x"\n')
+    wrong = run_cli("studio", "link", config=bad)
+    assert wrong.exit_code != 0 and "studio.public_url" in wrong.output

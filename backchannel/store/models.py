@@ -406,5 +406,8 @@ from backchannel.store.models_added import (  # noqa: E402, F401
     ReleasedFile,
     StoryRevision,
     StudioAction,
+    StudioHistory,
+    StudioLink,
+    StudioSession,
     StudioUser,
 )

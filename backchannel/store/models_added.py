@@ -1,15 +1,15 @@
-"""Rows added beside the core schema: story revisions, the studio's accounts and log,
-and media files waiting to be removed.
+"""Rows added beside the core schema: story revisions, the studio's accounts, sessions,
+sign-in links and log, and media files waiting to be removed.
 
 Declared on the same ``Base`` as :mod:`backchannel.store.models` (imported by it), in
-their own module to keep that one readable. Migrations 0006, 0007 and 0009.
+their own module to keep that one readable. Migrations 0006, 0007, 0009 and 0010.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backchannel.store.base import Base, utcnow
@@ -46,7 +46,8 @@ class StudioUser(Base):
 
 
 class StudioAction(Base):
-    """Who did what in the studio, and when (never a post's content)."""
+    """Who did what in the studio, when and from which address (never a post's
+    content)."""
 
     __tablename__ = "studio_actions"
 
@@ -55,6 +56,54 @@ class StudioAction(Base):
     who: Mapped[str] = mapped_column(String(300))
     action: Mapped[str] = mapped_column(String(100))
     target: Mapped[str] = mapped_column(String(500), default="")
+    address: Mapped[str] = mapped_column(String(100), default="")
+
+
+class StudioSession(Base):
+    """A signed-in browser. Its cookie holds only a random key, of which the row keeps
+    the SHA-256: deleting the row ends the session everywhere (sign-out, an account
+    removed or its role changed, expiry, `studio sessions end`)."""
+
+    __tablename__ = "studio_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    who: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(16))
+    account: Mapped[str | None] = mapped_column(String(100))  # studio.sessions.account_key
+    csrf: Mapped[str] = mapped_column(String(100))
+    flash: Mapped[str | None] = mapped_column(Text)  # said once by the next page
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    address: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StudioHistory(Base):
+    """One person's undo and redo of one story in the studio: revision numbers (the
+    revisions themselves are the story's), so nothing of it rides in the cookie."""
+
+    __tablename__ = "studio_history"
+    __table_args__ = (UniqueConstraint("who", "event_id", "story"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    who: Mapped[str] = mapped_column(String(300))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    story: Mapped[str] = mapped_column(String(100))
+    undo: Mapped[list[int]] = mapped_column(JSON, default=list)
+    redo: Mapped[list[int]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StudioLink(Base):
+    """A sign-in link (``/login?token=...``): the SHA-256 of its secret; it works once."""
+
+    __tablename__ = "studio_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
 
 
 class ReleasedFile(Base):

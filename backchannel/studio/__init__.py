@@ -13,6 +13,8 @@ __getattr__, __dir__, __all__ = exports(
     {
         "app": ["create_app"],
         "server": ["run_studio", "studio_url"],
-        "accounts": ["add_user", "has_accounts", "list_users", "remove_user"],
+        "accounts": ["add_user", "has_accounts", "list_users", "remove_user", "set_role"],
+        "sessions": ["end_sessions", "list_sessions"],
+        "links": ["make_link"],
     },
 )

@@ -16,8 +16,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backchannel.errors import InputError
+from backchannel.errors import InputError, NotFoundError
 from backchannel.store import StudioAction, StudioUser
+from backchannel.studio.sessions import account_key, end_for_account
 
 ROLES = ("organiser", "curator")
 MAX_FAILURES = 5  # wrong passwords for one name ...
@@ -50,11 +51,26 @@ def add_user(session: Session, name: str, role: str, password: str) -> StudioUse
 
 
 def remove_user(session: Session, name: str) -> bool:
+    """Remove the account ``name`` and end its sessions at once; False if none."""
     user = session.scalar(select(StudioUser).where(StudioUser.name == name))
     if user is None:
         return False
+    end_for_account(session, account_key(user.id, user.created_at))
     session.delete(user)
     return True
+
+
+def set_role(session: Session, name: str, role: str) -> StudioUser:
+    """Give the account ``name`` another role; its sessions end (sign in again)."""
+    if role not in ROLES:
+        raise InputError(f"role: {role!r} is not a role (organiser or curator)")
+    user = session.scalar(select(StudioUser).where(StudioUser.name == name))
+    if user is None:
+        raise NotFoundError(f"no account {name!r}")
+    if user.role != role:
+        end_for_account(session, account_key(user.id, user.created_at))
+        user.role = role
+    return user
 
 
 def list_users(session: Session) -> list[StudioUser]:

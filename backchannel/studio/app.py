@@ -19,7 +19,6 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
@@ -44,7 +43,7 @@ from backchannel.errors import ConflictError, InputError, NotFoundError
 from backchannel.export import markdown_html, post_html
 from backchannel.resources import templates_dir
 from backchannel.store import Database, EventPost, Post, utcnow
-from backchannel.studio import roles, security
+from backchannel.studio import roles, security, sessions
 from backchannel.studio.accounts import (
     WRONG_PASSWORD,
     check_password,
@@ -64,6 +63,7 @@ from backchannel.studio.browse import (
 )
 from backchannel.studio.collecting import Collector
 from backchannel.studio.editing import History, apply_change
+from backchannel.studio.links import make_link, use_link
 from backchannel.studio.organising import OrganiserPages
 from backchannel.studio.pages import event_named as _event
 from backchannel.studio.publishing import Publisher
@@ -71,10 +71,11 @@ from backchannel.studio.roles import ANYONE, CURATOR, ORGANISER
 
 
 def create_app(
-    db: Database, token: str, port: int, hosts: frozenset[str] | None = None,
+    db: Database, token: str | None, port: int, hosts: frozenset[str] | None = None,
     config: Any = None,
 ) -> Any:  # fmt: skip
-    """The studio as an ASGI application; ``token`` opens it (see ``security``).
+    """The studio as an ASGI application; the link ``token`` opens it once (see
+    ``links``).
     Without ``config`` there is no preview or publishing (they need the site's
     settings)."""
     folder = templates_dir() / "studio"
@@ -90,7 +91,7 @@ def create_app(
     if config is not None:
         publisher = Publisher(db, config, Path(tempfile.mkdtemp(prefix="backchannel-preview-")))
         collector = Collector(db, config)
-    pages = _Pages(db, token, env, publisher, collector)
+    pages = _Pages(db, env, publisher, collector)
     check = pages.admit
     # Deny by default: each route names the role it needs (see roles).
     routes = [
@@ -116,12 +117,14 @@ def create_app(
             roles.mount("/site", StaticFiles(directory=str(config.site_dir), html=True,
                                              check_dir=False), CURATOR, check),
         ]  # fmt: skip
+    if token:  # the link printed at start (more with `backchannel studio link`)
+        with db.writing() as session:
+            make_link(session, utcnow(), token)
+    public = config.studio.public_url if config is not None else ""
     middleware = [
         Middleware(security.Guard, hosts=hosts or security.allowed_hosts(port)),
-        Middleware(
-            SessionMiddleware, secret_key=security.new_secret(),
-            session_cookie=security.SESSION_COOKIE, same_site="strict", https_only=False,
-        ),
+        Middleware(sessions.ServerSessions, db=db, limits=sessions.Limits.from_config(config),
+                   always_secure=public.startswith("https://")),
     ]  # fmt: skip
     return Starlette(
         routes=routes, middleware=middleware,
@@ -139,7 +142,7 @@ async def _bad_input(request: Request, exc: Exception) -> Response:
 
 def _page_link(request: Request, page: int) -> str:
     """This page's address with its filters, at another page of results."""
-    params = {k: v for k, v in request.query_params.items() if k not in ("page", "said")}
+    params = {k: v for k, v in request.query_params.items() if k != "page"}
     return "?" + urlencode({**params, "page": page})
 
 
@@ -155,18 +158,22 @@ class _Pages(OrganiserPages):
         if security.who(request) is not None:
             with self.db.writing() as session:
                 self._log(session, request, "log out", "")
-        security.log_out(request)
+        sessions.log_out(self.db, request)
         with self.db.reading() as session:
             accounts = has_accounts(session)
         return self.render(request, "denied.html", signed_out=True, accounts=accounts)
 
     async def login(self, request: Request) -> Response:
-        if "token" in request.query_params:  # the secret link: this machine's organiser
-            if not security.same(request.query_params.get("token"), self.token):
-                return self.render(request, "denied.html", 403, bad_token=True)
-            security.log_in(request, "organiser", "organiser")
+        if "token" in request.query_params:  # a sign-in link: an organiser, once
             with self.db.writing() as session:
-                self._log(session, request, "log in", "")
+                name = use_link(session, request.query_params["token"][:200], utcnow())
+                if name is not None:
+                    self._log(session, request, "log in", "with a link", who=name)
+            if name is None:
+                with self.db.reading() as session:
+                    accounts = has_accounts(session)
+                return self.render(request, "denied.html", 403, bad_token=True, accounts=accounts)
+            sessions.log_in(self.db, request, name, "organiser")
             return RedirectResponse("/", status_code=303)
         with self.db.reading() as session:
             if not has_accounts(session):
@@ -182,7 +189,7 @@ class _Pages(OrganiserPages):
                 until = locked_until(session, name, now)
                 user = None if until else check_password(session, name, form.get("password", ""))
                 found = (
-                    (user.name, user.role, security.account_key(user.id, user.created_at))
+                    (user.name, user.role, sessions.account_key(user.id, user.created_at))
                     if user
                     else None
                 )
@@ -194,16 +201,17 @@ class _Pages(OrganiserPages):
             with self.db.writing() as session:
                 self._log(session, request, "log in" if found else WRONG_PASSWORD, "", who=name)
             if found is not None:
-                security.log_in(request, *found)
+                sessions.log_in(self.db, request, *found)
                 return RedirectResponse("/", status_code=303)
             error = "That name and password do not match an account."
-        security.ensure_csrf(request)
+        sessions.ensure_csrf(request)
         return self.render(request, "login.html", 400 if error else 200, error=error, typed=name)
 
     async def posts(self, request: Request) -> Response:
         if request.method == "POST":
             return await self._post_action(request)
         query = _query(request)
+        said = sessions.take_flash(self.db, request)
         with self.db.reading() as session:
             event = _event(session, request.path_params["event"])
             found = search_posts(session, event, query)
@@ -212,7 +220,7 @@ class _Pages(OrganiserPages):
                                threads=threads,
                                sorts=SORTS, states=STATES, platforms=PLATFORMS,
                                sessions=[s.title for s in schedule_of(event)],
-                               said=request.query_params.get("said"),
+                               said=said,
                                role=security.role(request))  # fmt: skip
 
     async def _post_action(self, request: Request) -> Response:
@@ -242,8 +250,9 @@ class _Pages(OrganiserPages):
                 self._log(session, request, action, address or form.get("handle", ""))
         except InputError as exc:
             said = f"Not done: {exc}"
-        back = {k: v for k, v in request.query_params.items()} | {"said": said}
-        return RedirectResponse(f"/events/{quote(slug)}/posts?{urlencode(back)}", 303)
+        sessions.flash(self.db, request, said)
+        back = urlencode({k: v for k, v in request.query_params.items() if k != "said"})
+        return RedirectResponse(f"/events/{quote(slug)}/posts" + (f"?{back}" if back else ""), 303)
 
     async def stories(self, request: Request) -> Response:
         slug = request.path_params["event"]
@@ -278,18 +287,18 @@ class _Pages(OrganiserPages):
 
     async def editor(self, request: Request) -> Response:
         slug, story_slug = request.path_params["event"], request.path_params["story"]
-        said, error, conflict, form = request.query_params.get("said"), None, None, {}
+        said, error, conflict, form = None, None, None, {}
         if request.method == "POST":
             posted = await self._form(request)
             if posted is None:
                 return security.refused("The form's CSRF token is missing or wrong: reload.")
             form = posted
             try:
-                history = History(request.session, f"{slug}/{story_slug}")
                 base = int(form["revision"]) if form.get("revision", "").isdigit() else -1
                 action = form.get("action", "")
                 with self.db.writing() as session:
                     event = _event(session, slug)
+                    history = History(session, security.who(request) or "", event.id, story_slug)
                     if action == "add_thread":  # the whole thread, then as add_posts
                         post = addresses.resolve(session, form.get("address", ""))
                         if post is None:
@@ -305,14 +314,16 @@ class _Pages(OrganiserPages):
                         said = apply_change(doc, form)
                         markdown = format_story(doc)
                     save_story(session, markdown, security.who(request) or "", base, event.id)
+                    history.moved(action, base)
                     self._log(session, request, action, f"{slug}/{story_slug}")
-                history.moved(action, base)  # once saved
-                target = _editor_url(slug, story_slug, said=said, q=form.get("q", ""))
+                sessions.flash(self.db, request, said)
+                target = _editor_url(slug, story_slug, q=form.get("q", ""))
                 return RedirectResponse(target, status_code=303)
             except ConflictError as exc:
                 conflict = str(exc)
             except InputError as exc:
                 error = str(exc)
+        said = sessions.take_flash(self.db, request) if request.method == "GET" else None
         with self.db.reading() as session:
             event = _event(session, slug)
             story = get_story(session, slug, story_slug)
@@ -341,7 +352,7 @@ class _Pages(OrganiserPages):
                 for n, (end, start, stop) in section_windows(event, items).items()
             }
             status = 409 if conflict else 400 if error else 200
-            history = History(request.session, f"{slug}/{story_slug}")
+            history = History(session, security.who(request) or "", event.id, story_slug)
             return self.render(
                 request, "editor.html", status, event=event, story=story, items=items,
                 can_undo=history.can("undo"), can_redo=history.can("redo"),

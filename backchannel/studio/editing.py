@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from backchannel.curation import Block, StoryDoc
 from backchannel.errors import InputError
+from backchannel.store import StudioHistory, utcnow
 
 ACTIONS = (
     "add_post", "add_posts", "add_heading", "add_text", "note", "up", "down", "move",
@@ -99,21 +103,27 @@ def _index(doc: StoryDoc, raw: str) -> int:
 
 
 class History:
-    """Undo and redo of this session's changes to one story, as revision numbers.
+    """Undo and redo of one person's changes to one story, as revision numbers.
 
     A revision never changes, so undoing is saving the revision before the change as
     the newest one (and redoing, the one undone): every step is itself a revision, and
-    the story's history keeps everything. The stacks live in the signed session.
+    the story's history keeps everything. The stacks are a row of ``studio_history``
+    per person and story, written in the transaction that saves the step.
     """
 
     KEPT = 50
 
-    def __init__(self, session: dict[str, object], story: str) -> None:
+    def __init__(self, session: Session, who: str, event_id: int, story: str) -> None:
         self.session = session
-        self.key = f"history:{story}"
-        stacks = session.get(self.key)
-        self.undo: list[int] = list(stacks.get("undo", [])) if isinstance(stacks, dict) else []
-        self.redo: list[int] = list(stacks.get("redo", [])) if isinstance(stacks, dict) else []
+        self.row = session.scalar(
+            select(StudioHistory).where(StudioHistory.who == who,
+                                        StudioHistory.event_id == event_id,
+                                        StudioHistory.story == story)
+        )  # fmt: skip
+        if self.row is None:
+            self.row = StudioHistory(who=who, event_id=event_id, story=story, undo=[], redo=[])
+        self.undo: list[int] = [int(n) for n in self.row.undo or []]
+        self.redo: list[int] = [int(n) for n in self.row.redo or []]
 
     def can(self, action: str) -> bool:
         return bool(self.undo if action == "undo" else self.redo)
@@ -130,7 +140,7 @@ class History:
         return stack[-1], ("Undone." if action == "undo" else "Redone.")
 
     def moved(self, action: str, previous: int) -> None:
-        """Record a saved step away from revision ``previous``."""
+        """Record a step away from revision ``previous`` (in the step's transaction)."""
         if action == "undo":
             self.undo.pop()
             self.redo.append(previous)
@@ -140,4 +150,7 @@ class History:
         else:
             self.undo.append(previous)
             self.redo.clear()
-        self.session[self.key] = {"undo": self.undo[-self.KEPT :], "redo": self.redo[-self.KEPT :]}
+        self.row.undo = self.undo[-self.KEPT :]
+        self.row.redo = self.redo[-self.KEPT :]
+        self.row.updated_at = utcnow()
+        self.session.add(self.row)

@@ -4,7 +4,7 @@ collect now, sources, sessions, consent), preview and publish, and forget."""
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from backchannel.event_edits import FIELD_NAMES, EditResult, EventChanges, edit_
 from backchannel.events import EventSpec, add_source, create_event, duration_text
 from backchannel.media import prune
 from backchannel.store import Event, StudioAction
-from backchannel.studio import security
+from backchannel.studio import security, sessions
 from backchannel.studio.pages import BasePages
 from backchannel.studio.pages import event_named as _event
 
@@ -65,7 +65,7 @@ class OrganiserPages(BasePages):
         if self.collector is None or self.publisher is None:
             return security.refused("This studio was started without the archive's settings.", 404)
         slug = request.path_params["event"]
-        said, error, error_field = request.query_params.get("said"), None, None
+        said, error, error_field = None, None, None
         typed: dict[str, str] = {}
         if request.method == "POST":
             form = await self._form(request)
@@ -85,9 +85,9 @@ class OrganiserPages(BasePages):
                     elif action == "edit":
                         said = _edited(edit_event(session, event, _changes(form)))
                     elif action == "schedule":
-                        sessions = parse_schedule(form.get("schedule", ""), event)
-                        set_schedule(event, sessions)
-                        said = f"The schedule has {len(sessions)} session(s)."
+                        talks = parse_schedule(form.get("schedule", ""), event)
+                        set_schedule(event, talks)
+                        said = f"The schedule has {len(talks)} session(s)."
                     elif action in ("allow", "deny"):
                         handle = form.get("handle", "")
                         set_decision(session, slug, handle, action, form.get("note") or None)
@@ -97,11 +97,11 @@ class OrganiserPages(BasePages):
                     self._log(session, request, action, slug)
                 if action == "collect":
                     self.collector.start(slug)
-                return RedirectResponse(
-                    f"/events/{quote(slug)}/organise?{urlencode({'said': said})}", 303
-                )
+                sessions.flash(self.db, request, said)
+                return RedirectResponse(f"/events/{quote(slug)}/organise", 303)
             except InputError as exc:
                 error, error_field = str(exc), exc.field or _FIELD_OF.get(action)
+        said = said or sessions.take_flash(self.db, request)
         run = self.collector.state(slug)  # first: see Collector.state
         with self.db.reading() as session:
             event = _event(session, slug)

@@ -5,10 +5,12 @@
   domain an attacker points at 127.0.0.1 (DNS rebinding) cannot read or drive it.
 * **Headers** on every answer: a Content-Security-Policy with no inline script and
   nothing from elsewhere, no framing, no sniffing, no referrer.
-* **Token**: ``backchannel studio`` makes a secret at start and opens
-  ``/login?token=...``; the page exchanges it (compared in constant time) for a signed
-  session cookie (SameSite=Strict, HttpOnly). Every other page needs that session.
-* **CSRF**: every state-changing request carries the session's CSRF token in its form.
+* **Sessions** are rows on the server (:mod:`backchannel.studio.sessions`), opened by
+  a sign-in link that works once (:mod:`backchannel.studio.links`) or a name and
+  password (:mod:`backchannel.studio.accounts`); every route needs the role it
+  declares (:mod:`backchannel.studio.roles`).
+* **CSRF**: every state-changing request carries the session's CSRF token in its form,
+  compared in constant time.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -38,7 +39,6 @@ HEADERS = {
 # The exported archive's policy (export/robots.py), for the preview and the site:
 # its search runs Pagefind's WebAssembly.
 ARCHIVE_CSP = f"{export.CSP}; frame-ancestors 'none'"
-SESSION_COOKIE = "backchannel_studio"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 Scope = dict[str, Any]
@@ -95,25 +95,6 @@ def same(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
 
 
-def log_in(request: Request, who: str, role: str, account: str | None = None) -> None:
-    """Start a session; ``account``: which account signed in with a name and password
-    (:func:`account_key`), checked at each request (``BasePages.signed_in``)."""
-    request.session.clear()
-    request.session.update({"who": who, "role": role, "csrf": new_secret(), "account": account})
-
-
-def account_key(account_id: int, created_at: datetime) -> str:
-    """An account, told apart from one added later under the same name (or the same
-    row id, which SQLite gives again once the last row is deleted)."""
-    return f"{account_id}@{created_at.isoformat()}"
-
-
-def log_out(request: Request) -> None:
-    """Forget who this browser is: the session cookie is emptied (the session lives in
-    that signed cookie alone, so nothing else holds it)."""
-    request.session.clear()
-
-
 def who(request: Request) -> str | None:
     value = request.session.get("who")
     return value if isinstance(value, str) else None
@@ -122,12 +103,6 @@ def who(request: Request) -> str | None:
 def role(request: Request) -> str | None:
     value = request.session.get("role")
     return value if value in ("organiser", "curator") else None
-
-
-def ensure_csrf(request: Request) -> None:
-    """A CSRF token before signing in too (the sign-in form is a change of state)."""
-    if not request.session.get("csrf"):
-        request.session["csrf"] = new_secret()
 
 
 def csrf_token(request: Request) -> str:
