@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -856,34 +855,6 @@ def test_the_events_page_gives_an_organiser_the_status_facts(organising: Studio)
     page = studio.client.get("/").text
     assert "Scheduler: not running (start it with <code>backchannel run</code>)." in page
     assert re.search(r"\(swrb13; (before|during|after|done), \d+ posts collected", page)
-
-
-def test_guessing_a_password_locks_that_name_out_across_a_restart(
-    with_accounts: tuple[Studio, Path],
-) -> None:
-    studio, config = with_accounts
-    add_account(studio, config, "aroha", "curator")
-    for _ in range(5):
-        assert sign_in(studio, "aroha", "a wrong guess, again") == 400
-    form = {"csrf": studio.csrf("/login"), "name": "aroha", "password": "a long enough secret"}
-    locked = studio.client.post("/login", data=form)
-    assert locked.status_code == 429 and "try again in 15 minutes" in locked.text
-    assert sign_in(studio, "other") == 400  # another name is not locked
-    restarted = make_studio(studio.db)  # a new process: nothing of the old one's memory
-    with restarted.client:
-        assert sign_in(restarted, "aroha") == 429
-        with studio.db.writing() as session:  # a quarter of an hour later
-            for action in session.scalars(select(StudioAction)):
-                action.at -= timedelta(minutes=15)
-        assert sign_in(restarted, "aroha") == 303
-    with studio.db.reading() as session:
-        logged = session.execute(
-            select(StudioAction.who, StudioAction.action).where(StudioAction.who != "organiser")
-        ).all()
-    assert logged == [("aroha", "wrong password")] * 5 + [
-        ("other", "wrong password"),
-        ("aroha", "log in"),
-    ]
 
 
 def test_a_post_hidden_after_it_was_placed_is_named_and_one_remove_saves(

@@ -27,6 +27,7 @@ from tests.studio_kit import (
     TOKEN,
     Studio,
     add_account,
+    make_studio,
     open_when_up,
     served,
     sign_in,
@@ -216,6 +217,72 @@ def test_the_link_works_once_and_a_new_one_is_made_without_a_restart(
         ).all()
     assert len(names) == 2 and names[0] != names[1]  # two people, told apart
     assert all(re.fullmatch(r"link made at [\d-]+ [\d:]+ UTC \(#\d+\)", n) for n in names)
+
+
+# -- 5. a lockout that cannot be turned against a person --------------------------------
+
+
+def _from(studio: Studio, address: str) -> Studio:
+    """The same studio, reached from another address."""
+    client = TestClient(studio.client.app, base_url=ORIGIN, follow_redirects=False,
+                        client=(address, 40000))  # fmt: skip
+    return Studio(client, studio.db)
+
+
+def _try(studio: Studio, name: str, password: str) -> httpx.Response:
+    form = {"csrf": studio.csrf("/login"), "name": name, "password": password}
+    return studio.client.post("/login", data=form)
+
+
+def test_five_wrong_passwords_from_one_address_do_not_refuse_the_right_one_from_another(
+    with_accounts: tuple[Studio, Path],
+) -> None:
+    studio, config = with_accounts
+    add_account(studio, config, "aroha", "organiser")
+    attacker, aroha = _from(studio, "203.0.113.9"), _from(studio, "198.51.100.4")
+    answers = []
+    for n in range(5):
+        if n:  # each try after the wait the last one earned
+            with studio.db.writing() as session:
+                for action in session.scalars(select(StudioAction)):
+                    action.at -= timedelta(minutes=1)
+        answers.append(_try(attacker, "aroha", "a wrong guess, again"))
+    assert [a.status_code for a in answers] == [400] * 5
+    assert _try(aroha, "aroha", "a long enough secret").status_code == 303  # at once
+    slowed = _try(attacker, "aroha", "a long enough secret")  # the right one, too soon
+    assert slowed.status_code == 429 and "try again in" in slowed.text
+    restarted = make_studio(studio.db)  # a restart forgets nothing: it is in the log
+    with restarted.client:
+        assert _try(_from(restarted, "203.0.113.9"), "mere", "a guess").status_code == 429
+    with studio.db.reading() as session:
+        logged = session.execute(select(StudioAction.who, StudioAction.action,
+                                        StudioAction.address)).all()  # fmt: skip
+    assert logged == [("aroha", "wrong password", "203.0.113.9")] * 5 + [
+        ("aroha", "log in", "198.51.100.4"),
+        ("aroha", "sign-in too soon", "203.0.113.9"),
+        ("mere", "sign-in too soon", "203.0.113.9"),
+    ]
+
+
+def test_the_delays_grow_by_address_and_stay_short_for_a_name(
+    with_accounts: tuple[Studio, Path],
+) -> None:
+    studio, config = with_accounts
+    add_account(studio, config, "aroha", "organiser")
+    now = utcnow()
+    with studio.db.writing() as session:  # wrong passwords logged a minute ago
+        session.add_all(StudioAction(who="x", action="wrong password", address="192.0.2.1",
+                                     at=now - timedelta(minutes=1)) for _ in range(12))  # fmt: skip
+    from_there = _try(_from(studio, "192.0.2.1"), "anyone", "a guess")
+    waited = int(re.search(r"try again in (\d+) second", from_there.text).group(1))  # type: ignore[union-attr]
+    assert from_there.status_code == 429 and 440 < waited <= 452  # 2**9 s, less the minute
+    with studio.db.writing() as session:  # 30 wrong guesses at aroha, from 30 addresses
+        session.add_all(StudioAction(who="aroha", action="wrong password",
+                                     address=f"10.0.0.{n}", at=utcnow()) for n in range(30))  # fmt: skip
+    elsewhere = _try(_from(studio, "198.51.100.4"), "aroha", "a long enough secret")
+    assert elsewhere.status_code == 429
+    seconds = int(re.search(r"try again in (\d+) second", elsewhere.text).group(1))  # type: ignore[union-attr]
+    assert seconds <= 60  # never the quarter of an hour an address can earn
 
 
 # -- 6. nothing from the address shown as the studio's words ----------------------------

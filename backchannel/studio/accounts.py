@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,9 +22,11 @@ from backchannel.store import StudioAction, StudioUser
 from backchannel.studio.sessions import account_key, end_for_account
 
 ROLES = ("organiser", "curator")
-MAX_FAILURES = 5  # wrong passwords for one name ...
-LOCKOUT = timedelta(minutes=15)  # ... within this long lock that name out for the rest of it
+WINDOW = timedelta(minutes=15)  # wrong passwords counted over this long (see wait_before_trying)
+ADDRESS_FREE, ADDRESS_CAP = 3, timedelta(minutes=15)  # from one address: from the 3rd ...
+NAME_FREE, NAME_CAP = 10, timedelta(minutes=1)  # at one name from anywhere: never over 1 min
 WRONG_PASSWORD = "wrong password"  # the action logged for each
+TOO_SOON = "sign-in too soon"  # an attempt refused while it had to wait
 MIN_PASSWORD = 12
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 _hasher = PasswordHasher()  # Argon2id, the library's recommended cost
@@ -87,18 +90,35 @@ def check_password(session: Session, name: str, password: str) -> StudioUser | N
     return user
 
 
-def locked_until(session: Session, name: str, now: datetime) -> datetime | None:
-    """When ``name`` may try again, if wrong passwords have locked it; else None.
+def wait_before_trying(session: Session, name: str, address: str, now: datetime) -> timedelta:
+    """How long a sign-in as ``name`` from ``address`` must wait (zero: it may try now).
 
-    The wrong passwords are rows of the action log, so a restart of the studio does not
-    clear a lock (and the log shows who was guessed at)."""
-    recent = session.scalars(
-        select(StudioAction.at)
-        .where(
-            StudioAction.who == name,
-            StudioAction.action == WRONG_PASSWORD,
-            StudioAction.at > now - LOCKOUT,
-        )
-        .order_by(StudioAction.at)
-    ).all()
-    return recent[-MAX_FAILURES] + LOCKOUT if len(recent) >= MAX_FAILURES else None
+    Wrong passwords slow down where they come from, with delays that double: one
+    address waits 1 s after its 3rd wrong password in a quarter of an hour, 2 s after
+    the 4th, 4 s after the 5th ... up to 15 minutes, whichever names it tried. Guesses
+    at one name from many addresses slow that name down too, from its 10th, but never
+    by more than a minute,
+    so nobody can keep a person out by guessing at their name: the right password from
+    their own address gets in. The wrong passwords are rows of the action log, so a
+    restart does not forget them (and the log shows who was guessed at, from where)."""
+    since = now - WINDOW
+    wrong = select(func.count(), func.max(StudioAction.at)).where(
+        StudioAction.action == WRONG_PASSWORD, StudioAction.at > since
+    )
+    by_address = session.execute(wrong.where(StudioAction.address == address)).one()
+    by_name = session.execute(wrong.where(StudioAction.who == name)).one()
+    wait = max(
+        _delay(by_address, ADDRESS_FREE, ADDRESS_CAP, now),
+        _delay(by_name, NAME_FREE, NAME_CAP, now),
+    )
+    return max(wait, timedelta(0))
+
+
+def _delay(found: Any, free: int, cap: timedelta, now: datetime) -> timedelta:
+    """What is left of the delay that ``found`` (a count of wrong passwords and the time
+    of the last) earns: nothing below ``free``, then 1 s doubling up to ``cap``."""
+    count, last = found
+    if count < free or last is None:
+        return timedelta(0)
+    delay = min(timedelta(seconds=2 ** min(count - free, 20)), cap)
+    return last + delay - now

@@ -9,8 +9,8 @@ token, the session, the Host check, the CSRF token and the headers.
 
 from __future__ import annotations
 
+import math
 import tempfile
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -45,10 +45,11 @@ from backchannel.resources import templates_dir
 from backchannel.store import Database, EventPost, Post, utcnow
 from backchannel.studio import roles, security, sessions
 from backchannel.studio.accounts import (
+    TOO_SOON,
     WRONG_PASSWORD,
     check_password,
     has_accounts,
-    locked_until,
+    wait_before_trying,
 )
 from backchannel.studio.browse import (
     PLATFORMS,
@@ -184,22 +185,26 @@ class _Pages(OrganiserPages):
             if form is None:
                 return security.refused("The form's CSRF token is missing or wrong: reload.")
             name = form.get("name", "")[:100]
+            address = sessions.client_address(request)
+            # From here to the log entry nothing awaits: two guesses cannot both pass
+            # the wait before either is logged.
             with self.db.reading() as session:  # no write lock while Argon2 works
-                now = utcnow()
-                until = locked_until(session, name, now)
-                user = None if until else check_password(session, name, form.get("password", ""))
+                wait = wait_before_trying(session, name, address, utcnow())
+                user = None if wait else check_password(session, name, form.get("password", ""))
                 found = (
                     (user.name, user.role, sessions.account_key(user.id, user.created_at))
                     if user
                     else None
                 )
-            if until is not None:  # guessing: wait, whatever the password
+            action = TOO_SOON if wait else "log in" if found else WRONG_PASSWORD
+            with self.db.writing() as session:  # every attempt, in the log
+                self._log(session, request, action, "", who=name)
+            if wait:  # guessing: wait, whatever the password
+                seconds = math.ceil(wait.total_seconds())
                 return security.refused(
-                    f"Too many wrong passwords for {name!r}: try again in "
-                    f"{(until - now) // timedelta(minutes=1) + 1} minutes.", 429
-                )  # fmt: skip
-            with self.db.writing() as session:
-                self._log(session, request, "log in" if found else WRONG_PASSWORD, "", who=name)
+                    f"Too many wrong passwords from here: try again in {seconds} second(s).",
+                    429,
+                )
             if found is not None:
                 sessions.log_in(self.db, request, *found)
                 return RedirectResponse("/", status_code=303)
