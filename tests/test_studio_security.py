@@ -4,30 +4,52 @@ person, no words from the address, history and revisions on the server, HTTPS.""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from backchannel.curation import list_stories
+from backchannel.curation import (
+    Block,
+    format_story,
+    get_story,
+    list_stories,
+    revision_markdown,
+    save_story,
+    story_doc,
+)
+from backchannel.curation.deltas import apply_delta, make_delta
 from backchannel.events import EventSpec, create_event
-from backchannel.store import EventPost, Post, StudioAction, StudioSession, utcnow
+from backchannel.store import (
+    Database,
+    Event,
+    EventPost,
+    Post,
+    StoryRevision,
+    StudioAction,
+    StudioSession,
+    utcnow,
+)
 from backchannel.studio import create_app, make_link
 from backchannel.studio.roles import ANYONE, CURATOR, ORGANISER, declared, needed_for
 from backchannel.studio.sessions import COOKIE
 from tests.export_fixture import build_fixture
 from tests.helpers import run_cli, write_config
 from tests.studio_kit import (
+    EDITOR,
     ORIGIN,
     STORIES,
     TOKEN,
     Studio,
     add_account,
     make_studio,
+    new_story,
     open_when_up,
     served,
     sign_in,
@@ -368,3 +390,74 @@ def test_a_public_url_needs_accounts_and_is_the_links_address(tmp_path: Path) ->
     bad = write_config(tmp_path, url, '[studio]\npublic_url = "http://studio.example.org/x"\n')
     wrong = run_cli("studio", "link", config=bad)
     assert wrong.exit_code != 0 and "studio.public_url" in wrong.output
+
+
+# -- 7. revisions stored as the change ---------------------------------------------------
+
+
+def _stored_bytes(db: Database) -> int:
+    with db.reading() as session:
+        rows = session.execute(select(StoryRevision.markdown, StoryRevision.delta)).all()
+    return sum(len((m or "").encode()) + len((d or "").encode()) for m, d in rows)
+
+
+def test_a_change_to_a_story_with_a_1_mb_text_block_stores_under_10_kb(studio: Studio) -> None:
+    studio.login()
+    new_story(studio)
+    paragraph = "People **arrived** from all over, and said so at length. " * 2
+    block = "\n".join(f"{paragraph}{n}" for n in range(1_000_000 // len(paragraph)))
+    assert len(block.encode()) > 1_000_000  # more than a form field takes: as a file would
+    with studio.db.writing() as session:
+        event_id = session.scalar(select(Event.id).where(Event.slug == "swrb13"))
+        doc = story_doc(session, get_story(session, "swrb13", "notes"))
+        doc.blocks.append(Block("text", 0, text=block))
+        assert save_story(session, format_story(doc), "an import", 1, event_id) == 2
+    texts = {}
+    with studio.db.reading() as session:
+        texts[2] = revision_markdown(session, event_id, "notes", 2)
+    for n, change in enumerate(({"action": "add_heading", "text": "Keynote"},
+                                {"action": "up", "index": "1"},
+                                {"action": "add_heading", "text": "Lunch"}), start=3):  # fmt: skip
+        before = _stored_bytes(studio.db)
+        assert studio.change(EDITOR, **change).status_code == 303
+        assert _stored_bytes(studio.db) - before < 10_000, change
+        with studio.db.reading() as session:
+            texts[n] = revision_markdown(session, event_id, "notes", n)
+    with studio.db.reading() as session:  # every revision comes back whole
+        for number, text in texts.items():
+            assert revision_markdown(session, event_id, "notes", number) == text
+    assert "Keynote" in texts[3] and block.splitlines()[-1] in texts[5]
+    restored = studio.change(EDITOR, action="restore", number="2")
+    assert restored.status_code == 303
+    with studio.db.reading() as session:
+        assert revision_markdown(session, event_id, "notes", 6) == texts[2]
+
+
+def test_a_story_over_the_limit_is_refused_and_says_so(studio: Studio) -> None:
+    studio.login()
+    new_story(studio)
+    part = "A sentence of the story, long enough to add up.\n" * 18_000  # 0.9 MB
+    for _ in range(2):
+        assert studio.change(EDITOR, action="add_text", text=part).status_code == 303
+    refused = studio.change(EDITOR, action="add_text", text=part)  # 2.7 MB in all
+    assert refused.status_code == 400
+    assert "a story holds at most 2,000,000" in html.unescape(refused.text)
+    with studio.db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(StoryRevision)) == 3
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("", ""),
+        ("", "a\nb"),
+        ("a\nb\n", ""),
+        ("one\ntwo\nthree\n", "one\n2\nthree\nfour"),
+        ("x\r\ny\r\n", "x\r\nz\r\ny\r\n"),
+        ("same\n" * 5 + "end", "start\n" + "same\n" * 5),
+        ("a\nb\nc\nd\ne\n", "e\nd\nc\nb\na\n"),
+    ],
+)
+def test_a_delta_turns_one_text_into_the_other_exactly(old: str, new: str) -> None:
+    assert apply_delta(old, make_delta(old, new)) == new
+    assert apply_delta(new, make_delta(new, old)) == old

@@ -2,7 +2,7 @@
 sign-in links and log, and media files waiting to be removed.
 
 Declared on the same ``Base`` as :mod:`backchannel.store.models` (imported by it), in
-their own module to keep that one readable. Migrations 0006, 0007, 0009 and 0010.
+their own module to keep that one readable. Migrations 0006, 0007, 0009, 0010 and 0011.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from backchannel.store.base import Base, utcnow
 
 class StoryRevision(Base):
     """One saved version of a storyboard, as its Markdown file: the studio and
-    ``story import`` both add one, and the studio refuses a save made on an older one."""
+    ``story import`` both add one, and the studio refuses a save made on an older one.
+    The newest holds its ``markdown``; an older one, the ``delta`` that turns the next
+    revision into it (migration 0011; see ``curation.deltas``)."""
 
     __tablename__ = "story_revisions"
     __table_args__ = (UniqueConstraint("event_id", "slug", "number"),)
@@ -26,7 +28,8 @@ class StoryRevision(Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     slug: Mapped[str] = mapped_column(String(100))
     number: Mapped[int] = mapped_column(Integer)
-    markdown: Mapped[str] = mapped_column(Text)
+    markdown: Mapped[str | None] = mapped_column(Text)
+    delta: Mapped[str | None] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
