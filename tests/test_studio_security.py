@@ -273,6 +273,7 @@ def test_five_wrong_passwords_from_one_address_do_not_refuse_the_right_one_from_
     assert _try(aroha, "aroha", "a long enough secret").status_code == 303  # at once
     slowed = _try(attacker, "aroha", "a long enough secret")  # the right one, too soon
     assert slowed.status_code == 429 and "try again in" in slowed.text
+    assert 0 < int(slowed.headers["retry-after"]) <= 4
     restarted = make_studio(studio.db)  # a restart forgets nothing: it is in the log
     with restarted.client:
         assert _try(_from(restarted, "203.0.113.9"), "mere", "a guess").status_code == 429

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from backchannel.consent import set_decision
@@ -201,10 +201,10 @@ class _Pages(OrganiserPages):
                 self._log(session, request, action, "", who=name)
             if wait:  # guessing: wait, whatever the password
                 seconds = math.ceil(wait.total_seconds())
-                return security.refused(
+                return PlainTextResponse(
                     f"Too many wrong passwords from here: try again in {seconds} second(s).",
-                    429,
-                )
+                    429, headers={"retry-after": str(seconds)},
+                )  # fmt: skip
             if found is not None:
                 sessions.log_in(self.db, request, *found)
                 return RedirectResponse("/", status_code=303)
