@@ -144,19 +144,26 @@ def open_when_up(client: httpx.Client, link: str, **headers: str) -> httpx.Respo
     return client.get(link, follow_redirects=True, headers=headers)
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def backchannel(*args: str, cwd: Path | None = None) -> subprocess.Popen[str]:
+    """The `backchannel` command of this environment, run apart, its output in a pipe."""
+    script = Path(sys.executable).with_name("backchannel")
+    env = {k: v for k, v in os.environ.items() if k != "BACKCHANNEL_CONFIG"}
+    return subprocess.Popen([str(script), *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=env, cwd=cwd)  # fmt: skip
+
+
 @contextmanager
 def served(config: Path, *args: str) -> Iterator[tuple[int, str]]:
     """`backchannel studio` itself on a free port: the port and the link it printed."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    script = Path(sys.executable).with_name("backchannel")
-    env = {k: v for k, v in os.environ.items() if k != "BACKCHANNEL_CONFIG"}
-    child = subprocess.Popen(
-        [str(script), "--config", str(config), "studio", "--port", str(port), "--no-browser",
-         *args],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    )  # fmt: skip
+    port = free_port()
+    child = backchannel("--config", str(config), "studio", "--port", str(port),
+                        "--no-browser", *args)  # fmt: skip
     try:
         assert child.stdout is not None
         line = child.stdout.readline()

@@ -7,11 +7,7 @@ database); one test starts `backchannel studio` itself and signs in over a socke
 from __future__ import annotations
 
 import html
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -40,7 +36,9 @@ from tests.studio_kit import (
     TOKEN,
     Studio,
     add_account,
+    backchannel,
     configured,
+    free_port,
     make_studio,
     new_story,
     open_when_up,
@@ -445,16 +443,10 @@ def test_preview_and_publish_run_the_exporter_and_link_to_the_result(
 
 
 def test_demo_studio_leaves_the_studio_running_on_the_demo_data(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    script = Path(sys.executable).with_name("backchannel")
-    env = {k: v for k, v in os.environ.items() if k != "BACKCHANNEL_CONFIG"}
-    child = subprocess.Popen(
-        [str(script), "demo", "--studio", "--no-browser", "--port", str(port),
-         "--out", str(tmp_path / "site"), "--data", str(tmp_path / "data")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path,
-    )  # fmt: skip
+    port = free_port()
+    child = backchannel("demo", "--studio", "--no-browser", "--port", str(port),
+                        "--out", str(tmp_path / "site"), "--data", str(tmp_path / "data"),
+                        cwd=tmp_path)  # fmt: skip
     try:
         assert child.stdout is not None
         link = None

@@ -97,9 +97,8 @@ def wait_before_trying(session: Session, name: str, address: str, now: datetime)
     address waits 1 s after its 3rd wrong password in a quarter of an hour, 2 s after
     the 4th, 4 s after the 5th ... up to 15 minutes, whichever names it tried. Guesses
     at one name from many addresses slow that name down too, from its 10th, but never
-    by more than a minute,
-    so nobody can keep a person out by guessing at their name: the right password from
-    their own address gets in. The wrong passwords are rows of the action log, so a
+    by more than a minute, so nobody can keep a person out by guessing at their name:
+    the right password from their own address gets in. The wrong passwords are rows of the action log, so a
     restart does not forget them (and the log shows who was guessed at, from where)."""
     since = now - WINDOW
     wrong = select(func.count(), func.max(StudioAction.at)).where(

@@ -3,8 +3,10 @@ story editor (the organiser's pages are in :mod:`backchannel.studio.organising`)
 
 Every page works without JavaScript: each change is a form posted to the server, which
 saves it as a new revision and answers with the page again, the change announced in a
-status region for screen readers. See :mod:`backchannel.studio.security` for the
-token, the session, the Host check, the CSRF token and the headers.
+status region for screen readers (said once, from the session). See
+:mod:`backchannel.studio.security` for the Host check, the CSRF token and the headers,
+:mod:`~backchannel.studio.sessions` and :mod:`~backchannel.studio.links` for signing in,
+and :mod:`~backchannel.studio.roles` for who may open what.
 """
 
 from __future__ import annotations

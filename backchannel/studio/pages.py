@@ -44,7 +44,8 @@ class BasePages:
                 return security.refused("Sign in to the studio first.")
             return self.render(request, "denied.html", 403)
         if not roles.allows(data.get("role"), needed):
-            return security.refused(f"Only an {needed} may do this: ask one.")
+            article = "an" if needed == roles.ORGANISER else "a"
+            return security.refused(f"Only {article} {needed} may do this: ask one.")
         return None
 
     def signed_in(self, data: dict[str, Any]) -> bool:
