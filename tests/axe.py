@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
@@ -13,12 +12,10 @@ AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def require_node_modules() -> None:
-    """The npm packages, installed by `npm ci` (`make test` runs it): fail in CI, skip
-    elsewhere when they are missing."""
+    """The npm packages, installed by `npm ci` (`make test` runs it): skip when they are
+    missing (a failure under CI=true: tests.ci_rule)."""
     if not AXE.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true but {AXE} is missing: run `npm ci`")
-        pytest.skip("the npm packages are not installed: run `npm ci`")
+        pytest.skip(f"{AXE} is missing: run `npm ci`")
 
 
 def with_axe(context: Any) -> None:

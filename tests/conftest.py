@@ -2,7 +2,8 @@
 
 Database-facing tests take the ``db_url`` fixture, which runs them against a SQLite
 file always and against PostgreSQL whenever ``BACKCHANNEL_TEST_DATABASE_URL`` names
-one. Under ``CI=true`` a missing PostgreSQL is a failure, never a silent skip.
+one. Under ``CI=true`` a missing PostgreSQL is a failure, never a silent skip: so is
+any skip at all (:mod:`tests.ci_rule`).
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-# The studio's fixtures (studio, organising, with_accounts), for every studio test module.
-pytest_plugins = ["tests.studio_kit"]
+# Under CI=true a skip fails the run (tests.ci_rule); the studio's fixtures (studio,
+# organising, with_accounts), for every studio test module.
+pytest_plugins = ["tests.ci_rule", "tests.studio_kit"]
 
 PG_ENV = "BACKCHANNEL_TEST_DATABASE_URL"
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 def _reset_postgres(url: str) -> None:
@@ -36,10 +37,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
     url = os.environ.get(PG_ENV)
-    if not url:
-        if IN_CI:
-            pytest.fail(f"CI=true but {PG_ENV} is not set: PostgreSQL tests cannot run")
-        pytest.skip(f"{PG_ENV} not set")
+    if not url:  # a failure under CI=true (tests.ci_rule)
+        pytest.skip(f"{PG_ENV} not set: PostgreSQL tests cannot run")
     _reset_postgres(url)
     yield url
 
