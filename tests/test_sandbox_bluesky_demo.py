@@ -84,6 +84,20 @@ def _definition(ref: str, context: str) -> tuple[dict[str, Any] | None, str]:
     return (doc["defs"].get(name or "main") if doc else None), nsid
 
 
+def _references(node: Any, context: str) -> Iterator[str]:
+    """Every reference a lexicon makes (refs and union members), written out in full."""
+    if isinstance(node, dict):
+        if node.get("type") == "ref":
+            yield _full(node["ref"], context)
+        if node.get("type") == "union":
+            yield from (_full(ref, context) for ref in node["refs"])
+        for value in node.values():
+            yield from _references(value, context)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _references(value, context)
+
+
 def _full(ref: str, context: str) -> str:
     full = context + ref if ref.startswith("#") else ref
     return full.removesuffix("#main")
@@ -97,7 +111,9 @@ def check(value: Any, schema: dict[str, Any], context: str, path: str, views: bo
     kind = schema.get("type")
     if kind == "ref":
         definition, nsid = _definition(schema["ref"], context)
-        return [] if definition is None else check(value, definition, nsid, path, views)
+        if definition is None:  # never "no problems" for a shape it cannot see
+            return [f"{path}: {_full(schema['ref'], context)} is in no lexicon here"]
+        return check(value, definition, nsid, path, views)
     if kind == "union":
         if not isinstance(value, dict) or "$type" not in value:
             return [f"{path}: union member without $type"]
@@ -137,6 +153,32 @@ def check(value: Any, schema: dict[str, Any], context: str, path: str, views: bo
 
 POST_VIEW = {"type": "ref", "ref": "app.bsky.feed.defs#postView"}
 POST_RECORD = {"type": "ref", "ref": "app.bsky.feed.post"}
+
+
+def test_every_reference_of_the_vendored_lexicons_resolves() -> None:
+    unresolved = sorted(
+        {ref for nsid, doc in LEXICONS.items() for ref in _references(doc, nsid)
+         if _definition(ref, nsid)[0] is None}
+    )  # fmt: skip
+    assert unresolved == []
+
+
+def test_the_check_fails_on_a_reference_it_cannot_resolve() -> None:
+    problems = check({"uri": "at://x"}, {"type": "ref", "ref": "com.example.missing#thing"},
+                     "", "post", views=False)  # fmt: skip
+    assert problems == ["post: com.example.missing#thing is in no lexicon here"]
+    held = LEXICONS.pop("com.atproto.repo.strongRef")  # as it was before it was vendored
+    try:
+        record = {"$type": "app.bsky.feed.post", "text": "hi", "createdAt": "2026-01-01T00:00:00Z",
+                  "reply": {"root": {"uri": "at://a", "cid": "b"},
+                            "parent": {"uri": "at://a", "cid": "b"}}}  # fmt: skip
+        assert check(record, POST_RECORD, "", "post", views=False) == [
+            "post.reply.root: com.atproto.repo.strongRef is in no lexicon here",
+            "post.reply.parent: com.atproto.repo.strongRef is in no lexicon here",
+        ]
+    finally:
+        LEXICONS["com.atproto.repo.strongRef"] = held
+    assert check(record, POST_RECORD, "", "post", views=False) == []
 
 
 def test_lexicon_check_can_fail() -> None:
