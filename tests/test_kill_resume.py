@@ -3,8 +3,10 @@
 Two archives of the same event are made from the same loopback servers (two Mastodon
 servers and Bluesky): a reference, each step run once without interruption, and a
 trial, where each step (`collect`, `media fetch`, `recheck`, `story import`, `export`)
-is killed with SIGKILL several times at random moments of its reference duration and
-then run to its end. Between collecting and rechecking, the servers delete and edit posts, the
+is killed with SIGKILL several times (once as soon as it holds its database, which it
+does from the start of its work to its end, then at random moments of its reference
+duration) and then run to its end; each kill is checked to land in the work, never in
+the interpreter's start-up. Between collecting and rechecking, the servers delete and edit posts, the
 same for both. Then the two databases hold the same posts, authors, sightings, tags,
 links, media and stories (compared field by field, ids and clock times aside), the two
 media folders the same files and no partial download, the two sites the same files,
@@ -136,23 +138,63 @@ def _env(servers: Servers) -> dict[str, str]:
 _ENV: dict[str, str] = {}
 
 
+def _holds_open(pid: int, path: Path) -> bool:
+    """Whether process ``pid`` has the file ``path`` open: a command holds its database
+    from the start of its work to its end, never during the interpreter's start-up."""
+    try:
+        descriptors = os.listdir(f"/proc/{pid}/fd")
+    except OSError:  # gone
+        return False
+    for descriptor in descriptors:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{descriptor}") == str(path):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _until_in_work(child: subprocess.Popen[Any], database: Path) -> float | None:
+    """Wait until ``child`` holds its database open; when that was, or None if it ended
+    first."""
+    while not _holds_open(child.pid, database):
+        if child.poll() is not None:
+            return None
+        time.sleep(0.005)
+    return time.monotonic()
+
+
 def _run(config: Path, *args: str) -> float:
-    """Run a step to its end; its duration."""
+    """Run a step to its end; how long it worked (from opening its database to its end)."""
     began = time.monotonic()
-    done = subprocess.run(
-        _command(config, *args), env=_ENV or None, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, f"{args}: {done.stdout}{done.stderr}"
-    return time.monotonic() - began
+    child = subprocess.Popen(_command(config, *args), env=_ENV or None, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    opened = _until_in_work(child, config.parent / "a.db") or began
+    output, _ = child.communicate(timeout=120)
+    assert child.returncode == 0, f"{args}: {output}"
+    return time.monotonic() - opened
 
 
-def _kill_at(config: Path, args: tuple[str, ...], after: float) -> None:
+def _kill_at(config: Path, args: tuple[str, ...], after: float) -> bool:
+    """Start the step and SIGKILL it ``after`` seconds into its work; whether the kill
+    landed in its work (the process still held its database), False when the step had
+    ended by then (a resumed step has less left to do)."""
+    database = config.parent / "a.db"
     child = subprocess.Popen(
         _command(config, *args), env=_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    time.sleep(after)
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait()
+    try:
+        if _until_in_work(child, database) is None:
+            return False
+        time.sleep(after)
+        if child.poll() is not None:
+            return False
+        in_work = _holds_open(child.pid, database)
+        os.kill(child.pid, signal.SIGKILL)
+        assert in_work, f"{args}: the kill did not land in the step's work"
+        return True
+    finally:
+        child.wait()
 
 
 STEPS: tuple[tuple[str, ...], ...] = (
@@ -267,10 +309,15 @@ def test_kill_9_at_random_moments_then_resume_equals_an_uninterrupted_run(
             )  # fmt: skip
             story.write_text(drafted.stdout, encoding="utf-8")
         took = _run(reference, *step)
-        for _ in range(KILLS):
-            _kill_at(trial, step, chance.uniform(0.05, 0.95) * took)
+        # The first kill comes as soon as the step works (it cannot have ended yet); the
+        # others at random moments of its reference duration.
+        landed = [_kill_at(trial, step, 0.0)]
+        landed += [_kill_at(trial, step, chance.uniform(0.05, 0.95) * took)
+                   for _ in range(KILLS - 1)]  # fmt: skip
+        assert landed[0], f"{step}: the first kill did not land in the step's work"
         resumed = _run(trial, *step)
-        print(f"{' '.join(step)}: {took:.1f} s uninterrupted, {resumed:.1f} s resumed")
+        print(f"{' '.join(step)}: {took:.1f} s of work uninterrupted, {resumed:.1f} s resumed, "
+              f"{sum(landed)} of {KILLS} kills in its work")  # fmt: skip
         if n == 0:  # nothing lost or doubled by the collection itself
             assert _fingerprint(f"sqlite:///{trial.parent / 'a.db'}")["posts"]
     expected = _fingerprint(f"sqlite:///{reference.parent / 'a.db'}")
