@@ -70,9 +70,10 @@ def configured(db: Database, config: Path) -> Studio:
 
 
 @pytest.fixture
-def organising(tmp_path: Path) -> Iterator[Studio]:
-    """A studio with the archive's settings over the fixture, its site in tmp_path/site."""
-    url = f"sqlite:///{tmp_path / 'a.db'}"
+def organising(db_url: str, tmp_path: Path) -> Iterator[Studio]:
+    """A studio with the archive's settings over the fixture, its site in tmp_path/site
+    (on SQLite, and on PostgreSQL where the tests have one)."""
+    url = db_url
     db = build_fixture(url)
     running = configured(
         db, write_config(tmp_path, url, f"[archive]\nsite_dir = '{tmp_path / 'site'}'\n")
@@ -83,8 +84,8 @@ def organising(tmp_path: Path) -> Iterator[Studio]:
 
 
 @pytest.fixture
-def studio(sqlite_url: str) -> Iterator[Studio]:
-    db = build_fixture(sqlite_url)
+def studio(db_url: str) -> Iterator[Studio]:
+    db = build_fixture(db_url)
     running = make_studio(db)
     with running.client:
         yield running
@@ -115,8 +116,8 @@ def sign_in(studio: Studio, name: str, password: str = "a long enough secret") -
 
 
 @pytest.fixture
-def with_accounts(tmp_path: Path) -> Iterator[tuple[Studio, Path]]:
-    url = f"sqlite:///{tmp_path / 'a.db'}"
+def with_accounts(db_url: str, tmp_path: Path) -> Iterator[tuple[Studio, Path]]:
+    url = db_url
     db = build_fixture(url)
     config = write_config(tmp_path, url)
     running = make_studio(db)

@@ -153,7 +153,7 @@ def _kill_once_it_has_written(
 
 @pytest.mark.slow
 def test_sigkill_at_random_points_then_resume_matches_an_uninterrupted_run(
-    tmp_path: Path,
+    db_url: str, tmp_path: Path
 ) -> None:
     with sandbox_env(tmp_path / "ref", f"sqlite:///{tmp_path / 'ref.db'}") as ref:
         _slow_down(ref)
@@ -161,7 +161,8 @@ def test_sigkill_at_random_points_then_resume_matches_an_uninterrupted_run(
         expected = _content(ref)
 
     # A fresh sandbox from the same seed, and a database killed again and again.
-    with sandbox_env(tmp_path / "killed", f"sqlite:///{tmp_path / 'killed.db'}") as env:
+    # (on SQLite, and on PostgreSQL where the tests have one; the reference is SQLite)
+    with sandbox_env(tmp_path / "killed", db_url) as env:
         _slow_down(env)
         command = [str(Path(sys.executable).with_name("backchannel")), "collect", conference.SLUG]
         rng = random.Random(20260312)

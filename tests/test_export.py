@@ -30,8 +30,8 @@ def fixture_db(db_url: str) -> Database:
 
 
 @pytest.fixture
-def sqlite_fixture(sqlite_url: str) -> Database:
-    database = build_fixture(sqlite_url)
+def sqlite_fixture(db_url: str) -> Database:
+    database = build_fixture(db_url)
     yield database
     database.dispose()
 
@@ -319,9 +319,9 @@ def test_golden_snapshot(sqlite_fixture: Database, tmp_path: Path) -> None:
         assert data == expected[relative], f"{relative} differs from tests/golden/export"
 
 
-def test_export_command(sqlite_url: str, tmp_path: Path) -> None:
-    build_fixture(sqlite_url).dispose()
-    config = write_config(tmp_path, sqlite_url, '[export]\ntitle = "Our archive"\n')
+def test_export_command(db_url: str, tmp_path: Path) -> None:
+    build_fixture(db_url).dispose()
+    config = write_config(tmp_path, db_url, '[export]\ntitle = "Our archive"\n')
     result = run_cli("export", "swrb13", "--out", str(tmp_path / "out"), config=config)
     assert result.exit_code == 0, result.output
     assert "swrb13" in result.output

@@ -16,9 +16,9 @@ pytestmark = pytest.mark.browser
 
 
 def test_open_event_expand_warning_search_and_screenshot(
-    sqlite_url: str, tmp_path: Path, artifacts_dir: Path
+    db_url: str, tmp_path: Path, artifacts_dir: Path
 ) -> None:
-    database = build_fixture(sqlite_url)
+    database = build_fixture(db_url)
     out = tmp_path / "site"
     export_site(database, ExportOptions(out=out, posts_per_page=200))
     database.dispose()
@@ -58,8 +58,8 @@ def test_open_event_expand_warning_search_and_screenshot(
         watch.assert_clean()
 
 
-def test_reading_needs_no_javascript_and_works_from_files(sqlite_url: str, tmp_path: Path) -> None:
-    database = build_fixture(sqlite_url)
+def test_reading_needs_no_javascript_and_works_from_files(db_url: str, tmp_path: Path) -> None:
+    database = build_fixture(db_url)
     out = tmp_path / "site"
     export_site(database, ExportOptions(out=out, search=False))
     database.dispose()
@@ -81,10 +81,8 @@ def test_reading_needs_no_javascript_and_works_from_files(sqlite_url: str, tmp_p
         context.close()
 
 
-def test_axe_finds_no_violation_on_any_kind_of_archive_page(
-    sqlite_url: str, tmp_path: Path
-) -> None:
-    database = build_fixture(sqlite_url)
+def test_axe_finds_no_violation_on_any_kind_of_archive_page(db_url: str, tmp_path: Path) -> None:
+    database = build_fixture(db_url)
     out = tmp_path / "site"
     export_site(database, ExportOptions(out=out))
     database.dispose()

@@ -13,8 +13,8 @@ from tests.html_audit import audit_site
 
 
 @pytest.fixture
-def hostile_site(sqlite_url: str, tmp_path: Path) -> Path:
-    database = build_hostile(sqlite_url)
+def hostile_site(db_url: str, tmp_path: Path) -> Path:
+    database = build_hostile(db_url)
     out = tmp_path / "site"
     export_site(database, ExportOptions(out=out))
     database.dispose()

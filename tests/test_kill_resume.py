@@ -32,9 +32,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import make_url, select
 from sqlalchemy.orm import selectinload
 
+from backchannel.config import load_config
 from backchannel.sandbox.bluesky import BlueskySandbox
 from backchannel.sandbox.bluesky_world import World
 from backchannel.sandbox.httpbase import RateBudget
@@ -94,7 +95,7 @@ class Servers:
     bluesky: BlueskySandbox
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # fresh worlds for each database: the test changes them
 def servers() -> Iterator[Servers]:
     with MastodonSandbox(_mastodon()) as mastodon, BlueskySandbox(_bluesky()) as bluesky:
         # Two archives, each step run up to four times: more than the sandbox's
@@ -106,10 +107,10 @@ def servers() -> Iterator[Servers]:
         yield Servers(mastodon, bluesky)
 
 
-def _archive(folder: Path, servers: Servers) -> Path:
+def _archive(folder: Path, servers: Servers, url: str) -> Path:
     folder.mkdir()
     config = write_config(
-        folder, f"sqlite:///{folder / 'a.db'}",
+        folder, url,
         f"[archive]\nsite_dir = '{folder / 'site'}'\nmedia_dir = '{folder / 'media'}'\n"
         f'[bluesky]\nservice = "{servers.bluesky.base_url}"\n'
         f'handle = "{servers.bluesky.handle}"\napp_password_env = "{PASSWORD_ENV}"\n'
@@ -138,23 +139,31 @@ def _env(servers: Servers) -> dict[str, str]:
 _ENV: dict[str, str] = {}
 
 
-def _holds_open(pid: int, path: Path) -> bool:
-    """Whether process ``pid`` has the file ``path`` open: a command holds its database
-    from the start of its work to its end, never during the interpreter's start-up."""
+def _database_of(config: Path) -> str:
+    return load_config(config).database_url
+
+
+def _holds_open(pid: int, url: str) -> bool:
+    """Whether process ``pid`` holds the database at ``url`` open (its SQLite file, or a
+    connection to PostgreSQL): a command does from the start of its work to its end,
+    never during the interpreter's start-up."""
     try:
-        descriptors = os.listdir(f"/proc/{pid}/fd")
-    except OSError:  # gone
+        targets = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+    except OSError:  # gone (or a descriptor closed while listed: look again)
         return False
-    for descriptor in descriptors:
-        try:
-            if os.readlink(f"/proc/{pid}/fd/{descriptor}") == str(path):
+    if url.startswith("sqlite"):
+        return url.removeprefix("sqlite:///") in targets
+    sockets = {t[len("socket:[") : -1] for t in targets if t.startswith("socket:[")}
+    port = f"{make_url(url).port or 5432:04X}"
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()  # local, remote (hex address:port), state ... inode
+            if fields[2].endswith(f":{port}") and fields[3] == "01" and fields[9] in sockets:
                 return True
-        except OSError:
-            continue
     return False
 
 
-def _until_in_work(child: subprocess.Popen[Any], database: Path) -> float | None:
+def _until_in_work(child: subprocess.Popen[Any], database: str) -> float | None:
     """Wait until ``child`` holds its database open; when that was, or None if it ended
     first."""
     while not _holds_open(child.pid, database):
@@ -169,7 +178,7 @@ def _run(config: Path, *args: str) -> float:
     began = time.monotonic()
     child = subprocess.Popen(_command(config, *args), env=_ENV or None, text=True,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
-    opened = _until_in_work(child, config.parent / "a.db") or began
+    opened = _until_in_work(child, _database_of(config)) or began
     output, _ = child.communicate(timeout=120)
     assert child.returncode == 0, f"{args}: {output}"
     return time.monotonic() - opened
@@ -179,7 +188,7 @@ def _kill_at(config: Path, args: tuple[str, ...], after: float) -> bool:
     """Start the step and SIGKILL it ``after`` seconds into its work; whether the kill
     landed in its work (the process still held its database), False when the step had
     ended by then (a resumed step has less left to do)."""
-    database = config.parent / "a.db"
+    database = _database_of(config)
     child = subprocess.Popen(
         _command(config, *args), env=_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -289,14 +298,16 @@ def _shape(root: Path) -> dict[str, int]:
 
 
 def test_kill_9_at_random_moments_then_resume_equals_an_uninterrupted_run(
-    servers: Servers, tmp_path: Path
+    servers: Servers, db_url: str, tmp_path: Path
 ) -> None:
     seed = int(os.environ.get("BACKCHANNEL_KILL_SEED", random.randrange(10**6)))
     print(f"BACKCHANNEL_KILL_SEED={seed}")
     chance = random.Random(seed)
     _ENV.update(_env(servers))
-    reference = _archive(tmp_path / "reference", servers)
-    trial = _archive(tmp_path / "trial", servers)
+    # The trial on SQLite, and on PostgreSQL where the tests have one; the reference on
+    # SQLite: the two must hold the same archive either way.
+    reference = _archive(tmp_path / "reference", servers, f"sqlite:///{tmp_path / 'ref.db'}")
+    trial = _archive(tmp_path / "trial", servers, db_url)
     story = tmp_path / "story.md"
     for n, template in enumerate(STEPS):
         step = tuple(str(story) if arg == "STORY" else arg for arg in template)
@@ -319,9 +330,9 @@ def test_kill_9_at_random_moments_then_resume_equals_an_uninterrupted_run(
         print(f"{' '.join(step)}: {took:.1f} s of work uninterrupted, {resumed:.1f} s resumed, "
               f"{sum(landed)} of {KILLS} kills in its work")  # fmt: skip
         if n == 0:  # nothing lost or doubled by the collection itself
-            assert _fingerprint(f"sqlite:///{trial.parent / 'a.db'}")["posts"]
-    expected = _fingerprint(f"sqlite:///{reference.parent / 'a.db'}")
-    got = _fingerprint(f"sqlite:///{trial.parent / 'a.db'}")
+            assert _fingerprint(db_url)["posts"]
+    expected = _fingerprint(_database_of(reference))
+    got = _fingerprint(db_url)
     assert got["running"] == [] and expected["running"] == []
     assert len(got["posts"]) == len(expected["posts"])
     assert got == expected

@@ -82,8 +82,8 @@ def _configure(env: SandboxEnv, live: bool) -> None:
 
 
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[Live]:
-    with sandbox_env(tmp_path, f"sqlite:///{tmp_path / 'live.db'}") as env:
+def live(db_url: str, tmp_path: Path) -> Iterator[Live]:
+    with sandbox_env(tmp_path, db_url) as env:
         _configure(env, live=True)
         now = datetime.now(UTC)
         mastodon = env.sandbox.mastodon

@@ -18,8 +18,8 @@ from tests.test_export import search_index_text, site_files
 
 
 @pytest.fixture
-def database(sqlite_url: str) -> Database:
-    database = build_fixture(sqlite_url)
+def database(db_url: str) -> Database:
+    database = build_fixture(db_url)
     yield database
     database.dispose()
 

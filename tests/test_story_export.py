@@ -62,8 +62,8 @@ def _live_hazards(page: str) -> list[str]:
 
 
 @pytest.fixture
-def site(sqlite_url: str, tmp_path: Path) -> Path:
-    database = build_fixture(sqlite_url)
+def site(db_url: str, tmp_path: Path) -> Path:
+    database = build_fixture(db_url)
     with database.reading() as session:
         uris = {u.rsplit("/", 1)[-1]: u for u in session.scalars(select(Post.uri))}
     with database.writing() as session:

@@ -61,8 +61,8 @@ def test_nothing_opens_without_the_token(studio: Studio) -> None:
     assert "SWRB conference 2013" in studio.client.get("/").text
 
 
-def test_a_foreign_host_header_is_refused_even_with_the_token(sqlite_url: str) -> None:
-    db = build_fixture(sqlite_url)
+def test_a_foreign_host_header_is_refused_even_with_the_token(db_url: str) -> None:
+    db = build_fixture(db_url)
     try:
         for origin in ("http://rebound.example:8765", "http://127.0.0.1:9999"):
             studio = make_studio(db, origin)
@@ -98,8 +98,8 @@ def test_every_page_has_a_strict_csp_and_no_script(studio: Studio) -> None:
             assert script == ""  # files only: nothing inline
 
 
-def test_hostile_posts_are_inert_in_the_studio(sqlite_url: str) -> None:
-    db = build_hostile(sqlite_url)
+def test_hostile_posts_are_inert_in_the_studio(db_url: str) -> None:
+    db = build_hostile(db_url)
     studio = make_studio(db)
     try:
         with studio.client:
@@ -276,9 +276,9 @@ def test_story_import_moves_the_revision_so_an_open_page_cannot_overwrite_it(
 
 
 def test_backchannel_studio_serves_on_loopback_and_signs_in_with_its_link(
-    tmp_path: Path,
+    db_url: str, tmp_path: Path
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'a.db'}"
+    url = db_url
     build_fixture(url).dispose()
     config = write_config(tmp_path, url)
     with served(config) as (port, link), httpx.Client(timeout=5) as client:
@@ -409,8 +409,8 @@ def test_a_curator_hides_and_features_but_is_refused_an_organiser_action(
         )
 
 
-def test_another_address_than_loopback_needs_accounts(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'a.db'}"
+def test_another_address_than_loopback_needs_accounts(db_url: str, tmp_path: Path) -> None:
+    url = db_url
     build_fixture(url).dispose()
     config = write_config(tmp_path, url)
     refused = run_cli("studio", "--host", "192.0.2.10", "--no-browser", config=config)
@@ -592,7 +592,7 @@ def test_suggestions_for_a_section_are_its_hours_busiest_posts_not_yet_in_the_st
 
 
 def test_an_organiser_adds_an_event_a_source_collects_now_and_sets_consent(
-    tmp_path: Path,
+    db_url: str, tmp_path: Path
 ) -> None:
     from datetime import UTC, datetime
 
@@ -604,7 +604,7 @@ def test_an_organiser_adds_an_event_a_source_collects_now_and_sets_consent(
     ana = world.add_account("ana", "kea.example", display_name="Ana")
     for i in range(45):
         world.add_post(ana, f"post {i} #swrs26", created_at=datetime(2026, 3, 12, 9, i, tzinfo=UTC))
-    url = f"sqlite:///{tmp_path / 'a.db'}"
+    url = db_url
     path = write_config(tmp_path, url, f"[archive]\nsite_dir = '{tmp_path / 'site'}'\n")
     assert run_cli("init", config=path).exit_code == 0
     db = Database(url)

@@ -40,10 +40,10 @@ class Running:
 
 
 @pytest.fixture
-def running(sqlite_url: str, tmp_path: Path) -> Iterator[Running]:
-    db = build_fixture(sqlite_url)
+def running(db_url: str, tmp_path: Path) -> Iterator[Running]:
+    db = build_fixture(db_url)
     config = load_config(
-        write_config(tmp_path, sqlite_url, f"[archive]\nsite_dir = '{tmp_path / 'site'}'\n")
+        write_config(tmp_path, db_url, f"[archive]\nsite_dir = '{tmp_path / 'site'}'\n")
     )
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -363,8 +363,10 @@ def test_the_cookie_is_secure_over_https_and_not_over_plain_http(studio: Studio)
     assert cookie.startswith(f"{COOKIE}=") and "; Secure" in cookie and "SameSite=Strict" in cookie
 
 
-def test_behind_a_proxy_the_forwarded_https_makes_the_cookie_secure(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'a.db'}"
+def test_behind_a_proxy_the_forwarded_https_makes_the_cookie_secure(
+    db_url: str, tmp_path: Path
+) -> None:
+    url = db_url
     build_fixture(url).dispose()
     config = write_config(tmp_path, url)
     with served(config) as (port, link), httpx.Client(timeout=5) as client:
@@ -378,8 +380,8 @@ def test_behind_a_proxy_the_forwarded_https_makes_the_cookie_secure(tmp_path: Pa
         assert client.get(link).status_code == 403  # the first link, used already
 
 
-def test_a_public_url_needs_accounts_and_is_the_links_address(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'a.db'}"
+def test_a_public_url_needs_accounts_and_is_the_links_address(db_url: str, tmp_path: Path) -> None:
+    url = db_url
     build_fixture(url).dispose()
     config = write_config(tmp_path, url, '[studio]\npublic_url = "https://studio.example.org"\n')
     refused = run_cli("studio", "--no-browser", config=config)

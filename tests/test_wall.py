@@ -17,8 +17,10 @@ from backchannel.store.models import Event, EventPost, Post
 from tests.sandbox_env import sandbox_env
 
 
-def test_wall_shows_the_newest_published_posts_and_refreshes_itself(tmp_path: Path) -> None:
-    with sandbox_env(tmp_path, f"sqlite:///{tmp_path / 'wall.db'}") as env:
+def test_wall_shows_the_newest_published_posts_and_refreshes_itself(
+    db_url: str, tmp_path: Path
+) -> None:
+    with sandbox_env(tmp_path, db_url) as env:
         collect(env.db, env.config, conference.SLUG, clock=env.sandbox.now)
         with env.db.writing() as session:
             event = session.scalar(select(Event).where(Event.slug == conference.SLUG))
