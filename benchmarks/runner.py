@@ -241,10 +241,17 @@ def studio(runner: Runner, sizes: list[int]) -> None:
             runner.task("ingest", "data", platform=platform, n=n, url=db, part="first",
                         fresh=platform == PLATFORMS[0], label="studio")  # fmt: skip
         got = runner.task("studio_search", "studio", url=db, n=n)
-        ms = {key: value * 1000 for key, value in got.items() if key != "queries"}
+        ms = {key: value * 1000 for key, value in got.items() if key.endswith(("median", "p95"))}
+        floor = ", ".join(f"{how} {count}" for how, count in sorted(got["bare_chosen"].items()))
         runner.add(Row("studio", f"studio search N={n:,} median ({got['queries']} queries)",
+                       ms["median"], "ms", ms["sorted_median"], ms["median"] / ms["sorted_median"],
+                       "<= 2x bare FTS5", ms["median"] <= 2 * ms["sorted_median"],
+                       "baseline: every match sorted by time (issue 15's)"))  # fmt: skip
+        runner.add(Row("studio", f"studio search N={n:,} median against the floor",
                        ms["median"], "ms", ms["bare_median"], ms["median"] / ms["bare_median"],
-                       "<= 2x bare FTS5", ms["median"] <= 2 * ms["bare_median"]))  # fmt: skip
+                       note="baseline: per query, the fastest bare query of the page's ids "
+                            f"({floor}); the studio also loads the posts, authors and media "
+                            "a page shows and counts the matches"))  # fmt: skip
         runner.add(Row("studio", f"studio search N={n:,} 95th percentile", ms["p95"], "ms",
                        ms["bare_p95"], ms["p95"] / ms["bare_p95"], "< 100 ms",
                        ms["p95"] < 100))  # fmt: skip

@@ -55,7 +55,13 @@ __getattr__, __dir__, __all__ = exports(
             "run_owner",
             "start_run",
         ],
-        "search": ["bare_fts5", "count_matches", "matching_posts", "words_of"],
+        "search": [
+            "BARE_FIRST_PAGES",
+            "bare_first_page",
+            "count_matches",
+            "matching_posts",
+            "words_of",
+        ],
         "released": ["forget_releases", "release", "releases"],
         "upkeep": [
             "apply_recheck",
