@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from backchannel.sandbox.httpbase import Fault
 from backchannel.sandbox.mastodon_model import Card, Media, Poll
 from backchannel.sandbox.mastodon_server import MastodonSandbox
 from backchannel.sandbox.mastodon_world import MastodonWorld
@@ -70,10 +71,13 @@ def test_valid_text_replaces_what_json_allows_and_utf8_or_xml_do_not() -> None:
     assert valid_json({f"k{LONE}": [f"v{LONE}", 1, None]}) == {"k\ufffd": ["v\ufffd", 1, None]}
 
 
+@pytest.mark.parametrize("raw", [False, True], ids=["escaped", "raw-control-bytes"])
 def test_a_poisoned_source_collects_every_post_on_its_first_run(
-    tmp_path: Path, sandbox: MastodonSandbox
+    tmp_path: Path, sandbox: MastodonSandbox, raw: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     server = sandbox.instances["kea.example"]
+    if raw:  # control characters as raw bytes in the JSON, which Mastodon.py refuses
+        server.faults.add(Fault("raw_controls", times=1000, path="/api/v1/timelines/tag"))
     config = write_config(
         tmp_path, f"sqlite:///{tmp_path / 'a.db'}",
         f"[archive]\nsite_dir = '{tmp_path / 'site'}'\n",
@@ -86,6 +90,13 @@ def test_a_poisoned_source_collects_every_post_on_its_first_run(
     assert added.exit_code == 0
     collected = run_cli("collect", "ev", "--no-media", config=config)
     assert collected.exit_code == 0, collected.output
+    if raw:  # the statuses that held them, named
+        warned = [r.getMessage() for r in caplog.records if "U+FFFD in its place" in r.message]
+        assert warned and all(server.base_url in line for line in warned), warned
+        named = " ".join(warned)
+        with Database(f"sqlite:///{tmp_path / 'a.db'}").reading() as session:
+            ids = session.scalars(select(Post.uri).where(Post.text.like("hostile%"))).all()
+        assert [i for i in ids if i in named], named
     db = Database(f"sqlite:///{tmp_path / 'a.db'}")
     try:
         with db.reading() as session:

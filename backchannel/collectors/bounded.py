@@ -20,6 +20,7 @@ arrive is held to the same deadline by :mod:`backchannel.collectors.deadline`.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 
@@ -28,6 +29,9 @@ import httpx
 from backchannel.collectors.deadline import deadline_of, hold_deadlines
 from backchannel.collectors.failures import TooLarge, TooSlow
 from backchannel.collectors.retry import Bounds
+from backchannel.sanitize import repair_json
+
+log = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024
 
@@ -44,6 +48,24 @@ def read_bounded(chunks: Iterable[bytes], started: float, deadline: float, cap: 
     if time.monotonic() - started > deadline:
         raise TooSlow(f"no complete answer within {deadline:g} s (the server is too slow)")
     return bytes(body)
+
+
+def readable_json(body: bytes, content_type: str, url: str) -> bytes:
+    """``body`` as the client libraries can parse it: a JSON answer that a strict parser
+    refuses for one character (an escaped lone surrogate, a raw control byte) is
+    rewritten with U+FFFD in its place (:func:`~backchannel.sanitize.repair_json`), so
+    that one bad item never costs the page; the items it touched are named in the log.
+    Anything else is returned as it came."""
+    if "json" not in content_type.lower():
+        return body
+    repaired = repair_json(body)
+    if repaired is None:
+        return body
+    body, named = repaired
+    log.warning("%s: text no strict JSON parser accepts (a lone surrogate or a raw control "
+                "character) in %s; read with U+FFFD in its place", url.split("?", 1)[0],
+                ", ".join(named[:10]) + (f" and {len(named) - 10} more" if len(named) > 10 else ""))  # fmt: skip
+    return body
 
 
 def _size(count: int) -> str:
@@ -78,6 +100,7 @@ class BoundedTransport(httpx.BaseTransport):
             raise httpx.ReadError(str(exc), request=request) from exc
         finally:
             decoding.close()
+        content = readable_json(content, raw.headers.get("content-type", ""), str(request.url))
         headers = [(k, v) for k, v in raw.headers.multi_items()
                    if k.lower() not in ("content-encoding", "content-length")]  # fmt: skip
         return httpx.Response(

@@ -38,7 +38,7 @@ from mastodon import (
     MastodonServerError,
 )
 
-from backchannel.collectors.bounded import CHUNK, read_bounded
+from backchannel.collectors.bounded import CHUNK, read_bounded, readable_json
 from backchannel.collectors.deadline import deadline_of, mount_deadline_adapters
 from backchannel.collectors.failures import TooLarge, TooSlow, host_of, network_problem
 from backchannel.collectors.mastodon_normalize import parse_datetime
@@ -89,7 +89,10 @@ class CountingSession(requests.Session):
             response.close()
             # Mastodon.py turns this into a MastodonNetworkError; the cause says why.
             raise requests.exceptions.ConnectionError(str(exc), request=request) from exc
-        response._content = body  # what requests itself keeps after reading a body
+        # What requests itself keeps after reading a body; a page one character would
+        # make Mastodon.py refuse is made readable first (see readable_json).
+        response._content = readable_json(body, response.headers.get("content-type", ""),
+                                          str(request.url))  # fmt: skip
         response.raw.release_conn()
         self.last_response = response
         if "X-RateLimit-Remaining" in response.headers:

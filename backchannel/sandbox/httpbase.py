@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -29,7 +30,9 @@ from backchannel.errors import SandboxError
 
 log = logging.getLogger(__name__)
 
-FAULT_KINDS = ("status", "ratelimit", "malformed", "auth", "drop")
+FAULT_KINDS = ("status", "ratelimit", "malformed", "auth", "drop", "raw_controls")
+# A JSON escape of a C0 control character (not one whose backslash is itself escaped).
+_CONTROL_ESCAPE = re.compile(rb"(?<!\\)\\u00([01][0-9a-fA-F])")
 
 
 @dataclass
@@ -76,6 +79,11 @@ class Response:
         return json.dumps(self.body, ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
+def raw_controls(body: bytes) -> bytes:
+    """``body`` with every escaped control character written as the raw byte."""
+    return _CONTROL_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), body)
+
+
 @dataclass
 class Fault:
     """A one-shot fault for the next ``times`` requests whose path starts with ``path``.
@@ -85,6 +93,8 @@ class Fault:
     kind ``malformed``: answer 200 with a body that is not valid JSON.
     kind ``auth``: answer as the platform does when it wants a token.
     kind ``drop``: send the headers and half the body, then close the connection.
+    kind ``raw_controls``: the answer as usual, but each control character a string
+    holds sent as the raw byte, not its escape (JSON forbids it; some servers do it).
     """
 
     kind: str
@@ -292,6 +302,8 @@ class SandboxServer:
                 if fault is not None and fault.kind == "malformed":
                     body = body[: max(1, len(body) // 2)] or b"{"
                     body = b'{"unterminated": ' + body
+                if fault is not None and fault.kind == "raw_controls":
+                    body = raw_controls(body)
                 self.send_response(response.status)
                 self.send_header("Content-Type", response.content_type)
                 for name, value in response.headers.items():

@@ -21,7 +21,7 @@ __getattr__, __dir__, __all__ = exports(
         ],
         "fast": ["CleanPost"],
         "urls": ["safe_url"],
-        "valid": ["make_valid", "parse_json", "valid_json", "valid_text"],
+        "valid": ["make_valid", "parse_json", "repair_json", "valid_json", "valid_text"],
     },
     namespaces=["limits"],
 )

@@ -58,6 +58,59 @@ def parse_json(body: bytes | str) -> Any:
     return valid_json(value) if bytes_need_checking(data) else value
 
 
+def repair_json(body: bytes) -> tuple[bytes, list[str]] | None:
+    """A body that strict JSON parsers refuse (an escaped lone surrogate, a raw control
+    character in a string: what atproto's ``pydantic_core.from_json`` and Mastodon.py's
+    ``json`` refuse for the whole page) rewritten as JSON they accept, each such
+    character replaced as :func:`valid_text` replaces it; with the ids (``uri``, ``id``)
+    of the items that held one. None when the body needs nothing, or is not JSON at all.
+    """
+    if not bytes_need_checking(body):
+        return None  # the usual case: one regex over the bytes
+    from pydantic_core import from_json  # atproto's parser, the stricter of the two
+
+    try:
+        from_json(body)
+        if not _RAW_CONTROL.search(body):
+            return None
+    except ValueError:
+        pass
+    try:
+        raw = json.loads(body.decode("utf-8", "replace"), strict=False)
+    except ValueError:
+        return None
+    cleaned = valid_json(raw)
+    named = [_item_id(new) for old, new in zip(_items(raw), _items(cleaned), strict=True)
+             if old != new]  # fmt: skip
+    text = json.dumps(cleaned, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8"), named
+
+
+# A raw control character (not tab, newline or carriage return): Python's json refuses
+# it inside a string even where pydantic_core takes it.
+_RAW_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _items(value: Any) -> list[Any]:
+    """The items of a page: a list's elements, or those of an object's lists (posts)."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict):
+        lists = [v for v in value.values() if isinstance(v, list)]
+        return [item for items in lists for item in items] + [
+            {k: v for k, v in value.items() if not isinstance(v, list)}
+        ]
+    return [value]
+
+
+def _item_id(item: Any) -> str:
+    if isinstance(item, dict):
+        for key in ("uri", "id", "did", "url"):
+            if isinstance(item.get(key), str | int):
+                return valid_text(str(item[key]))
+    return "(the answer itself)"
+
+
 def valid_json(value: Any) -> Any:
     """Parsed JSON with every string (keys too) made valid; the same object if clean."""
     if isinstance(value, str):
