@@ -62,7 +62,10 @@ LOOPBACK_HOSTS = ("localhost", "::1", "[::1]")
 
 
 def is_loopback(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:  # not a URL (a stranger's media address, say): not this machine
+        return False
     return host in LOOPBACK_HOSTS or host.startswith("127.")
 
 

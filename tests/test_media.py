@@ -69,7 +69,7 @@ def _config(folder: Path, db_url: str) -> Config:
     extra = (
         '[archive]\nmedia_dir = "media"\n'
         "[media]\nmax_bytes = 4000\ntimeout = 0.5\nretries = 2\nconcurrency = 3\n"
-        "[collect]\nbackoff_cap = 0.05\n"
+        '[collect]\nbackoff_cap = 0.05\nuser_agent = "bc-tests (+https://tests.example/)"\n'
     )
     return load_config(write_config(folder, db_url, extra))
 
@@ -226,3 +226,32 @@ def test_media_fetch_cli_shows_a_summary(setup) -> None:  # type: ignore[no-unty
     assert "media: 13 due" in result.output and "refused" in result.output
     help_text = run_cli("media", "fetch", "--help").output
     assert "Example:" in help_text
+
+
+def test_one_media_url_that_cannot_be_fetched_never_stops_the_others(  # type: ignore[no-untyped-def]
+    setup, caplog: pytest.LogCaptureFixture
+) -> None:
+    config, db, server = setup
+    base = server.base_url
+    long_url = f"{base}/{'x' * 200_000}.png"
+    who = author()
+    bad = replace(post(0).media[0], url=long_url, alt="a long one")
+    malformed = replace(post(0).media[0], url="ftp://a.example/x.png", alt="malformed")
+    good = replace(post(0).media[0], url=f"{base}/a.png", alt="good")
+    with db.writing() as session:
+        source = session.scalar(select(EventSource))
+        save_page(session, source, "swrs26",
+                  page([post(20, who, media=(bad, malformed, good))]), Policy())  # fmt: skip
+    stored = [r.getMessage() for r in caplog.records if "characters long" in r.getMessage()]
+    assert any("statuses/20, media 1: the URL is 200,0" in line for line in stored), stored
+    fetched = run_cli("media", "fetch", "swrs26", config=config.path)
+    assert fetched.exit_code == 0, fetched.output
+    assert "1 x no URL to fetch" in fetched.output  # said, with why
+    with db.reading() as session:
+        rows = {m.alt: m for m in session.scalars(select(Media).where(Media.alt.is_not(None)))}
+    assert rows["good"].fetch_state == "done"
+    assert rows["a long one"].fetch_state == "failed" and rows["a long one"].remote_url is None
+    assert "characters long" in (rows["a long one"].fetch_error or "")
+    assert rows["malformed"].fetch_state == "failed" and rows["good"].local_path
+    assert rows["malformed"].fetch_error == "no URL to fetch"
+    assert rows["alt of a.png"].fetch_state == "done"  # the others of the event too

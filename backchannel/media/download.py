@@ -7,6 +7,7 @@ goes, and refuses what the archive must not keep:
   that do not look like the declared type: :class:`Refused`;
 * more bytes than the cap (checked on ``Content-Length`` and again while reading, so
   a lying server costs at most the cap): :class:`Refused`;
+* a URL too long (over :data:`MAX_URL`), malformed or of another scheme: :class:`Refused`;
 * 404 or 410: :class:`Gone` (the caller decides when that is final);
 * timeouts, dropped connections, 408, 429 and 5xx: retried in the same call with
   capped, jittered backoff (:class:`~backchannel.collectors.retry.Pacer`), then
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 _CHUNK = 64 * 1024
 _RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 _UNTYPED = {"", "application/octet-stream", "binary/octet-stream"}
+MAX_URL = 8_000  # characters: longer is no file's address (servers refuse past ~8 KB)
 
 
 class DownloadError(Exception):
@@ -117,6 +119,8 @@ class Downloader:
 
     def fetch(self, url: str, allow_video: bool = False) -> Downloaded:
         """Download ``url`` into the store (see the module docstring for errors)."""
+        if len(url) > MAX_URL:
+            raise Refused(f"the URL is {len(url):,} characters long (at most {MAX_URL:,})")
         pacer = Pacer(self.policy, self.stop)
         attempt = 0
         while True:
@@ -147,6 +151,8 @@ class Downloader:
                     f"no complete file within {self.limits.deadline:g} s (too slow)"
                 ) from exc
             raise _Retry(f"timed out ({type(exc).__name__})") from exc
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:  # before TransportError
+            raise Refused(f"not a URL that can be fetched ({exc})") from exc
         except (httpx.TransportError, httpx.DecodingError) as exc:
             raise _Retry(f"network error ({type(exc).__name__}: {exc})") from exc
         except httpx.TooManyRedirects as exc:

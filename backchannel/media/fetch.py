@@ -266,6 +266,11 @@ def _stored_copies(session: Session, urls: set[str], config: Config) -> dict[str
 # -- fetching and recording -------------------------------------------------------------
 
 
+def _shown(url: str, most: int = 200) -> str:
+    """A URL as an error names it: a stranger's can be any length."""
+    return url if len(url) <= most else f"{url[:most]}… ({len(url):,} characters)"
+
+
 def _download(downloader: Downloader, urls: Candidates) -> _Outcome:
     """Try the candidates in order; a refusal or a 404 moves on to the next."""
     if not urls:
@@ -277,12 +282,12 @@ def _download(downloader: Downloader, urls: Candidates) -> _Outcome:
         except Interrupted:
             return _Outcome("interrupted")
         except Unavailable as exc:
-            return _Outcome("unavailable", error=f"{url}: {exc}")
+            return _Outcome("unavailable", error=f"{_shown(url)}: {exc}")
         except Gone as exc:
-            first = first or _Outcome("gone", error=f"{url}: {exc}")
+            first = first or _Outcome("gone", error=f"{_shown(url)}: {exc}")
             continue
         except Refused as exc:
-            first = first or _Outcome("refused", error=f"{url}: {exc}")
+            first = first or _Outcome("refused", error=f"{_shown(url)}: {exc}")
             continue
         note = f"kept a smaller copy: {first.error}" if first else None
         return _Outcome("done", got, note)

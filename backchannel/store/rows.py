@@ -9,6 +9,7 @@ use :func:`replace_post` through the ORM.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +29,13 @@ from backchannel.store.models import (
     Tag,
 )
 from backchannel.store.released import release
+
+log = logging.getLogger(__name__)
+
+MEDIA_URL_MAX = 2000  # the columns' length: no file's address is longer
+# A media item refused as it is stored: "failed" with more tries than any run makes
+# (media.fetch's MAX_ATTEMPTS), as media fetch marks a file it refused.
+REFUSED_TRIES = 1000
 
 
 def upsert_authors(
@@ -248,23 +256,30 @@ def _write_children(
     for position, url in enumerate(dict.fromkeys(post.links)):
         session.add(Link(post_id=row.id, position=position, url=url))
     for position, media in enumerate(post.media):
-        session.add(_media_row(row.id, position, media, (kept_media or {}).get(media.url)))
+        kept = (kept_media or {}).get(media.url)
+        session.add(_media_row(row.id, position, media, kept, row.uri))
 
 
-def _media_row(post_id: int, position: int, media: NormalizedMedia, kept: Media | None) -> Media:
+def _media_row(
+    post_id: int, position: int, media: NormalizedMedia, kept: Media | None, uri: str = ""
+) -> Media:
+    remote, preview, playlist, state, error = _fitting(media, uri or f"post {post_id}", position)
     row = Media(
         post_id=post_id,
         position=position,
         kind=media.kind,
-        remote_url=media.url,
-        preview_url=media.preview_url,
-        playlist_url=media.playlist_url,
+        remote_url=remote,
+        preview_url=preview,
+        playlist_url=playlist,
         alt=media.alt,
         width=media.width,
         height=media.height,
         focus_x=media.focus_x,
         focus_y=media.focus_y,
         blurhash=media.blurhash,
+        fetch_state=state,
+        fetch_error=error,
+        fetch_attempts=REFUSED_TRIES if error else 0,
     )
     if kept is not None and kept.fetch_state == "done":
         # The same file survived the edit: keep the local copy instead of fetching again.
@@ -307,8 +322,29 @@ def page_tag_ids(driver: Driver, names: set[str]) -> dict[str, int]:
 
 _MEDIA_COLUMNS = (
     "post_id", "position", "kind", "remote_url", "preview_url", "playlist_url", "alt",
-    "width", "height", "focus_x", "focus_y", "blurhash", "fetch_state", "fetch_attempts",
+    "width", "height", "focus_x", "focus_y", "blurhash", "fetch_state", "fetch_error",
+    "fetch_attempts",
 )  # fmt: skip
+
+
+def _fitting(
+    media: NormalizedMedia, uri: str, position: int
+) -> tuple[str | None, str | None, str | None, str, str | None]:
+    """A media item's URLs as stored, with its fetch state and error: a URL longer than
+    the column (a stranger's can be any length) is kept out, and the item refused with
+    why, named in the log; the post and its other media are stored as usual."""
+
+    def fits(url: str | None) -> str | None:
+        return url if url is None or len(url) <= MEDIA_URL_MAX else None
+
+    remote = fits(media.url)
+    if not media.url or remote is not None:
+        return remote, fits(media.preview_url), fits(media.playlist_url), "pending", None
+    error = (
+        f"the URL is {len(media.url):,} characters long (at most {MEDIA_URL_MAX:,}): not fetched"
+    )
+    log.warning("%s, media %d: %s", uri, position + 1, error)
+    return None, fits(media.preview_url), fits(media.playlist_url), "failed", error
 
 
 def insert_children(driver: Driver, rows: Any, tag_ids: dict[str, int]) -> None:
@@ -323,9 +359,11 @@ def insert_children(driver: Driver, rows: Any, tag_ids: dict[str, int]) -> None:
                 (post_id, position, url) for position, url in enumerate(dict.fromkeys(post.links))
             )
         for position, m in enumerate(post.media):
+            remote, preview, playlist, state, error = _fitting(m, post.uri, position)
             media.append(
-                (post_id, position, m.kind, m.url, m.preview_url, m.playlist_url, m.alt,
-                 m.width, m.height, m.focus_x, m.focus_y, m.blurhash, "pending", 0)
+                (post_id, position, m.kind, remote, preview, playlist, m.alt, m.width,
+                 m.height, m.focus_x, m.focus_y, m.blurhash, state, error,
+                 REFUSED_TRIES if error else 0)
             )  # fmt: skip
     driver.insert("post_tags", ("post_id", "tag_id"), tags)
     driver.insert("links", ("post_id", "position", "url"), links)
