@@ -20,6 +20,7 @@ message is one line that a person can act on.
     ├── ExportError            the archive could not be written
     ├── SandboxError           the loopback sandbox could not start
     └── Interrupted            a stop was asked for while a job waited
+        └── BudgetSpent        a source's time for this run is spent (resumes next run)
 """
 
 from __future__ import annotations
@@ -122,3 +123,8 @@ class SandboxError(BackchannelError):
 
 class Interrupted(BackchannelError):
     """A stop was asked for (SIGTERM, Ctrl-C) while waiting; what was committed stays."""
+
+
+class BudgetSpent(Interrupted):
+    """A source's time budget for this run is spent: it stops where it is, its cursor
+    saved, and the next run goes on from there."""

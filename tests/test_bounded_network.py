@@ -8,6 +8,7 @@ clients fails that source with one line, in bounded time and memory.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -154,3 +155,59 @@ def test_a_media_download_whose_headers_never_end_stops_at_its_deadline(tmp_path
     assert str(caught.value) == "no complete file within 2 s (too slow)"
     assert time.monotonic() - began < 5
     assert list((tmp_path / "media" / ".tmp").glob("*")) == []
+
+
+def _mastodon_event(tmp_path: Path, hostile: HostileServer, collect: str) -> Path:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'a.db'}", f"[collect]\n{collect}")
+    assert run_cli("init", config=config).exit_code == 0
+    added = run_cli("event", "add", "ev", "--title", "Ev", "--hashtag", "x", "--start",
+                    "2026-03-12", "--end", "2026-03-13", "--timezone", "UTC", "--mastodon",
+                    f"http://{hostile.address}", config=config)  # fmt: skip
+    assert added.exit_code == 0
+    return config
+
+
+def test_a_request_that_runs_out_its_deadline_is_tried_once_more_not_five_times(
+    tmp_path: Path,
+) -> None:
+    server = HostileServer("slow")  # drips a byte every 50 ms, for ever
+    try:
+        config = _mastodon_event(tmp_path, server, "request_deadline = 1.0\n")  # 5 retries
+        began = time.monotonic()
+        done = run_cli("collect", "ev", "--no-media", config=config)
+        took = time.monotonic() - began
+    finally:
+        server.close()
+    assert done.exit_code == 1
+    assert "no complete answer within 1 s (the server is too slow), 2 times in a row" in (
+        done.output)  # fmt: skip
+    assert took < 8, took  # two deadlines and one short backoff, not five of each
+
+
+@pytest.mark.parametrize("how", ["source_budget", "--budget"])
+def test_a_source_that_runs_out_its_budget_is_paused_and_the_run_ends(
+    tmp_path: Path, how: str
+) -> None:
+    server = HostileServer("slow")
+    try:
+        setting = "source_budget = 2.0\n" if how == "source_budget" else ""
+        config = _mastodon_event(tmp_path, server, "request_deadline = 60.0\n" + setting)
+        began = time.monotonic()
+        extra = ["--budget", "2"] if how == "--budget" else []
+        done = run_cli("collect", "ev", "--no-media", *extra, config=config)
+        took = time.monotonic() - began
+    finally:
+        server.close()
+    assert done.exit_code == 0, done.output  # paused is not failed: it goes on next run
+    assert re.search(r"\bpaused\b", done.output) and "paused after 2 s" in done.output
+    assert "the next collection goes on from there" in done.output
+    assert took < 8, took  # the request's 60 s deadline ended at the budget
+
+
+def test_with_the_defaults_a_dripping_server_is_let_go_within_its_source_budget() -> None:
+    from backchannel.collectors.mastodon_client import DEADLINE_TRIES
+    from backchannel.config import CollectConfig
+
+    defaults, policy = CollectConfig(), RetryPolicy()
+    worst = defaults.request_deadline * DEADLINE_TRIES + policy.backoff_base
+    assert worst < defaults.source_budget

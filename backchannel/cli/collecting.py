@@ -97,19 +97,26 @@ class _Ticker:
 @click.option("--source", "source_url", metavar="URL", help="Only this source's base URL.")
 @click.option("--no-media", is_flag=True, help="Do not fetch media after collecting.")
 @click.option("--wide", is_flag=True, help="Do not cut the table to the terminal; add details.")
+@click.option("--budget", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Stop every source after this long in all (each also stops after "
+                   "collect.source_budget); the next run goes on from there.")  # fmt: skip
 @pass_app
 def collect(
-    app: App, event_slug: str | None, source_url: str | None, no_media: bool, wide: bool
-) -> None:
+    app: App, event_slug: str | None, source_url: str | None, no_media: bool, wide: bool,
+    budget: float | None,
+) -> None:  # fmt: skip
     """Collect new posts for one event (or all) from each of its sources, once.
 
     Then fetches their media (images, avatars, emoji) unless --no-media; see
-    `media fetch`. Exits non-zero if any source failed, after committing what the
-    others got.
+    `media fetch`. A source that runs out of time (collect.source_budget, or
+    --budget for the whole run) is paused where it is, its pages saved, and the next
+    run goes on from there. Exits non-zero if any source failed, after committing what
+    the others got.
 
     \b
     Example:
       backchannel collect swrb13 --source https://mastodon.social
+      backchannel collect swrb13 --budget 600
     """
     from backchannel.collect import collect as run_collect
     from backchannel.errors import InputError
@@ -121,7 +128,8 @@ def collect(
     stop = threading.Event()
     ticker = _Ticker()
     try:
-        results = run_collect(app.db, app.config, event_slug, source_url, stop, ticker)
+        results = run_collect(app.db, app.config, event_slug, source_url, stop, ticker,
+                              budget=budget)  # fmt: skip
     except KeyboardInterrupt:
         stop.set()
         raise
@@ -144,7 +152,7 @@ def collect(
         from backchannel.cli.archiving import media_summary, run_media_fetch
 
         click.echo(media_summary(run_media_fetch(app, event_slug)))
-    failed = [r for r in results if r.status != "ok"]
+    failed = [r for r in results if r.status not in ("ok", "paused")]  # paused: goes on next run
     if failed:
         raise click.ClickException(f"{len(failed)} of {len(results)} source(s) did not finish")
 

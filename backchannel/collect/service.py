@@ -24,10 +24,16 @@ from sqlalchemy.orm import Session
 
 from backchannel.collect.coverage import discover_sources
 from backchannel.collect.sources import Clock, bounds, make_collector
-from backchannel.collectors import Collector, HomeServerLookup, Page
+from backchannel.collectors import (
+    Collector,
+    HomeServerLookup,
+    Page,
+    budget_left,
+    budget_until,
+)
 from backchannel.config import Config
 from backchannel.consent import HomeSignals, Policy, event_policy
-from backchannel.errors import BackchannelError, Interrupted, SourceError
+from backchannel.errors import BackchannelError, BudgetSpent, Interrupted, SourceError
 from backchannel.events import collection_window
 from backchannel.store import (
     CollectionRun,
@@ -62,7 +68,7 @@ class SourceResult:
     skipped: Counter[str] = field(default_factory=Counter)
     error: str | None = None  # one short line
     detail: str | None = None  # the long story behind it, for -v
-    status: str = "ok"  # ok failed interrupted
+    status: str = "ok"  # ok failed interrupted paused (its budget spent: resumes next run)
     seconds: float = 0.0
     discovered: bool = False  # added by discovery during this pass
 
@@ -78,14 +84,20 @@ def collect(
     stop: threading.Event | None = None,
     on_page: ProgressCallback | None = None,
     clock: Clock | None = None,
+    budget: float | None = None,
 ) -> list[SourceResult]:
     """Run one collection pass over the chosen events and sources.
+
+    Each source stops where it is once it has taken ``collect.source_budget`` seconds,
+    and every source once the pass has taken ``budget`` seconds (when given): its
+    status is then ``paused``, its cursor saved, and the next pass goes on from there.
 
     Events with ``discover`` on then gain the busiest home servers that are not yet
     sources (up to ``collect.discover_max_sources``), which are collected at once.
     ``clock`` replaces "now" for the collectors (the sandbox runs on its own time).
     """
     stop = stop or threading.Event()
+    ends = time.monotonic() + budget if budget else None
     with db.writing() as session:
         close_dead_runs(session)
     with db.reading() as session:
@@ -103,10 +115,10 @@ def collect(
         timedelta(hours=config.consent.noindex_ttl_hours),
     )
     try:
-        results = _collect_sources(db, config, source_ids, stop, on_page, home, clock)
+        results = _collect_sources(db, config, source_ids, stop, on_page, home, clock, ends)
         if source_url is None and not stop.is_set():
             added = _discover(db, config, event_slug)
-            results += _collect_sources(db, config, added, stop, on_page, home, clock)
+            results += _collect_sources(db, config, added, stop, on_page, home, clock, ends)
         return results
     finally:
         home.close()
@@ -120,13 +132,14 @@ def _collect_sources(
     on_page: ProgressCallback | None,
     home: HomeSignals,
     clock: Clock | None,
+    ends: float | None = None,
 ) -> list[SourceResult]:
     if not source_ids:
         return []
     workers = max(1, min(config.collect.concurrency, len(source_ids)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collect") as pool:
         futures = [
-            pool.submit(_collect_source, db, config, source_id, stop, on_page, home, clock)
+            pool.submit(_collect_source, db, config, source_id, stop, on_page, home, clock, ends)
             for source_id in source_ids
         ]
         return [future.result() for future in futures]
@@ -154,8 +167,25 @@ def _collect_source(
     on_page: ProgressCallback | None,
     home: HomeSignals,
     clock: Clock | None,
+    ends: float | None = None,
 ) -> SourceResult:
     started = time.monotonic()
+    own = started + config.collect.source_budget
+    with budget_until(own if ends is None else min(own, ends)):
+        return _collect_source_within(db, config, source_id, stop, on_page, home, clock,
+                                      started)  # fmt: skip
+
+
+def _collect_source_within(
+    db: Database,
+    config: Config,
+    source_id: int,
+    stop: threading.Event,
+    on_page: ProgressCallback | None,
+    home: HomeSignals,
+    clock: Clock | None,
+    started: float,
+) -> SourceResult:
     with db.writing() as session:
         source = session.get(EventSource, source_id)
         assert source is not None
@@ -185,6 +215,14 @@ def _collect_source(
                     on_page(result, page_result)
                 if stop.is_set():
                     raise Interrupted("stopped after committing the page in hand")
+                if budget_left() == 0:
+                    raise BudgetSpent("its time for this run ran out")
+    except BudgetSpent as exc:
+        spent = time.monotonic() - started
+        result.status = "paused"
+        result.error = (f"paused after {spent:.0f} s: {exc}; the pages so far are saved and "
+                        "the next collection goes on from there")  # fmt: skip
+        log.info("%s %s: %s", source_url_label(result), result.event, result.error)
     except Interrupted as exc:
         result.status, result.error = "interrupted", str(exc)
     except SourceError as exc:

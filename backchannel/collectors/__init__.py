@@ -21,6 +21,7 @@ __getattr__, __dir__, __all__ = exports(
         "retry": ["Bounds", "Pacer", "RetryPolicy"],
         "failures": ["host_of", "network_problem"],
         "deadline": ["deadline_of", "hold_deadlines", "past_deadline"],
+        "budget": ["budget_left", "budget_until"],
         "mastodon": ["MastodonCollector"],
         "mastodon_lookup": ["HomeProfile", "HomeServerLookup"],
         "mastodon_normalize": ["normalize_status"],

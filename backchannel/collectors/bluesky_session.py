@@ -39,6 +39,7 @@ from atproto_core.exceptions import AtProtocolError
 from atproto_server.exceptions import InvalidTokenError
 
 from backchannel.collectors.bounded import BoundedTransport
+from backchannel.collectors.deadline import past_deadline
 from backchannel.collectors.failures import host_of, network_problem
 from backchannel.collectors.retry import Bounds, Pacer
 from backchannel.errors import (
@@ -54,6 +55,7 @@ log = logging.getLogger(__name__)
 # XRPC error names that mean "your tokens are no good": log in again, once per call.
 TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthMissing", "AuthenticationRequired"})
 TRANSIENT_ERRORS = frozenset({"UpstreamFailure", "UpstreamTimeout", "InternalServerError"})
+DEADLINE_TRIES = 2  # a request that runs out its deadline is tried once more, no more
 
 
 def _error_name(exc: ax.RequestErrorBase) -> str:
@@ -258,7 +260,7 @@ class BlueskySession:
 
     def query(self, nsid: str, params: Any) -> dict[str, Any]:
         """GET ``nsid`` with ``params`` (an SDK Params model); the raw JSON object."""
-        attempt = 0
+        attempt = too_slow = 0
         relogged = False
         while True:
             self.pacer.check()
@@ -312,6 +314,12 @@ class BlueskySession:
                 return content
             reason = f"{nsid}: {_describe(failure)}"
             attempt += 1
+            too_slow += past_deadline(failure)
+            if too_slow >= DEADLINE_TRIES:  # a server that drips: not five times over
+                raise RetriesExhaustedError(
+                    f"{host_of(self.service)}: {network_problem(failure)}, {too_slow} times "
+                    "in a row", detail=f"Bluesky {reason}",
+                ) from failure  # fmt: skip
             if attempt >= self.pacer.policy.attempts:
                 raise RetriesExhaustedError(
                     f"{host_of(self.service)}: {_short(failure)}",

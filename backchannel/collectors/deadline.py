@@ -30,6 +30,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from backchannel.collectors.budget import budget_end
 from backchannel.collectors.failures import TooSlow, error_chain
 
 _current = threading.local()
@@ -37,9 +38,14 @@ _current = threading.local()
 
 @contextlib.contextmanager
 def deadline_of(started: float, seconds: float) -> Iterator[None]:
-    """While the block runs, this thread's socket reads end at ``started + seconds``."""
+    """While the block runs, this thread's socket reads end at ``started + seconds``, or
+    at the end of the thread's budget (:mod:`backchannel.collectors.budget`) if sooner."""
     outer = getattr(_current, "deadline", None)
-    _current.deadline = (started + seconds, seconds)
+    until = started + seconds
+    budget = budget_end()
+    if budget is not None and budget < until:
+        until, seconds = budget, max(0.0, budget - started)
+    _current.deadline = (until, seconds)
     try:
         yield
     finally:

@@ -39,7 +39,7 @@ from mastodon import (
 )
 
 from backchannel.collectors.bounded import CHUNK, read_bounded, readable_json
-from backchannel.collectors.deadline import deadline_of, mount_deadline_adapters
+from backchannel.collectors.deadline import deadline_of, mount_deadline_adapters, past_deadline
 from backchannel.collectors.failures import TooLarge, TooSlow, host_of, network_problem
 from backchannel.collectors.mastodon_normalize import parse_datetime
 from backchannel.collectors.retry import Bounds, Pacer
@@ -54,6 +54,7 @@ from backchannel.sanitize import parse_json
 log = logging.getLogger(__name__)
 
 AUTH_STATUSES = (401, 403, 422)
+DEADLINE_TRIES = 2  # a request that runs out its deadline is tried once more, no more
 # Mastodon.py's name-mangled cache of GET /api/v2/instance/ (see _settle_instance_check).
 _INSTANCE_CACHE = "_Mastodon__instance_v2_cache"
 
@@ -186,7 +187,7 @@ class TimelineClient:
     def page(self, tag: str, limit: int, **bounds: str) -> list[dict[str, Any]]:
         """One page of ``#tag`` (``min_id``/``max_id``/``since_id`` in ``bounds``)."""
         tag = unicodedata.normalize("NFC", tag)
-        server_errors = rate_limits = 0
+        server_errors = rate_limits = too_slow = 0
         while True:
             self._pacer.check()
             try:
@@ -207,6 +208,12 @@ class TimelineClient:
             except (MastodonServerError, MastodonNetworkError) as exc:
                 server_errors += 1
                 reason = _describe(exc)
+                too_slow += past_deadline(exc)
+                if too_slow >= DEADLINE_TRIES:  # a server that drips: not five times over
+                    raise RetriesExhaustedError(
+                        f"{host_of(self.base_url)}: {reason}, {too_slow} times in a row",
+                        detail=f"{self.base_url}: {exc}",
+                    ) from exc
                 if server_errors >= self._pacer.policy.attempts:
                     raise RetriesExhaustedError(
                         f"{host_of(self.base_url)}: {reason}",

@@ -13,7 +13,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-from backchannel.errors import Interrupted
+from backchannel.collectors.budget import budget_left
+from backchannel.errors import BudgetSpent, Interrupted
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +54,15 @@ class Pacer:
         self.slept = 0.0  # total seconds waited, for the run summary
 
     def sleep(self, seconds: float, reason: str) -> None:
-        """Wait ``seconds`` (never negative), logging why; raise Interrupted on stop."""
+        """Wait ``seconds`` (never negative), logging why; raise Interrupted on stop,
+        and BudgetSpent at once when the wait would outlast this thread's budget."""
         seconds = max(0.0, seconds)
         if seconds <= 0:
             return
+        left = budget_left()
+        if left is not None and left <= seconds:
+            raise BudgetSpent(f"its time for this run ran out before a wait of {seconds:.0f} s "
+                              f"({reason})")  # fmt: skip
         log.info("waiting %.1f s: %s", seconds, reason)
         started = time.monotonic()
         stopped = self.stop.wait(seconds)
@@ -79,6 +85,9 @@ class Pacer:
         self.sleep(delay, f"retry {attempt}/{self.policy.attempts - 1} after {reason}")
 
     def check(self) -> None:
-        """Raise Interrupted if a stop was asked for (call between pages)."""
+        """Raise Interrupted if a stop was asked for, BudgetSpent if this thread's time
+        is spent (call between pages and before each try)."""
         if self.stop.is_set():
             raise Interrupted("stopped between pages")
+        if budget_left() == 0:
+            raise BudgetSpent("its time for this run ran out")
