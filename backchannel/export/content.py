@@ -21,7 +21,7 @@ from functools import lru_cache
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from backchannel.sanitize import clean_post_html, escape
+from backchannel.sanitize import clean_post_html, escape, limits
 
 _IMG = re.compile(r"<img\b([^<>]*)>")
 _ATTR = re.compile(r'\s([a-z][a-z-]*)="([^"]*)"')
@@ -109,6 +109,9 @@ def post_html(
     """A post's HTML for a page: checked (re-cleaned if need be), images local."""
     if not _looks_sanitised(source):
         source = clean_post_html(source, emojis)
+    # A stranger's post of any length: shown up to limits.POST_TEXT (the raw JSON and
+    # the stored text keep it all).
+    source = limits.bounded_html(source)
     return Markup(localise_images(source, paths, prefix))  # noqa: S704 - sanitiser output
 
 

@@ -83,8 +83,49 @@
     return li;
   }
 
+  // Results are shown SHOWN at a time ("Show more results" for the next ones): a
+  // common word can match hundreds of posts, and laying them all out at once took a
+  // browser 22 s. Each day's page of the index is loaded only when its turn comes.
+  const SHOWN = 50;
+  const more = document.getElementById("search-more");
+  let state = null;
+
+  async function showMore(current) {
+    let added = 0;
+    let first = null;
+    while (added < SHOWN) {
+      if (!current.subs.length) {
+        if (current.next >= current.results.length) break;
+        const batch = current.results.slice(current.next, current.next + 5);
+        current.next += batch.length;
+        const pages = await Promise.all(batch.map((r) => r.data()));
+        if (current !== state) return;
+        for (const page of pages) current.subs.push(...(page.sub_results || []));
+        continue;
+      }
+      const sub = current.subs.shift();
+      const url = await place(sub.url);
+      if (current !== state) return;
+      if (!url) continue;
+      const entry = item(sub.title, url, sub.excerpt);
+      list.append(entry);
+      first = first || entry;
+      added += 1;
+      current.shown += 1;
+    }
+    const left = current.subs.length > 0 || current.next < current.results.length;
+    if (more) more.hidden = !left;
+    const n = current.shown;
+    status.textContent = n
+      ? `${n} result${n === 1 ? "" : "s"}${left ? " shown; more below" : ""}`
+      : "Nothing found.";
+    return first;
+  }
+
   async function run(query) {
+    state = null;
     list.replaceChildren();
+    if (more) more.hidden = true;
     if (!query.trim()) {
       status.textContent = "";
       return;
@@ -98,17 +139,18 @@
       return;
     }
     const search = await api.search(query, { filters: { event } });
-    const pages = await Promise.all(search.results.slice(0, 20).map((r) => r.data()));
-    let count = 0;
-    for (const page of pages) {
-      for (const sub of page.sub_results || []) {
-        const url = await place(sub.url);
-        if (!url) continue;
-        list.append(item(sub.title, url, sub.excerpt));
-        count += 1;
-      }
-    }
-    status.textContent = count ? `${count} result${count === 1 ? "" : "s"}` : "Nothing found.";
+    const current = { results: search.results, next: 0, subs: [], shown: 0 };
+    state = current;
+    await showMore(current);
+  }
+
+  if (more) {
+    more.addEventListener("click", async () => {
+      if (!state) return;
+      const first = await showMore(state);
+      const link = first && first.querySelector("a");
+      if (link) link.focus(); // keyboard and screen-reader users land on the new results
+    });
   }
 
   form.addEventListener("submit", (submitted) => {
