@@ -70,3 +70,25 @@ def test_db_check_on_a_sound_database(tmp_path: Path) -> None:
     assert run_cli("init", config=config).exit_code == 0
     checked = run_cli("db", "check", config=config)
     assert checked.exit_code == 0 and checked.output.strip().endswith(": ok")
+
+
+def test_db_check_refuses_an_empty_file_and_a_missing_one(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{path}"\n', encoding="utf-8")
+    missing = run_cli("db", "check", config=config)
+    assert missing.exit_code == 1 and "the file does not exist" in missing.output
+    assert not path.exists()  # the check made nothing
+    path.write_bytes(b"")
+    empty = run_cli("db", "check", config=config)
+    assert empty.exit_code == 1 and "the file is empty" in empty.output, empty.output
+
+
+def test_status_says_a_damaged_database_is_damaged(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    path.write_bytes(b"this is not a database at all\n" * 100)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{path}"\n', encoding="utf-8")
+    result = run_cli("status", config=config)
+    assert result.exit_code == 1
+    assert result.output.strip().startswith(f"Error: {path} is damaged (")

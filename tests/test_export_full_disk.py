@@ -99,3 +99,13 @@ def test_temporary_files_of_a_killed_export_are_removed(env: SandboxEnv, tmp_pat
     leftover.write_text("half a page", encoding="utf-8")
     assert run_cli("export", "--out", str(site), config=env.config_path).exit_code == 0
     assert not leftover.exists()
+
+
+def test_a_failed_first_export_does_not_speak_of_a_previous_site(tmp_path: Path) -> None:
+    import errno
+
+    from backchannel.export.writer import SiteWriter
+
+    first = SiteWriter(tmp_path / "new-site")  # nothing was ever exported there
+    line = first._failed(tmp_path / "new-site/index.html", OSError(errno.ENOSPC, "No space"))
+    assert "previous site" not in line and "no part of the site was put in place" in line

@@ -171,3 +171,26 @@ def test_the_placeholder_user_agent_reaches_no_real_server(tmp_path: Path) -> No
         "backchannel.example, not you: servers want a contact, "
         'e.g. user_agent = "backchannel (+https://your.site/about)"'
     ]
+
+
+def test_a_page_that_is_not_json_names_its_host_once(
+    tmp_path: Path, mastodon: MastodonSandbox
+) -> None:
+    broken = mastodon.instances["kea.example"]
+    broken.faults.add(Fault("malformed", path="/api/v1/timelines/tag/", times=100))
+    output = _collect(tmp_path, broken.base_url)
+    host = broken.base_url.removeprefix("http://")
+    (line,) = _failure_lines(output)
+    assert line.startswith(f"{host}: a timeline page that is not JSON")
+    assert line.count(host) == 1, line
+
+
+def test_the_reasons_posts_were_skipped_are_never_cut_to_fit() -> None:
+    from backchannel.cli.collecting import results_table
+    from backchannel.collect.service import SourceResult
+
+    result = SourceResult("swrs26", "mastodon", "https://" + "very-long-host-name." * 4 + "ex")
+    result.skipped.update({"unreadable": 1, "not public": 12, "opted out": 3})
+    table = results_table([result], max_width=110)
+    assert "not public 12, opted out 3, unreadable 1" in table
+    assert all(len(line) <= 110 for line in table.splitlines()), table

@@ -117,6 +117,11 @@ def check(app: App) -> None:
       backchannel db check
     """
     problems = app.raw_db.check_integrity(full=True)
+    if problems and problems[0].startswith("the file "):
+        raise click.ClickException(
+            f"{app.raw_db.display_url}: {problems[0]} (`backchannel init` makes one; or point "
+            "database.url at yours)"
+        )
     for problem in problems[:20]:
         click.echo(problem)
     if problems:

@@ -91,6 +91,7 @@ def status_command(app: App, event_slug: str | None) -> None:
     """
     from backchannel.collect import status
 
+    app.raw_db.check_integrity()  # a damaged file: say so, not a table of what is left
     with app.db.reading() as session:
         report = status(session, app.config, event_slug)
     now = report.now

@@ -257,16 +257,16 @@ class TimelineClient:
         """The timeline exactly as sent: parsed from the bytes, not Mastodon.py's objects."""
         response = self._session.last_response
         if response is None:  # cannot happen after a successful call; be loud if it does
-            raise MalformedResponseError(f"{self.base_url}: no response body was captured")
+            raise MalformedResponseError(f"{host_of(self.base_url)}: no response body was captured")
         try:
             body = parse_json(response.content)
         except ValueError as exc:
             raise MalformedResponseError(
-                f"{self.base_url}: a timeline page that is not JSON ({exc})"
+                f"{host_of(self.base_url)}: a timeline page that is not JSON ({exc})"
             ) from exc
         if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
             raise MalformedResponseError(
-                f"{self.base_url}: a timeline page that is not a JSON array of statuses"
+                f"{host_of(self.base_url)}: a timeline page that is not a JSON array of statuses"
             )
         return body
 
@@ -281,9 +281,11 @@ class TimelineClient:
             )
         if status is not None and 200 <= status < 300:
             # Mastodon.py could not parse a successful answer.
-            return MalformedResponseError(f"{self.base_url}: a timeline page that is not JSON")
+            return MalformedResponseError(
+                f"{host_of(self.base_url)}: a timeline page that is not JSON"
+            )
         return SourceError(
-            f"{self.base_url} refused the hashtag timeline (HTTP {status}: {message or exc})"
+            f"{host_of(self.base_url)} refused the hashtag timeline (HTTP {status}: {message or exc})"
         )
 
     def _reset_at(self) -> float | None:

@@ -310,8 +310,9 @@ class SiteWriter:
         self._pending[target] = temp
 
     def _failed(self, target: Path, exc: OSError) -> str:
-        """One line for a write that failed; the previous site is untouched."""
-        kept = "the previous site is left as it was"
+        """One line for a write that failed; the previous site, if any, is untouched."""
+        kept = ("the previous site is left as it was" if self._old_files
+                else "no part of the site was put in place")  # fmt: skip
         if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
             return f"the disk is full (writing {target}): {kept}; free some space and export again"
         if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):

@@ -122,9 +122,15 @@ class Database:
         ``full`` runs ``integrity_check`` instead and returns its findings rather than
         raising (for ``backchannel db check``). PostgreSQL checks its own pages: [].
         """
-        if self.sqlite_path is None or not self.sqlite_path.exists():
+        if self.sqlite_path is None:
             self._checked = True
             return []
+        if not self.sqlite_path.exists() or self.sqlite_path.stat().st_size == 0:
+            # A new database, before its first write; but `db check` was asked about a
+            # database, and an empty file or none is not one (SQLite would say "ok").
+            self._checked = True
+            missing = "does not exist" if not self.sqlite_path.exists() else "is empty"
+            return [f"the file {missing}: no database was ever written there"] if full else []
         pragma = "integrity_check" if full else "quick_check"
         try:
             with self.engine.connect() as connection:
