@@ -34,9 +34,13 @@ def results_table(results: list[Any], max_width: int | None = None) -> str:
     ]
     headers = ["event", "platform", "source", "requests", "new", "updated", "skipped", "result",
                "time"]  # fmt: skip
-    # The source is cut to fit, never the reasons posts were skipped (which say what
-    # to look at); the failures under the table name each source by its host.
-    return render(headers, rows, right=(3, 4, 5), max_width=max_width, shrink=2)
+    table = render(headers, rows, right=(3, 4, 5), max_width=max_width, shrink=6)
+    # The reasons posts were skipped, cut to fit the terminal, are said whole below.
+    from backchannel.collectors import host_of
+
+    cut = [f"{host_of(r.base_url)} skipped {skipped_text(r.skipped)}" for r in results
+           if r.skipped and skipped_text(r.skipped) not in table]  # fmt: skip
+    return "\n".join([table, *cut])
 
 
 def failures(results: list[Any], details: bool = False) -> str:

@@ -19,8 +19,18 @@ How a run reads ``#tag`` from one server (``collect``):
    is always done. A completed walk from the window's start (a first run) counts as
    a re-scan: it has just read the whole span.
 
+3. **Servers that page otherwise.** A page this run has read already is never asked
+   for again: a server that ignores ``min_id`` (Mitra, snac) serves its newest page
+   for any, and is then walked down from its newest post with ``max_id`` (the one
+   parameter every server honours) until a whole page is older than where the walk
+   must reach, or holds the newest post the last complete walk met (``top_id``,
+   matched exactly: no id is compared); later runs do the same (``top_down``). A first
+   run that finds nothing above the window's first Snowflake while the newest page
+   holds posts of the window does the same: that server's ids do not carry the time
+   as Mastodon's do (GoToSocial's ULIDs compare as text).
+
 Cursor (JSON): ``{"v": 1, "start_id", "min_id", "newest_at", "rescan_since",
-"rescan_done_until", "rescan_done_at"}``: ``min_id`` is the forward position (highest id read); ``newest_at`` the creation
+"rescan_done_until", "rescan_done_at", "top_down", "top_id"}``: ``min_id`` is the forward position (highest id read); ``newest_at`` the creation
 time of the newest in-window post seen; ``rescan_since`` the floor id of the re-scan
 this run owes (set on every page until the re-scan is done, so a run stopped early
 hands it on to the next run, whose re-scan then reaches at least as low);
@@ -52,6 +62,7 @@ from backchannel.errors import MalformedResponseError
 log = logging.getLogger(__name__)
 
 PAGE_LIMIT = 40  # the most Mastodon serves per page
+RECENT = timedelta(minutes=10)  # a top-down walk re-reads this much below the newest post
 CURSOR_VERSION = 1
 
 
@@ -91,6 +102,8 @@ class _Cursor:
     rescan_since: str | None = None
     rescan_done_until: str | None = None
     rescan_done_at: datetime | None = None
+    top_down: bool = False  # the server ignores min_id: every run walks down from the top
+    top_id: str | None = None  # the newest id the last complete top-down walk met
 
     @classmethod
     def load(cls, raw: dict[str, Any] | None, window: Window) -> _Cursor:
@@ -111,6 +124,8 @@ class _Cursor:
             rescan_since=raw.get("rescan_since") or None,
             rescan_done_until=raw.get("rescan_done_until") or None,
             rescan_done_at=parse_datetime(done_at) if done_at else None,
+            top_down=bool(raw.get("top_down")),
+            top_id=raw.get("top_id") or None,
         )
 
     def dump(self) -> dict[str, Any]:
@@ -122,6 +137,8 @@ class _Cursor:
             "rescan_since": self.rescan_since,
             "rescan_done_until": self.rescan_done_until,
             "rescan_done_at": self.rescan_done_at.isoformat() if self.rescan_done_at else None,
+            "top_down": self.top_down,
+            "top_id": self.top_id,
         }
 
 
@@ -212,6 +229,10 @@ class MastodonCollector:
             floor = None
         state.rescan_since = floor
 
+        if state.top_down:  # a server that ignores min_id, as an earlier run found
+            yield from self._walk_down(tag, state, run, floor is not None)
+            return
+
         # A walk from the window's start reads everything a re-scan would: when it
         # completes, it counts as one (the next runs within ``rescan_every`` are idle).
         from_start = state.min_id == state.start_id and floor is None
@@ -220,9 +241,29 @@ class MastodonCollector:
         # 1. Forward, oldest first.
         while True:
             statuses = self._client.page(tag, self.limit, min_id=state.min_id)
+            ids = [str(s["id"]) for s in statuses]
+            if ids and all(i in run.ids for i in ids):
+                # The page this run has read already: the server ignores min_id (Mitra
+                # serves its newest page for any). Asking again would flood it; walk
+                # down from its top instead, from below this page.
+                log.warning("%s ignores min_id: walking #%s down from its newest post",
+                            self.domain, tag)  # fmt: skip
+                state.top_down = True
+                yield from self._walk_down(tag, state, run, True, below=ids)
+                return
+            if not ids and from_start and not run.ids and self._ids_not_by_time(tag, run):
+                # Nothing above the window's first Snowflake, yet the newest page holds
+                # posts of the window: this server's ids do not carry the time as
+                # Mastodon's do (GoToSocial's ULIDs compare as text). Walk down instead.
+                log.warning("%s: its ids are not Mastodon's; walking #%s down from its "
+                            "newest post", self.domain, tag)  # fmt: skip
+                state.top_down = True
+                yield from self._walk_down(tag, state, run, True)
+                return
+            run.ids.update(ids)
             posts, skipped = self._normalize(statuses, run)
             if statuses:
-                state.min_id = _max_id([str(s["id"]) for s in statuses])
+                state.min_id = _max_id(ids)
             state.newest_at = _latest(state.newest_at, posts)
             # A short page means nothing newer existed when the server answered: stop
             # here rather than spend a request on the empty page after it. Nothing is
@@ -245,9 +286,12 @@ class MastodonCollector:
         max_id = ceiling
         while True:
             statuses = self._client.page(tag, self.limit, max_id=max_id, since_id=floor)
+            ids = [str(s["id"]) for s in statuses]
+            repeated = bool(ids) and all(i in run.ids for i in ids)  # never ask twice
+            run.ids.update(ids)
             posts, skipped = self._normalize(statuses, run)
             state.newest_at = _latest(state.newest_at, posts)
-            done = len(statuses) < self.limit
+            done = len(statuses) < self.limit or repeated
             if done:
                 state.rescan_since, state.rescan_done_until = None, ceiling
                 state.rescan_done_at = datetime.now(UTC)
@@ -255,6 +299,49 @@ class MastodonCollector:
             if done:
                 break
             max_id = _min_id([str(s["id"]) for s in statuses])
+
+    def _ids_not_by_time(self, tag: str, run: _Run) -> bool:
+        """Whether the newest page of ``tag`` holds a post of the window (one request)."""
+        newest = self._client.page(tag, self.limit)
+        return any(run.window.start <= _created(s) <= run.window.end for s in newest)
+
+    def _walk_down(
+        self, tag: str, state: _Cursor, run: _Run, rescan: bool, below: list[str] | None = None
+    ) -> Iterator[Page]:
+        """Newest first with ``max_id`` (the one paging every server honours), down to
+        the newest post an earlier complete walk met (``top_id``, matched exactly: no id
+        is compared), or until a whole page is older than where the walk must reach
+        (the window's start on a first walk; ``rescan`` before the newest post seen when
+        a re-scan is due). One old post on a page is no reason to stop: some servers
+        page in storage order. ``below``: the newest page, read already."""
+        reach = run.window.start
+        if state.newest_at is not None:
+            reach = max(reach, state.newest_at - (self.rescan if rescan else RECENT))
+        known = None if rescan or state.newest_at is None else state.top_id
+        top = below[0] if below else None
+        max_id = below[-1] if below else None
+        while True:
+            statuses = self._client.page(tag, self.limit, **({"max_id": max_id} if max_id else {}))
+            ids = [str(s["id"]) for s in statuses]
+            fresh = [i for i in ids if i not in run.ids]
+            run.ids.update(ids)
+            top = top or (ids[0] if ids else None)
+            posts, skipped = self._normalize(statuses, run)
+            state.newest_at = _latest(state.newest_at, posts)
+            done = (
+                not fresh  # the end, or a server that repeats itself: never ask twice
+                or (known is not None and known in ids)
+                or all(_created(s) < reach for s in statuses)
+            )
+            if done:  # only a complete walk moves the mark: a stopped one is walked again
+                state.top_id = top or state.top_id
+                state.rescan_since = None
+                if rescan or state.rescan_done_at is None:
+                    state.rescan_done_at = datetime.now(UTC)
+            yield self._page(posts, state, skipped)
+            if done:
+                return
+            max_id = ids[-1]
 
     # -- internals ------------------------------------------------------------------
 
@@ -318,6 +405,7 @@ class _Run:
 
     window: Window
     seen: dict[str, datetime | None] = field(default_factory=dict)  # id -> edited_at yielded
+    ids: set[str] = field(default_factory=set)  # every id a page of this run held
     uris: dict[str, str] = field(default_factory=dict)  # id -> uri, to resolve reply parents
 
 

@@ -191,7 +191,10 @@ class TimelineClient:
         while True:
             self._pacer.check()
             try:
-                self._api.timeline_hashtag(tag, limit=limit, **bounds)
+                # only_media=false said aloud: Pixelfed takes media posts only
+                # otherwise (Mastodon.py leaves a False out; Mastodon's default is the
+                # same, so other servers see no difference).
+                self._api.timeline_hashtag(tag, limit=limit, only_media="false", **bounds)
                 return self._body()
             except MastodonRatelimitError:
                 rate_limits += 1

@@ -10,6 +10,8 @@ Usage (tests and ``backchannel demo``)::
         sb.source_urls                         # base URLs of the configured sources
         server = sb.instances["kea.example"]   # .base_url .faults .budget .request_log
         server.hashtag_feeds = "authenticated" # tag feeds now need a bearer token (422)
+        server.min_id_ignored = True           # pages as Mitra does (max_id only)
+        server.only_media_default = True       # as Pixelfed: media posts unless asked
         server.faults.add(Fault("status", times=3, path="/api/v1/timelines/"))
         world.advance(); world.delete(uri); world.edit(uri, "<p>new</p>")
         key = sb.answer_key()
@@ -79,6 +81,12 @@ class MastodonServer(SandboxServer):
         self.world = world
         self.instance = instance
         self.hashtag_feeds = "public"  # or "authenticated": a per-instance switch
+        # How this server pages a tag, as other software than Mastodon does:
+        # ``min_id_ignored`` (Mitra: min_id and since_id are ignored, the newest page
+        # comes back) and ``only_media_default`` (Pixelfed: media posts only unless
+        # asked for ``only_media=false``).
+        self.min_id_ignored = False
+        self.only_media_default = False
         super().__init__(port=port)
         self.name = f"mastodon:{instance}"
 
@@ -136,7 +144,11 @@ class MastodonServer(SandboxServer):
         if limit_arg is not None:  # Rails' limit_param: to_i.abs, capped
             limit = min(abs(int(limit_arg)) if limit_arg.lstrip("-").isdigit() else 0, MAX_LIMIT)
         flags = {k: request.arg(k) in _TRUE for k in ("local", "remote", "only_media")}
+        if self.only_media_default and request.arg("only_media") is None:
+            flags["only_media"] = True
         max_id, since_id, min_id = (_int(request.arg(k)) for k in ("max_id", "since_id", "min_id"))
+        if self.min_id_ignored:
+            since_id = min_id = None
         with self.world.lock:
             candidates = self._feed(tag, request, flags)
             # candidates run newest first: bisect on -id, so a page costs O(log N)

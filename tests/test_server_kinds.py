@@ -1,0 +1,85 @@
+"""Servers that page a hashtag otherwise than Mastodon (issue 32): never a flood, never
+a silent zero.
+
+95 public posts on the tag, one every 7 minutes, served by the loopback Mastodon
+sandbox as Mastodon, as Mitra (``min_id`` and ``since_id`` ignored: the newest page
+comes back for any) and as Pixelfed (media posts only unless ``only_media=false`` is
+said). The real Mastodon.py client over real HTTP collects everything in the window
+exactly once on each; no walk asks twice for a page; a second, idle run is cheap.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from backchannel.collectors import MastodonCollector, RetryPolicy, Window
+from backchannel.sandbox.httpbase import RateBudget
+from backchannel.sandbox.mastodon_model import Media
+from backchannel.sandbox.mastodon_server import MastodonSandbox
+from backchannel.sandbox.mastodon_world import MastodonWorld
+
+START = datetime(2026, 3, 12, 9, tzinfo=UTC)
+POSTS = 95
+WINDOW = Window(START - timedelta(hours=1), START + timedelta(days=1))
+
+
+def _world() -> MastodonWorld:
+    world = MastodonWorld()
+    world.add_instance("kea.example")
+    ana = world.add_account("ana", "kea.example", display_name="Ana")
+    for n in range(POSTS):
+        media = [Media(f"m{n}", description="a slide")] if n % 3 == 0 else []
+        world.add_post(ana, f"post {n} #swrs26", created_at=START + timedelta(minutes=7 * n),
+                       media=media)  # fmt: skip
+    # Before the window: never collected, and the walk down stops at them.
+    for n in range(30):
+        world.add_post(ana, f"old {n} #swrs26", created_at=START - timedelta(days=3, minutes=n))
+    return world
+
+
+def _run(base_url: str, cursor: dict[str, Any] | None) -> tuple[list[str], dict[str, Any], int]:
+    collector = MastodonCollector(base_url, policy=RetryPolicy(attempts=2, backoff_base=0.01))
+    texts: list[str] = []
+    last = cursor
+    try:
+        for page in collector.collect("swrs26", WINDOW, cursor):
+            texts += [post.text for post in page.posts]
+            last = page.cursor
+        return texts, last or {}, collector.request_count
+    finally:
+        collector.close()
+
+
+@pytest.mark.parametrize("kind", ["mastodon", "mitra", "pixelfed"])
+def test_every_kind_collects_the_window_exactly_once_and_an_idle_run_is_cheap(
+    kind: str,
+) -> None:
+    with MastodonSandbox(_world()) as sandbox:
+        server = sandbox.instances["kea.example"]
+        server.budget = RateBudget(limit=10**6)
+        server.min_id_ignored = kind == "mitra"
+        server.only_media_default = kind == "pixelfed"
+        texts, cursor, requests = _run(server.base_url, None)
+        assert sorted(texts) == sorted(f"post {n} #swrs26" for n in range(POSTS)), kind
+        pages = [target for method, target in server.request_log if "/timelines/tag/" in target]
+        assert len(pages) == len(set(pages)), "a page was asked for twice"
+        minimum = math.ceil(POSTS / 40)
+        assert requests <= minimum + 4, (kind, requests)
+        again, _, idle = _run(server.base_url, cursor)
+        assert again == [] or set(again) <= set(texts)
+        assert idle <= 2, (kind, idle)  # min_id honoured: one page; Mitra: its top page
+
+
+def test_a_server_that_repeats_its_newest_page_is_walked_down_not_flooded() -> None:
+    with MastodonSandbox(_world()) as sandbox:
+        server = sandbox.instances["kea.example"]
+        server.budget = RateBudget(limit=10**6)
+        server.min_id_ignored = True
+        _run(server.base_url, None)
+        asked = [target for _, target in server.request_log if "/timelines/tag/" in target]
+        assert sum("min_id" in target for target in asked) <= 2  # found out, then never
+        assert any("max_id" in target for target in asked)
