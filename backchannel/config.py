@@ -82,6 +82,7 @@ class CollectConfig:
     rescan_every_minutes: float = 60.0  # Mastodon: re-read that window at most this often
     bluesky_overlap_minutes: float = 10.0  # Bluesky: incremental runs re-read this much
     source_budget: float = 300.0  # seconds one source may take in one collection
+    source_max_requests: int = 5_000  # requests one source may make in one collection
     concurrency: int = 4  # sources collected at once
     discover_max_sources: int = 3  # servers `discover = true` may add to an event
 
@@ -370,6 +371,7 @@ def _check(config: Config) -> None:
         "collect.timeout": config.collect.timeout,
         "collect.request_deadline": config.collect.request_deadline,
         "collect.source_budget": config.collect.source_budget,
+        "collect.source_max_requests": config.collect.source_max_requests,
         "collect.max_response_bytes": config.collect.max_response_bytes,
         "media.deadline": config.media.deadline,
         "collect.retries": config.collect.retries,

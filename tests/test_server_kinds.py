@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from backchannel.collectors import MastodonCollector, RetryPolicy, Window
 from backchannel.sandbox.httpbase import RateBudget
 from backchannel.sandbox.mastodon_model import Media
 from backchannel.sandbox.mastodon_server import MastodonSandbox
 from backchannel.sandbox.mastodon_world import MastodonWorld
+from backchannel.store import Database, Post
+from tests.helpers import run_cli, write_config
 
 START = datetime(2026, 3, 12, 9, tzinfo=UTC)
 POSTS = 95
@@ -83,3 +87,30 @@ def test_a_server_that_repeats_its_newest_page_is_walked_down_not_flooded() -> N
         asked = [target for _, target in server.request_log if "/timelines/tag/" in target]
         assert sum("min_id" in target for target in asked) <= 2  # found out, then never
         assert any("max_id" in target for target in asked)
+
+
+def test_a_source_that_spends_its_requests_is_paused_and_the_next_run_goes_on(
+    tmp_path: Path,
+) -> None:
+    with MastodonSandbox(_world()) as sandbox:
+        server = sandbox.instances["kea.example"]
+        server.budget = RateBudget(limit=10**6)
+        url = f"sqlite:///{tmp_path / 'a.db'}"
+        config = write_config(tmp_path, url, "[collect]\nsource_max_requests = 2\n")
+        assert run_cli("init", config=config).exit_code == 0
+        added = run_cli("event", "add", "ev", "--title", "Ev", "--hashtag", "swrs26",
+                        "--start", "2026-03-12", "--end", "2026-03-14", "--timezone", "UTC",
+                        "--mastodon", server.base_url, config=config)  # fmt: skip
+        assert added.exit_code == 0
+        first = run_cli("collect", "ev", "--no-media", config=config)
+        assert first.exit_code == 0, first.output
+        assert "its 2 requests for this run are spent" in first.output
+        for _ in range(3):  # each run goes on from where the last one stopped
+            assert run_cli("collect", "ev", "--no-media", config=config).exit_code == 0
+        db = Database(url)
+        try:
+            with db.reading() as session:
+                texts = session.scalars(select(Post.text)).all()
+        finally:
+            db.dispose()
+        assert sorted(texts) == sorted(f"post {n} #swrs26" for n in range(POSTS))

@@ -88,9 +88,10 @@ def collect(
 ) -> list[SourceResult]:
     """Run one collection pass over the chosen events and sources.
 
-    Each source stops where it is once it has taken ``collect.source_budget`` seconds,
-    and every source once the pass has taken ``budget`` seconds (when given): its
-    status is then ``paused``, its cursor saved, and the next pass goes on from there.
+    Each source stops where it is once it has taken ``collect.source_budget`` seconds
+    or made ``collect.source_max_requests`` requests, and every source once the pass
+    has taken ``budget`` seconds (when given): its status is then ``paused``, its
+    cursor saved, and the next pass goes on from there.
 
     Events with ``discover`` on then gain the busiest home servers that are not yet
     sources (up to ``collect.discover_max_sources``), which are collected at once.
@@ -217,6 +218,9 @@ def _collect_source_within(
                     raise Interrupted("stopped after committing the page in hand")
                 if budget_left() == 0:
                     raise BudgetSpent("its time for this run ran out")
+                if result.requests >= config.collect.source_max_requests:
+                    raise BudgetSpent(f"its {config.collect.source_max_requests:,} requests "
+                                      "for this run are spent")  # fmt: skip
     except BudgetSpent as exc:
         spent = time.monotonic() - started
         result.status = "paused"
