@@ -114,3 +114,61 @@ def test_a_source_that_spends_its_requests_is_paused_and_the_next_run_goes_on(
         finally:
             db.dispose()
         assert sorted(texts) == sorted(f"post {n} #swrs26" for n in range(POSTS))
+
+
+def _event(tmp_path: Path, base_url: str) -> tuple[Path, str]:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    config = write_config(tmp_path, url)
+    assert run_cli("init", config=config).exit_code == 0
+    added = run_cli("event", "add", "ev", "--title", "Ev", "--hashtag", "swrs26",
+                    "--start", "2026-03-12", "--end", "2026-03-14", "--timezone", "UTC",
+                    "--mastodon", base_url, config=config)  # fmt: skip
+    assert added.exit_code == 0
+    return config, url
+
+
+@pytest.mark.parametrize(
+    ("software", "shown"),
+    [(("mastodon", "4.3.0"), "mastodon 4.3.0"), (("gotosocial", "0.17.0"), "gotosocial 0.17.0"),
+     (None, "does not say")],
+)  # fmt: skip
+def test_each_source_is_known_by_its_nodeinfo_and_walked_as_its_software_pages(
+    tmp_path: Path, software: tuple[str, str] | None, shown: str
+) -> None:
+    with MastodonSandbox(_world()) as sandbox:
+        server = sandbox.instances["kea.example"]
+        server.budget = RateBudget(limit=10**6)
+        server.software = software
+        config, url = _event(tmp_path, server.base_url)
+        before = run_cli("event", "show", "ev", config=config).output
+        assert "not asked yet (at the first collection)" in before
+        done = run_cli("collect", "ev", "--no-media", config=config)
+        assert done.exit_code == 0, done.output
+        assert shown in run_cli("event", "show", "ev", config=config).output
+        asked = [t for _, t in server.request_log if "/timelines/tag/" in t]
+        # Only Mastodon's ids carry the time: GoToSocial's first run walks down.
+        assert any("min_id" in t for t in asked) == (software != ("gotosocial", "0.17.0"))
+        nodeinfo = [t for _, t in server.request_log if "nodeinfo" in t]
+        assert run_cli("collect", "ev", "--no-media", config=config).exit_code == 0
+        assert len([t for _, t in server.request_log if "nodeinfo" in t]) == len(nodeinfo)
+        db = Database(url)
+        try:
+            with db.reading() as session:
+                texts = session.scalars(select(Post.text)).all()
+        finally:
+            db.dispose()
+        assert sorted(texts) == sorted(f"post {n} #swrs26" for n in range(POSTS))
+
+
+def test_a_misskey_server_given_as_mastodon_fails_its_source_with_one_line(
+    tmp_path: Path,
+) -> None:
+    with MastodonSandbox(_world()) as sandbox:
+        server = sandbox.instances["kea.example"]
+        server.software = ("misskey", "2024.11.0")
+        config, _ = _event(tmp_path, server.base_url)
+        done = run_cli("collect", "ev", "--no-media", config=config)
+        host = server.base_url.removeprefix("http://")
+    assert done.exit_code == 1
+    assert (f"{host} runs misskey, which has no Mastodon API for hashtags (its own "
+            "notes/search-by-tag is not read yet)") in done.output  # fmt: skip

@@ -25,11 +25,14 @@ from sqlalchemy.orm import Session
 from backchannel.collect.coverage import discover_sources
 from backchannel.collect.sources import Clock, bounds, make_collector
 from backchannel.collectors import (
+    MISSKEY_FAMILY,
     Collector,
     HomeServerLookup,
     Page,
     budget_left,
     budget_until,
+    host_of,
+    read_nodeinfo,
 )
 from backchannel.config import Config
 from backchannel.consent import HomeSignals, Policy, event_policy
@@ -201,7 +204,15 @@ def _collect_source_within(
         run_id = start_run(session, source).id
     collector: Collector | None = None
     try:
-        collector = make_collector(config, source, stop, clock)
+        software = _software(db, config, source_id)
+        if software in MISSKEY_FAMILY:
+            raise SourceError(
+                f"{host_of(result.base_url)} runs {software}, which has no Mastodon API for "
+                "hashtags (its own notes/search-by-tag is not read yet)"
+            )
+        with db.reading() as session:
+            source = _source(session, source_id)
+            collector = make_collector(config, source, stop, clock)
         for hashtag in hashtags:
             with db.reading() as session:
                 cursor = load_cursor(session, _source(session, source_id), hashtag)
@@ -246,6 +257,24 @@ def _collect_source_within(
             finish_run(session, run_id, result.status, result.error, extra)
             _note_rate_limit(session, run_id, rate_limit)
     return result
+
+
+def _software(db: Database, config: Config, source_id: int) -> str | None:
+    """What a Mastodon-API source runs: read from its NodeInfo once (its first
+    collection) and kept on the source; "" when it does not say."""
+    with db.reading() as session:
+        source = _source(session, source_id)
+        platform, base_url, known = source.platform, source.base_url, source.software
+    if platform != "mastodon" or known is not None:
+        return known
+    found = read_nodeinfo(base_url, config.user_agent_for(base_url), config.collect.timeout,
+                          bounds(config))  # fmt: skip
+    with db.writing() as session:
+        source = _source(session, source_id)
+        source.software = found.name if found else ""
+        source.software_version = found.version if found else ""
+    log.info("%s runs %s", base_url, found or "software it does not name")
+    return found.name if found else ""
 
 
 def _note_rate_limit(session: Session, run_id: int, rate_limit: object) -> None:

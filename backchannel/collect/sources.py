@@ -38,13 +38,15 @@ def make_collector(
 ) -> Collector:
     """``clock`` stands in for "now" where a collector needs it (the sandbox's own time)."""
     if source.platform == "mastodon":
-        return _mastodon(config, source.base_url, stop)
+        return _mastodon(config, source.base_url, stop, source.software)
     if source.platform == "bluesky":
         return _bluesky(config, source.base_url, stop, clock)
     raise ConfigError(config.path, "", f"unknown platform {source.platform!r}")
 
 
-def _mastodon(config: Config, base_url: str, stop: threading.Event) -> Collector:
+def _mastodon(
+    config: Config, base_url: str, stop: threading.Event, software: str | None = None
+) -> Collector:
     from backchannel.collectors import MastodonCollector
 
     token = None
@@ -66,6 +68,7 @@ def _mastodon(config: Config, base_url: str, stop: threading.Event) -> Collector
         stop=stop,
         config_key=key,
         bounds=bounds(config),
+        software=software,
     )
 
 

@@ -22,6 +22,7 @@ __getattr__, __dir__, __all__ = exports(
         "failures": ["host_of", "network_problem"],
         "deadline": ["deadline_of", "hold_deadlines", "past_deadline"],
         "budget": ["budget_left", "budget_until"],
+        "nodeinfo": ["MISSKEY_FAMILY", "SNOWFLAKE_SOFTWARE", "Software", "read_nodeinfo"],
         "mastodon": ["MastodonCollector"],
         "mastodon_lookup": ["HomeProfile", "HomeServerLookup"],
         "mastodon_normalize": ["normalize_status"],

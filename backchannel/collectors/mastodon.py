@@ -56,6 +56,7 @@ from backchannel import __version__
 from backchannel.collectors.base import NormalizedPost, Page, Window
 from backchannel.collectors.mastodon_client import TimelineClient
 from backchannel.collectors.mastodon_normalize import normalize_status, parse_datetime, unwrap
+from backchannel.collectors.nodeinfo import SNOWFLAKE_SOFTWARE
 from backchannel.collectors.retry import Bounds, Pacer, RetryPolicy
 from backchannel.errors import MalformedResponseError
 
@@ -106,10 +107,12 @@ class _Cursor:
     top_id: str | None = None  # the newest id the last complete top-down walk met
 
     @classmethod
-    def load(cls, raw: dict[str, Any] | None, window: Window) -> _Cursor:
+    def load(cls, raw: dict[str, Any] | None, window: Window, down: bool = False) -> _Cursor:
+        """``down``: a first run walks down from the newest post (the server's ids do
+        not carry the time as Mastodon's do)."""
         # ``min_id`` is exclusive: one below the window's first possible id.
         start_id = str(snowflake_floor(window.start) - 1)
-        fresh = cls(start_id=start_id, min_id=start_id)
+        fresh = cls(start_id=start_id, min_id=start_id, top_down=down)
         if not raw or raw.get("v") != CURSOR_VERSION or not raw.get("min_id"):
             return fresh
         if id_key(start_id) < id_key(str(raw.get("start_id") or start_id)):
@@ -161,8 +164,13 @@ class MastodonCollector:
         config_key: str = "mastodon.<name>.access_token_env",
         limit: int = PAGE_LIMIT,
         bounds: Bounds | None = None,
+        software: str | None = None,
     ) -> None:
+        """``software``: what the server's NodeInfo says it runs; a first run starts at
+        a Snowflake made from the window's start only on software whose ids are
+        Mastodon's (or when nothing is known: see ``_ids_not_by_time``)."""
         base_url = base_url.strip().rstrip("/")
+        self.software = software
         if "://" not in base_url:
             base_url = f"https://{base_url}"
         self.base_url = base_url
@@ -215,7 +223,8 @@ class MastodonCollector:
         tag = hashtag.strip().lstrip("#")
         if not tag:
             raise ValueError("an empty hashtag")
-        state = _Cursor.load(cursor, window)
+        down = bool(self.software) and self.software not in SNOWFLAKE_SOFTWARE
+        state = _Cursor.load(cursor, window, down)
         run = _Run(window)
         # The re-scan covers what earlier runs walked: below this run's starting
         # position, down to ``rescan`` before the newest post they saw. It is decided

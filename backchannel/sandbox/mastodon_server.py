@@ -12,11 +12,13 @@ Usage (tests and ``backchannel demo``)::
         server.hashtag_feeds = "authenticated" # tag feeds now need a bearer token (422)
         server.min_id_ignored = True           # pages as Mitra does (max_id only)
         server.only_media_default = True       # as Pixelfed: media posts unless asked
+        server.software = ("gotosocial", "0.17.0")  # what its NodeInfo says (None: none)
         server.faults.add(Fault("status", times=3, path="/api/v1/timelines/"))
         world.advance(); world.delete(uri); world.edit(uri, "<p>new</p>")
         key = sb.answer_key()
 
-Endpoints: ``/api/v2/instance[/]``, ``/api/v1/instance[/]``,
+Endpoints: ``/.well-known/nodeinfo`` and ``/nodeinfo/2.0``, ``/api/v2/instance[/]``,
+``/api/v1/instance[/]``,
 ``/api/v1/timelines/tag/:tag`` (max_id, since_id, min_id, limit, local, remote,
 only_media, any[]/all[]/none[]), ``/api/v1/statuses/:id``, ``/api/v1/statuses/:id/history``,
 ``/api/v1/statuses?id[]=`` (at most 20 ids, else 422), ``/api/v1/accounts/lookup?acct=``,
@@ -87,6 +89,7 @@ class MastodonServer(SandboxServer):
         # asked for ``only_media=false``).
         self.min_id_ignored = False
         self.only_media_default = False
+        self.software: tuple[str, str] | None = ("mastodon", "4.3.0")  # NodeInfo; None: none
         super().__init__(port=port)
         self.name = f"mastodon:{instance}"
 
@@ -98,6 +101,8 @@ class MastodonServer(SandboxServer):
         for path in ("/api/v1/instance", "/api/v1/instance/"):
             self.route("GET", path, self._instance_v1)
         self.route("GET", TAG_PREFIX + "*", self._tag_timeline)
+        self.route("GET", "/.well-known/nodeinfo", self._nodeinfo_links)
+        self.route("GET", "/nodeinfo/2.0", self._nodeinfo)
         self.route("GET", "/api/v1/statuses", self._statuses)
         self.route("GET", "/api/v1/statuses/*", self._status)
         self.route("GET", "/api/v1/accounts/lookup", self._lookup)
@@ -306,6 +311,20 @@ class MastodonServer(SandboxServer):
                 sizes[post.card.image] = (120, 63)
         world.render_cache["media"] = ((len(world.posts), len(world.accounts)), sizes)
         return sizes
+
+    def _nodeinfo_links(self, request: Request) -> Response:
+        if self.software is None:
+            return Response(404, {"error": "Not Found"})
+        rel = "http://nodeinfo.diaspora.software/ns/schema/2.0"
+        return Response(200, {"links": [{"rel": rel, "href": f"{self.base_url}/nodeinfo/2.0"}]})
+
+    def _nodeinfo(self, request: Request) -> Response:
+        if self.software is None:
+            return Response(404, {"error": "Not Found"})
+        name, version = self.software
+        return Response(200, {"version": "2.0", "software": {"name": name, "version": version},
+                              "protocols": ["activitypub"], "openRegistrations": False,
+                              "usage": {"users": {}}, "metadata": {}})  # fmt: skip
 
     def _instance_v2(self, request: Request) -> Response:
         return Response(200, instance_v2(self.world, self.instance, self.hashtag_feeds))

@@ -62,6 +62,10 @@ class EventSource(Base):
     base_url: Mapped[str] = mapped_column(String(500))
     discovered: Mapped[bool] = mapped_column(Boolean, default=False)
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What the server says it runs (NodeInfo), read at its first collection: "" when it
+    # does not say, None before it was asked (migration 0012).
+    software: Mapped[str | None] = mapped_column(String(64))
+    software_version: Mapped[str | None] = mapped_column(String(64))
 
     event: Mapped[Event] = relationship(back_populates="sources")
 
