@@ -58,6 +58,12 @@ class App:
             ) from exc
         return self.raw_db
 
+    def close(self) -> None:
+        """Close the database's connections, if the command opened it (a command run
+        in-process, as tests and the demo do, must not leave them to the server)."""
+        if "raw_db" in self.__dict__:
+            self.raw_db.dispose()
+
 
 class BackchannelGroup(click.Group):
     """A click group that turns backchannel's errors into one-line messages."""
@@ -114,6 +120,7 @@ def main(ctx: click.Context, config_path: str | None, debug: bool, verbose: bool
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     ctx.obj = App(config_path, debug, verbose)
+    ctx.call_on_close(ctx.obj.close)
     # The interpreter's last garbage collections walk every object SQLAlchemy made at
     # import (~60 ms of a 0.4 s command); frozen objects are skipped, and nothing the
     # command made is left to collect by then. atexit handlers still run.
