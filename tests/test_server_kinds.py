@@ -172,3 +172,18 @@ def test_a_misskey_server_given_as_mastodon_fails_its_source_with_one_line(
     assert done.exit_code == 1
     assert (f"{host} runs misskey, which has no Mastodon API for hashtags (its own "
             "notes/search-by-tag is not read yet)") in done.output  # fmt: skip
+
+
+def test_a_source_that_served_nothing_says_so(tmp_path: Path) -> None:
+    with MastodonSandbox(_world()) as sandbox:
+        server = sandbox.instances["kea.example"]
+        url = f"sqlite:///{tmp_path / 'a.db'}"
+        config = write_config(tmp_path, url)
+        assert run_cli("init", config=config).exit_code == 0
+        added = run_cli("event", "add", "ev", "--title", "Ev", "--hashtag", "nobodyuses",
+                        "--start", "2026-03-12", "--end", "2026-03-14", "--timezone", "UTC",
+                        "--mastodon", server.base_url, config=config)  # fmt: skip
+        assert added.exit_code == 0
+        done = run_cli("collect", "ev", "--no-media", config=config)
+    assert done.exit_code == 0, done.output
+    assert "0 posts: is #nobodyuses used there?" in done.output

@@ -67,9 +67,14 @@ def coverage_text(app: App, slug: str) -> str:
     from backchannel.events import get_event
 
     with app.db.reading() as session:
-        coverage = event_coverage(session, get_event(session, slug))
+        event = get_event(session, slug)
+        coverage = event_coverage(session, event)
+        tags = " ".join(f"#{tag}" for tag in event.hashtags)
     rows = [[c.server, c.posts, c.only_here] for c in coverage.sources]
     lines = [f"\ncoverage of {slug}:", render(["source", "posts", "only here"], rows, right=(1, 2))]
+    # Never a silent zero: a source that answered and has served nothing says so.
+    lines += [f"{c.server}: 0 posts: is {tags} used there?" for c in coverage.sources
+              if not c.posts]  # fmt: skip
     if coverage.missing:
         lines.append(f"\nhome servers of {slug}'s posters that are not sources yet:")
         top = coverage.missing[:10]
