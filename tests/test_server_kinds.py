@@ -95,13 +95,7 @@ def test_a_source_that_spends_its_requests_is_paused_and_the_next_run_goes_on(
     with MastodonSandbox(_world()) as sandbox:
         server = sandbox.instances["kea.example"]
         server.budget = RateBudget(limit=10**6)
-        url = f"sqlite:///{tmp_path / 'a.db'}"
-        config = write_config(tmp_path, url, "[collect]\nsource_max_requests = 2\n")
-        assert run_cli("init", config=config).exit_code == 0
-        added = run_cli("event", "add", "ev", "--title", "Ev", "--hashtag", "swrs26",
-                        "--start", "2026-03-12", "--end", "2026-03-14", "--timezone", "UTC",
-                        "--mastodon", server.base_url, config=config)  # fmt: skip
-        assert added.exit_code == 0
+        config, url = _event(tmp_path, server.base_url, "[collect]\nsource_max_requests = 2\n")
         first = run_cli("collect", "ev", "--no-media", config=config)
         assert first.exit_code == 0, first.output
         assert "its 2 requests for this run are spent" in first.output
@@ -116,11 +110,12 @@ def test_a_source_that_spends_its_requests_is_paused_and_the_next_run_goes_on(
         assert sorted(texts) == sorted(f"post {n} #swrs26" for n in range(POSTS))
 
 
-def _event(tmp_path: Path, base_url: str) -> tuple[Path, str]:
+def _event(tmp_path: Path, base_url: str, extra: str = "", tag: str = "swrs26") -> tuple[Path, str]:
+    """A set-up archive with the event ``ev`` reading ``#tag`` from ``base_url``."""
     url = f"sqlite:///{tmp_path / 'a.db'}"
-    config = write_config(tmp_path, url)
+    config = write_config(tmp_path, url, extra)
     assert run_cli("init", config=config).exit_code == 0
-    added = run_cli("event", "add", "ev", "--title", "Ev", "--hashtag", "swrs26",
+    added = run_cli("event", "add", "ev", "--title", "Ev", "--hashtag", tag,
                     "--start", "2026-03-12", "--end", "2026-03-14", "--timezone", "UTC",
                     "--mastodon", base_url, config=config)  # fmt: skip
     assert added.exit_code == 0
@@ -177,13 +172,7 @@ def test_a_misskey_server_given_as_mastodon_fails_its_source_with_one_line(
 def test_a_source_that_served_nothing_says_so(tmp_path: Path) -> None:
     with MastodonSandbox(_world()) as sandbox:
         server = sandbox.instances["kea.example"]
-        url = f"sqlite:///{tmp_path / 'a.db'}"
-        config = write_config(tmp_path, url)
-        assert run_cli("init", config=config).exit_code == 0
-        added = run_cli("event", "add", "ev", "--title", "Ev", "--hashtag", "nobodyuses",
-                        "--start", "2026-03-12", "--end", "2026-03-14", "--timezone", "UTC",
-                        "--mastodon", server.base_url, config=config)  # fmt: skip
-        assert added.exit_code == 0
+        config, _ = _event(tmp_path, server.base_url, tag="nobodyuses")
         done = run_cli("collect", "ev", "--no-media", config=config)
     assert done.exit_code == 0, done.output
     assert "0 posts: is #nobodyuses used there?" in done.output
