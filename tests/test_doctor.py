@@ -52,6 +52,7 @@ def test_a_healthy_set_up_passes_every_line(env: SandboxEnv) -> None:
     assert len(probed) == len(env.sandbox.mastodon_urls) + 1  # and Bluesky
     host = env.sandbox.mastodon_urls[0].removeprefix("http://")
     assert lines[f"{SLUG} mastodon {host}"].endswith(f"#{conference.HASHTAGS[0]} readable")
+    assert "runs mastodon 4.3.0; Mastodon " in lines[f"{SLUG} mastodon {host}"]  # NodeInfo
     bluesky = env.sandbox.bluesky_url.removeprefix("http://")
     assert f"logged in as {env.sandbox.bluesky.handle}" in lines[f"{SLUG} bluesky {bluesky}"]
     assert result.output.rstrip().endswith(f"all {len(lines)} checks passed")
@@ -116,3 +117,12 @@ def test_no_events_is_a_failing_line(tmp_path: Path) -> None:
     assert run_cli("init", config=config).exit_code == 0
     (events,) = [c for c in run_checks(str(config)) if c.subject == "events"]
     assert not events.ok and events.text.startswith("no events yet")
+
+
+def test_a_misskey_server_given_as_mastodon_is_named_by_doctor(env: SandboxEnv) -> None:
+    url = env.sandbox.mastodon_urls[0]
+    env.sandbox.mastodon.server_for(url).software = ("sharkey", "2024.9.1")
+    result = run_cli("doctor", SLUG, config=env.config_path)
+    assert result.exit_code == 1
+    line = _lines(result.output)[f"{SLUG} mastodon {url.removeprefix('http://')}"]
+    assert "runs sharkey 2024.9.1, which has no Mastodon API for hashtags" in line

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from backchannel.collect.sources import make_collector
+from backchannel.collect.sources import bounds, make_collector
 from backchannel.config import PLACEHOLDER_CONTACT, Config, config_path, load_config
 from backchannel.errors import BackchannelError
 from backchannel.events import get_event, list_events
@@ -129,8 +129,18 @@ def _probe(config: Config, slug: str, source: EventSource, hashtag: str) -> Chec
     subject = f"{slug} {source.platform} {host}"
     collector = None
     try:
+        said = ""
+        if source.platform == "mastodon":  # what it runs, asked again at each doctor
+            from backchannel.collectors import MISSKEY_FAMILY, read_nodeinfo
+
+            software = read_nodeinfo(source.base_url, config.user_agent_for(source.base_url),
+                                     config.collect.timeout, bounds(config))  # fmt: skip
+            if software is not None and software.name in MISSKEY_FAMILY:
+                return Check(False, subject, f"runs {software}, which has no Mastodon API for "
+                             "hashtags (its own notes/search-by-tag is not read yet)")  # fmt: skip
+            said = f"runs {software}; " if software else "names no software (no NodeInfo); "
         collector = make_collector(config, source, threading.Event())
-        return Check(True, subject, collector.probe(hashtag))
+        return Check(True, subject, said + collector.probe(hashtag))
     except BackchannelError as exc:
         return Check(False, subject, str(exc).removeprefix(f"{host}: "))
     finally:
