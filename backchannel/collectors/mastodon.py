@@ -55,6 +55,14 @@ from urllib.parse import urlsplit
 from backchannel import __version__
 from backchannel.collectors.base import NormalizedPost, Page, Window
 from backchannel.collectors.mastodon_client import TimelineClient
+from backchannel.collectors.mastodon_cursor import (
+    Cursor,
+    highest_id,
+    id_key,
+    lowest_id,
+    recent_within,
+    snowflake_floor,
+)
 from backchannel.collectors.mastodon_normalize import normalize_status, parse_datetime, unwrap
 from backchannel.collectors.nodeinfo import SNOWFLAKE_SOFTWARE
 from backchannel.collectors.retry import Bounds, Pacer, RetryPolicy
@@ -64,85 +72,12 @@ log = logging.getLogger(__name__)
 
 PAGE_LIMIT = 40  # the most Mastodon serves per page
 RECENT = timedelta(minutes=10)  # a top-down walk re-reads this much below the newest post
-CURSOR_VERSION = 1
 
 
 def default_user_agent(contact_url: str | None = None) -> str:
     """A User-Agent that says who is asking and where to complain."""
     contact = f"; +{contact_url}" if contact_url else ""
     return f"backchannel/{__version__} (conference backchannel archiver{contact})"
-
-
-def snowflake_floor(when: datetime) -> int:
-    """The smallest Mastodon Snowflake id of ``when`` (milliseconds << 16)."""
-    return int(when.timestamp() * 1000) << 16
-
-
-def id_key(native_id: str) -> tuple[int, str]:
-    """Sort key for ids: numeric Snowflakes by value; opaque strings by length, then text."""
-    return (len(native_id.lstrip("0")), native_id.lstrip("0"))
-
-
-def _max_id(ids: list[str]) -> str:
-    return max(ids, key=id_key)
-
-
-def _recent(moment: datetime | None, within: timedelta) -> bool:
-    return moment is not None and datetime.now(UTC) - moment < within
-
-
-def _min_id(ids: list[str]) -> str:
-    return min(ids, key=id_key)
-
-
-@dataclass
-class _Cursor:
-    start_id: str
-    min_id: str
-    newest_at: datetime | None = None
-    rescan_since: str | None = None
-    rescan_done_until: str | None = None
-    rescan_done_at: datetime | None = None
-    top_down: bool = False  # the server ignores min_id: every run walks down from the top
-    top_id: str | None = None  # the newest id the last complete top-down walk met
-
-    @classmethod
-    def load(cls, raw: dict[str, Any] | None, window: Window, down: bool = False) -> _Cursor:
-        """``down``: a first run walks down from the newest post (the server's ids do
-        not carry the time as Mastodon's do)."""
-        # ``min_id`` is exclusive: one below the window's first possible id.
-        start_id = str(snowflake_floor(window.start) - 1)
-        fresh = cls(start_id=start_id, min_id=start_id, top_down=down)
-        if not raw or raw.get("v") != CURSOR_VERSION or not raw.get("min_id"):
-            return fresh
-        if id_key(start_id) < id_key(str(raw.get("start_id") or start_id)):
-            log.info("the window now starts earlier than the cursor's; walking from its start")
-            return fresh
-        newest = raw.get("newest_at")
-        done_at = raw.get("rescan_done_at")
-        return cls(
-            start_id=start_id,
-            min_id=max(str(raw["min_id"]), start_id, key=id_key),
-            newest_at=parse_datetime(newest) if newest else None,
-            rescan_since=raw.get("rescan_since") or None,
-            rescan_done_until=raw.get("rescan_done_until") or None,
-            rescan_done_at=parse_datetime(done_at) if done_at else None,
-            top_down=bool(raw.get("top_down")),
-            top_id=raw.get("top_id") or None,
-        )
-
-    def dump(self) -> dict[str, Any]:
-        return {
-            "v": CURSOR_VERSION,
-            "start_id": self.start_id,
-            "min_id": self.min_id,
-            "newest_at": self.newest_at.isoformat() if self.newest_at else None,
-            "rescan_since": self.rescan_since,
-            "rescan_done_until": self.rescan_done_until,
-            "rescan_done_at": self.rescan_done_at.isoformat() if self.rescan_done_at else None,
-            "top_down": self.top_down,
-            "top_id": self.top_id,
-        }
 
 
 class MastodonCollector:
@@ -224,7 +159,7 @@ class MastodonCollector:
         if not tag:
             raise ValueError("an empty hashtag")
         down = bool(self.software) and self.software not in SNOWFLAKE_SOFTWARE
-        state = _Cursor.load(cursor, window, down)
+        state = Cursor.load(cursor, window, down)
         run = _Run(window)
         # The re-scan covers what earlier runs walked: below this run's starting
         # position, down to ``rescan`` before the newest post they saw. It is decided
@@ -232,7 +167,7 @@ class MastodonCollector:
         # run stopped before finishing it leaves it owed to the next one.
         ceiling = min(state.min_id, str(snowflake_floor(window.end) + (1 << 16)), key=id_key)
         floor = self._rescan_floor(state.newest_at, state.rescan_since, window)
-        if state.rescan_since is None and _recent(state.rescan_done_at, self.rescan_every):
+        if state.rescan_since is None and recent_within(state.rescan_done_at, self.rescan_every):
             floor = None  # re-scanned lately; nothing is owed
         if floor is not None and id_key(floor) >= id_key(ceiling):
             floor = None
@@ -272,7 +207,7 @@ class MastodonCollector:
             run.ids.update(ids)
             posts, skipped = self._normalize(statuses, run)
             if statuses:
-                state.min_id = _max_id(ids)
+                state.min_id = highest_id(ids)
             state.newest_at = _latest(state.newest_at, posts)
             # A short page means nothing newer existed when the server answered: stop
             # here rather than spend a request on the empty page after it. Nothing is
@@ -307,7 +242,7 @@ class MastodonCollector:
             yield self._page(posts, state, skipped)
             if done:
                 break
-            max_id = _min_id([str(s["id"]) for s in statuses])
+            max_id = lowest_id([str(s["id"]) for s in statuses])
 
     def _ids_not_by_time(self, tag: str, run: _Run) -> bool:
         """Whether the newest page of ``tag`` holds a post of the window (one request)."""
@@ -315,7 +250,7 @@ class MastodonCollector:
         return any(run.window.start <= _created(s) <= run.window.end for s in newest)
 
     def _walk_down(
-        self, tag: str, state: _Cursor, run: _Run, rescan: bool, below: list[str] | None = None
+        self, tag: str, state: Cursor, run: _Run, rescan: bool, below: list[str] | None = None
     ) -> Iterator[Page]:
         """Newest first with ``max_id`` (the one paging every server honours), down to
         the newest post an earlier complete walk met (``top_id``, matched exactly: no id
@@ -400,7 +335,7 @@ class MastodonCollector:
                 posts.append(post)
         return posts, skipped
 
-    def _page(self, posts: list[NormalizedPost], state: _Cursor, skipped: Counter[str]) -> Page:
+    def _page(self, posts: list[NormalizedPost], state: Cursor, skipped: Counter[str]) -> Page:
         sent = self._client.requests_sent
         requests, self._counted = sent - self._counted, sent
         unreadable, self._unreadable = self._unreadable, []

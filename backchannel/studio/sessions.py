@@ -209,6 +209,10 @@ class ServerSessions:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if scope["path"].startswith("/static/"):  # anyone's: no query for a stylesheet
+            scope["session"] = {}
+            await self.app(scope, receive, send)
+            return
         cookies = HTTPConnection(scope).cookies
         key = cookies.get(COOKIE)
         data = find(self.db, key, utcnow(), self.limits) if key else None
