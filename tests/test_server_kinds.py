@@ -2,15 +2,18 @@
 a silent zero.
 
 95 public posts on the tag, one every 7 minutes, served by the loopback Mastodon
-sandbox as Mastodon, as Mitra (``min_id`` and ``since_id`` ignored: the newest page
-comes back for any) and as Pixelfed (media posts only unless ``only_media=false`` is
-said). The real Mastodon.py client over real HTTP collects everything in the window
-exactly once on each; no walk asks twice for a page; a second, idle run is cheap.
+sandbox as each kind of software serves them (sandbox/server_kinds.py: GoToSocial's
+ULIDs compared as text, Akkoma's FlakeIds and Friendica's integers in storage order,
+Pixelfed's own Snowflakes with media-only feeds and a six-month floor, Mitra ignoring
+``min_id``, snac matching ids exactly), with a token where the software wants one. The
+real Mastodon.py client over real HTTP collects everything in the window exactly once
+on each; no walk asks twice for a page; a second, idle run is cheap.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,14 +24,20 @@ from sqlalchemy import select
 from backchannel.collectors import MastodonCollector, RetryPolicy, Window
 from backchannel.sandbox.httpbase import RateBudget
 from backchannel.sandbox.mastodon_model import Media
-from backchannel.sandbox.mastodon_server import MastodonSandbox
+from backchannel.sandbox.mastodon_server import MastodonSandbox, MastodonServer
 from backchannel.sandbox.mastodon_world import MastodonWorld
+from backchannel.sandbox.server_kinds import KINDS
 from backchannel.store import Database, Post
 from tests.helpers import run_cli, write_config
 
-START = datetime(2026, 3, 12, 9, tzinfo=UTC)
+# Recent: Pixelfed pages nothing older than six months.
+START = (datetime.now(UTC) - timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
 POSTS = 95
 WINDOW = Window(START - timedelta(hours=1), START + timedelta(days=1))
+TOKEN = "sandbox-token"
+# Every kind, and a server that says nothing of itself with the strictest ids (snac's,
+# matched exactly): nothing may be assumed of it.
+KIND_NAMES = [*KINDS, "unknown"]
 
 
 def _world() -> MastodonWorld:
@@ -45,8 +54,20 @@ def _world() -> MastodonWorld:
     return world
 
 
-def _run(base_url: str, cursor: dict[str, Any] | None) -> tuple[list[str], dict[str, Any], int]:
-    collector = MastodonCollector(base_url, policy=RetryPolicy(attempts=2, backoff_base=0.01))
+def _serve_as(server: MastodonServer, kind: str) -> str | None:
+    """Serve as ``kind``; the software name a collector is told (None: not known)."""
+    server.budget = RateBudget(limit=10**6)
+    server.use("snac" if kind == "unknown" else kind)
+    if kind == "unknown":
+        server.software = None
+    return None if kind == "unknown" else kind
+
+
+def _run(
+    base_url: str, cursor: dict[str, Any] | None, software: str | None = "mastodon"
+) -> tuple[list[str], dict[str, Any], int]:
+    collector = MastodonCollector(base_url, TOKEN, software=software,
+                                  policy=RetryPolicy(attempts=2, backoff_base=0.01))  # fmt: skip
     texts: list[str] = []
     last = cursor
     try:
@@ -58,32 +79,30 @@ def _run(base_url: str, cursor: dict[str, Any] | None) -> tuple[list[str], dict[
         collector.close()
 
 
-@pytest.mark.parametrize("kind", ["mastodon", "mitra", "pixelfed"])
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_every_kind_collects_the_window_exactly_once_and_an_idle_run_is_cheap(
     kind: str,
 ) -> None:
     with MastodonSandbox(_world()) as sandbox:
         server = sandbox.instances["kea.example"]
-        server.budget = RateBudget(limit=10**6)
-        server.min_id_ignored = kind == "mitra"
-        server.only_media_default = kind == "pixelfed"
-        texts, cursor, requests = _run(server.base_url, None)
+        software = _serve_as(server, kind)
+        texts, cursor, requests = _run(server.base_url, None, software)
         assert sorted(texts) == sorted(f"post {n} #swrs26" for n in range(POSTS)), kind
         pages = [target for method, target in server.request_log if "/timelines/tag/" in target]
         assert len(pages) == len(set(pages)), "a page was asked for twice"
         minimum = math.ceil(POSTS / 40)
         assert requests <= minimum + 4, (kind, requests)
-        again, _, idle = _run(server.base_url, cursor)
+        again, _, idle = _run(server.base_url, cursor, software)
         assert again == [] or set(again) <= set(texts)
-        assert idle <= 2, (kind, idle)  # min_id honoured: one page; Mitra: its top page
+        assert idle <= 2, (kind, idle)  # min_id honoured: one page; elsewhere its top page
 
 
 def test_a_server_that_repeats_its_newest_page_is_walked_down_not_flooded() -> None:
     with MastodonSandbox(_world()) as sandbox:
         server = sandbox.instances["kea.example"]
-        server.budget = RateBudget(limit=10**6)
-        server.min_id_ignored = True
-        _run(server.base_url, None)
+        _serve_as(server, "mitra")
+        server.software = None  # nothing known: it is found out by its answers
+        _run(server.base_url, None, None)
         asked = [target for _, target in server.request_log if "/timelines/tag/" in target]
         assert sum("min_id" in target for target in asked) <= 2  # found out, then never
         assert any("max_id" in target for target in asked)
@@ -116,7 +135,8 @@ def _event(tmp_path: Path, base_url: str, extra: str = "", tag: str = "swrs26") 
     config = write_config(tmp_path, url, extra)
     assert run_cli("init", config=config).exit_code == 0
     added = run_cli("event", "add", "ev", "--title", "Ev", "--hashtag", tag,
-                    "--start", "2026-03-12", "--end", "2026-03-14", "--timezone", "UTC",
+                    "--start", f"{START:%Y-%m-%d}", "--end", f"{START + timedelta(days=2):%Y-%m-%d}",
+                    "--timezone", "UTC",
                     "--mastodon", base_url, config=config)  # fmt: skip
     assert added.exit_code == 0
     return config, url
@@ -176,3 +196,42 @@ def test_a_source_that_served_nothing_says_so(tmp_path: Path) -> None:
         done = run_cli("collect", "ev", "--no-media", config=config)
     assert done.exit_code == 0, done.output
     assert "0 posts: is #nobodyuses used there?" in done.output
+
+
+@pytest.mark.parametrize("kind", KIND_NAMES)
+def test_every_kind_finds_a_late_post_and_a_recheck_finds_a_deletion(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A post that reaches the server late, with its own (earlier) time, is found by the
+    next collection (the re-scan, or the walk from the top where ids are made when a
+    post is stored); a post deleted there is found by ``recheck`` and removed."""
+    world = _world()
+    with MastodonSandbox(world) as sandbox:
+        server = sandbox.instances["kea.example"]
+        _serve_as(server, kind)
+        monkeypatch.setenv("KEA_TOKEN", TOKEN)
+        table = (f'[mastodon.kea]\nbase_url = "{server.base_url}"\n'
+                 'access_token_env = "KEA_TOKEN"\n'
+                 "[collect]\nrescan_every_minutes = 0.001\n")  # fmt: skip
+        config, url = _event(tmp_path, server.base_url, table)
+        first = run_cli("collect", "ev", "--no-media", config=config)
+        assert first.exit_code == 0, first.output
+        ana = world.account("ana@kea.example")
+        newest = START + timedelta(minutes=7 * (POSTS - 1))
+        world.add_post(ana, "late #swrs26", created_at=newest - timedelta(hours=1),
+                       arrives={"kea.example": 1})  # fmt: skip
+        world.schedule_delete(world.posts["p5"], 1)  # "post 4"
+        world.advance()
+        time.sleep(0.1)  # past rescan_every
+        second = run_cli("collect", "ev", "--no-media", config=config)
+        assert second.exit_code == 0, second.output
+        checked = run_cli("recheck", "ev", config=config)
+        assert checked.exit_code == 0, checked.output
+    db = Database(url)
+    try:
+        with db.reading() as session:
+            texts = session.scalars(select(Post.text)).all()
+    finally:
+        db.dispose()
+    expected = [f"post {n} #swrs26" for n in range(POSTS) if n != 4] + ["late #swrs26"]
+    assert sorted(texts) == sorted(expected), kind

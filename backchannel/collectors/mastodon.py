@@ -103,7 +103,7 @@ class MastodonCollector:
     ) -> None:
         """``software``: what the server's NodeInfo says it runs; a first run starts at
         a Snowflake made from the window's start only on software whose ids are
-        Mastodon's (or when nothing is known: see ``_ids_not_by_time``)."""
+        Mastodon's (or when nothing is known: see ``_newest_in_window``)."""
         base_url = base_url.strip().rstrip("/")
         self.software = software
         if "://" not in base_url:
@@ -195,14 +195,21 @@ class MastodonCollector:
                 state.top_down = True
                 yield from self._walk_down(tag, state, run, True, below=ids)
                 return
-            if not ids and from_start and not run.ids and self._ids_not_by_time(tag, run):
+            newest = self._newest_in_window(tag, run) if not ids and from_start else None
+            if newest:
                 # Nothing above the window's first Snowflake, yet the newest page holds
                 # posts of the window: this server's ids do not carry the time as
-                # Mastodon's do (GoToSocial's ULIDs compare as text). Walk down instead.
+                # Mastodon's do (GoToSocial's ULIDs compare as text). Walk down instead,
+                # from below that page (never asked for twice).
                 log.warning("%s: its ids are not Mastodon's; walking #%s down from its "
                             "newest post", self.domain, tag)  # fmt: skip
                 state.top_down = True
-                yield from self._walk_down(tag, state, run, True)
+                below = [str(s["id"]) for s in newest]
+                run.ids.update(below)
+                posts, skipped = self._normalize(newest, run)
+                state.newest_at = _latest(state.newest_at, posts)
+                yield self._page(posts, state, skipped)
+                yield from self._walk_down(tag, state, run, True, below=below)
                 return
             run.ids.update(ids)
             posts, skipped = self._normalize(statuses, run)
@@ -244,10 +251,15 @@ class MastodonCollector:
                 break
             max_id = lowest_id([str(s["id"]) for s in statuses])
 
-    def _ids_not_by_time(self, tag: str, run: _Run) -> bool:
-        """Whether the newest page of ``tag`` holds a post of the window (one request)."""
+    def _newest_in_window(self, tag: str, run: _Run) -> list[dict[str, Any]]:
+        """The newest page of ``tag`` if it holds a post of the window (one request),
+        else nothing."""
+        if run.ids:
+            return []
         newest = self._client.page(tag, self.limit)
-        return any(run.window.start <= _created(s) <= run.window.end for s in newest)
+        return (
+            newest if any(run.window.start <= _created(s) <= run.window.end for s in newest) else []
+        )
 
     def _walk_down(
         self, tag: str, state: Cursor, run: _Run, rescan: bool, below: list[str] | None = None

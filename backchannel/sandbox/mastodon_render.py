@@ -11,6 +11,7 @@ Mastodon only sends to a logged-in user (``favourited``, ``reblogged``, ``muted`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -49,10 +50,16 @@ def media_path(kind: str, key: str, *, cached: bool, small: bool = False) -> str
 class Renderer:
     """Renders world objects for one viewing instance at the world's current step."""
 
-    def __init__(self, world: MastodonWorld, instance: str, *, authed: bool = False) -> None:
+    def __init__(
+        self, world: MastodonWorld, instance: str, *, authed: bool = False,
+        ids: Callable[[Post], str] | None = None,
+    ) -> None:  # fmt: skip
+        """``ids``: a status's id as this server writes it (another software's scheme:
+        :mod:`backchannel.sandbox.server_kinds`); Mastodon's Snowflake by default."""
         self.world = world
         self.instance = instance
         self.authed = authed
+        self.status_id = ids or (lambda post: str(world.local_id(instance, post)))
         self.base = world.base_url(instance)
 
     # -- helpers ------------------------------------------------------------------
@@ -207,9 +214,9 @@ class Renderer:
         parent = world.posts.get(post.in_reply_to or "")
         parent_known = parent is not None and world.visible_on(parent, instance)
         out: JSON = {
-            "id": str(local_id),
+            "id": self.status_id(post),
             "created_at": iso(post.created_at),
-            "in_reply_to_id": str(world.local_id(instance, parent)) if parent_known else None,
+            "in_reply_to_id": self.status_id(parent) if parent_known else None,
             "in_reply_to_account_id": (
                 str(world.account_id(instance, world.accounts[parent.author]))
                 if parent_known
@@ -278,7 +285,7 @@ class Renderer:
         if nested:  # Mastodon sends a ShallowQuote below the first level
             return {
                 "state": "accepted",
-                "quoted_status_id": str(self.world.local_id(self.instance, quoted)),
+                "quoted_status_id": self.status_id(quoted),
             }
         return {"state": "accepted", "quoted_status": self.status(quoted, nested=True)}
 

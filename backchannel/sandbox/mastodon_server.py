@@ -10,8 +10,8 @@ Usage (tests and ``backchannel demo``)::
         sb.source_urls                         # base URLs of the configured sources
         server = sb.instances["kea.example"]   # .base_url .faults .budget .request_log
         server.hashtag_feeds = "authenticated" # tag feeds now need a bearer token (422)
-        server.min_id_ignored = True           # pages as Mitra does (max_id only)
-        server.only_media_default = True       # as Pixelfed: media posts unless asked
+        server.use("gotosocial")               # ids, paging, token and NodeInfo as
+                                               # GoToSocial's (sandbox/server_kinds.py)
         server.software = ("gotosocial", "0.17.0")  # what its NodeInfo says (None: none)
         server.faults.add(Fault("status", times=3, path="/api/v1/timelines/"))
         world.advance(); world.delete(uri); world.edit(uri, "<p>new</p>")
@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import logging
 import re
-from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -49,6 +48,7 @@ from backchannel.sandbox.mastodon_answers import AnswerKey, build_answer_key
 from backchannel.sandbox.mastodon_instance import instance_v1, instance_v2
 from backchannel.sandbox.mastodon_render import Renderer, iso
 from backchannel.sandbox.mastodon_world import MastodonWorld, Post
+from backchannel.sandbox.server_kinds import KINDS, ServerIds
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +66,6 @@ def _png(key: str, width: int, height: int) -> bytes:
     return images.png(key, width, height)
 
 
-def _minus_id(pair: tuple[int, Post]) -> int:
-    return -pair[0]
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isdigit() else None
-
-
 class MastodonServer(SandboxServer):
     """One Mastodon instance of the world, on its own loopback port."""
 
@@ -83,15 +75,17 @@ class MastodonServer(SandboxServer):
         self.world = world
         self.instance = instance
         self.hashtag_feeds = "public"  # or "authenticated": a per-instance switch
-        # How this server pages a tag, as other software than Mastodon does:
-        # ``min_id_ignored`` (Mitra: min_id and since_id are ignored, the newest page
-        # comes back) and ``only_media_default`` (Pixelfed: media posts only unless
-        # asked for ``only_media=false``).
-        self.min_id_ignored = False
-        self.only_media_default = False
         self.software: tuple[str, str] | None = ("mastodon", "4.3.0")  # NodeInfo; None: none
+        self.use("mastodon")
         super().__init__(port=port)
         self.name = f"mastodon:{instance}"
+
+    def use(self, kind: str) -> None:
+        """Serve ids, page the tag feed and ask for a token as ``kind`` does (a name
+        of :data:`~backchannel.sandbox.server_kinds.KINDS`), and say so in NodeInfo."""
+        self.kind = KINDS[kind]
+        self.ids = ServerIds(self.world, self.instance, self.kind)
+        self.software = (self.kind.software, self.kind.version)
 
     # -- httpbase hooks -------------------------------------------------------------
 
@@ -135,13 +129,16 @@ class MastodonServer(SandboxServer):
     # -- handlers -----------------------------------------------------------------
 
     def _renderer(self, request: Request) -> Renderer:
-        return Renderer(self.world, self.instance, authed=request.bearer is not None)
+        return Renderer(self.world, self.instance, authed=request.bearer is not None,
+                        ids=self.ids.of)  # fmt: skip
 
     def _tag_timeline(self, request: Request) -> Response:
         raw_tag = request.path[len(TAG_PREFIX) :]
         tag = unquote(raw_tag)
         if not tag or "/" in tag:
             return Response(404, {"error": "Not Found"})
+        if request.bearer is None and self.kind.token_status:
+            return Response(self.kind.token_status, {"error": "authorization required"})
         if self.hashtag_feeds != "public" and request.bearer is None:
             return Response(422, {"error": "This method requires an authenticated user"})
         limit_arg = request.arg("limit")
@@ -149,29 +146,17 @@ class MastodonServer(SandboxServer):
         if limit_arg is not None:  # Rails' limit_param: to_i.abs, capped
             limit = min(abs(int(limit_arg)) if limit_arg.lstrip("-").isdigit() else 0, MAX_LIMIT)
         flags = {k: request.arg(k) in _TRUE for k in ("local", "remote", "only_media")}
-        if self.only_media_default and request.arg("only_media") is None:
+        if self.kind.only_media_default and request.arg("only_media") is None:
             flags["only_media"] = True
-        max_id, since_id, min_id = (_int(request.arg(k)) for k in ("max_id", "since_id", "min_id"))
-        if self.min_id_ignored:
-            since_id = min_id = None
+        args = {k: request.arg(k) for k in ("max_id", "since_id", "min_id")}
         with self.world.lock:
-            candidates = self._feed(tag, request, flags)
-            # candidates run newest first: bisect on -id, so a page costs O(log N)
-            top = 0 if max_id is None else bisect_right(candidates, -max_id, key=_minus_id)
-            if min_id is not None:  # the page right above min_id, served newest first
-                end = bisect_left(candidates, -min_id, key=_minus_id)
-                page = candidates[max(top, end - limit) : end] if end > top else []
-            else:
-                end = (
-                    len(candidates)
-                    if since_id is None
-                    else bisect_left(candidates, -since_id, key=_minus_id)
-                )
-                page = candidates[top : min(end, top + limit)] if end > top else []
+            page = self.ids.page(self._feed(tag, request, flags), args, limit)
+            if page is None:
+                return Response(400, {"error": "invalid id"})
             renderer = self._renderer(request)
             body = [renderer.status(post) for _, post in page]
         response = Response(200, body)
-        if page:  # Mastodon sends no Link header with an empty page
+        if page and self.kind.link_header:  # Mastodon sends no Link header with an empty page
             kept = {k: request.arg(k) for k in ("limit", "local", "only_media") if request.arg(k)}
             base = f"{self.base_url}{TAG_PREFIX}{raw_tag}"
 
@@ -205,7 +190,7 @@ class MastodonServer(SandboxServer):
         return sorted(feed.items(), key=lambda pair: pair[0], reverse=True)
 
     def _visible_post(self, raw_id: str) -> Post | None:
-        post = self.world.post_by_id(self.instance, int(raw_id)) if raw_id.isdigit() else None
+        post = self.ids.post(raw_id)
         if post is None or not self.world.visible_on(post, self.instance):
             return None
         if post.visibility in ("private", "direct"):  # not for anonymous readers
@@ -252,6 +237,8 @@ class MastodonServer(SandboxServer):
         ]
 
     def _statuses(self, request: Request) -> Response:
+        if not self.kind.batch:
+            return Response(404, {"error": "Not Found"})
         ids = list(dict.fromkeys(request.args("id[]") + request.args("id")))
         if len(ids) > MAX_BATCH_IDS:
             return Response(422, {"error": "Mastodon::ValidationError"})
