@@ -3,7 +3,9 @@
 How a run reads ``#tag`` from one server (``collect``):
 
 1. **Forward walk.** ``min_id`` pages ("the 40 statuses just above this id") from the
-   cursor, or from a Snowflake id made from ``window.start`` on a first run. Each
+   cursor, or on a first run from the first id of ``window.start`` in the server's id
+   scheme (:mod:`~backchannel.collectors.id_schemes`: Mastodon's Snowflakes,
+   GoToSocial's ULIDs, Iceshrimp.NET's base36; not known: Snowflakes, checked). Each
    response becomes one :class:`Page` whose cursor is the highest id in it, so the
    store commits a page and the position after it together.
 2. **Re-scan.** A server gives a post it *fetched* late (a reply it resolved, a
@@ -54,6 +56,7 @@ from urllib.parse import urlsplit
 
 from backchannel import __version__
 from backchannel.collectors.base import NormalizedPost, Page, Window
+from backchannel.collectors.id_schemes import FLOORS, SINCE_IS_MIN, floor_for
 from backchannel.collectors.mastodon_client import TimelineClient
 from backchannel.collectors.mastodon_cursor import (
     Cursor,
@@ -61,10 +64,8 @@ from backchannel.collectors.mastodon_cursor import (
     id_key,
     lowest_id,
     recent_within,
-    snowflake_floor,
 )
 from backchannel.collectors.mastodon_normalize import normalize_status, parse_datetime, unwrap
-from backchannel.collectors.nodeinfo import SNOWFLAKE_SOFTWARE
 from backchannel.collectors.retry import Bounds, Pacer, RetryPolicy
 from backchannel.errors import MalformedResponseError
 
@@ -102,10 +103,13 @@ class MastodonCollector:
         software: str | None = None,
     ) -> None:
         """``software``: what the server's NodeInfo says it runs; a first run starts at
-        a Snowflake made from the window's start only on software whose ids are
-        Mastodon's (or when nothing is known: see ``_newest_in_window``)."""
+        the window's start only on software whose ids carry the post's time
+        (:data:`~backchannel.collectors.id_schemes.FLOORS`; when nothing is known, at a
+        Snowflake, checked by ``_newest_in_window``), elsewhere at the newest post."""
         base_url = base_url.strip().rstrip("/")
         self.software = software
+        self._floor_of = floor_for(software)  # None: this server's ids carry no usable time
+        self._floor = self._floor_of or FLOORS["mastodon"]
         if "://" not in base_url:
             base_url = f"https://{base_url}"
         self.base_url = base_url
@@ -158,14 +162,13 @@ class MastodonCollector:
         tag = hashtag.strip().lstrip("#")
         if not tag:
             raise ValueError("an empty hashtag")
-        down = bool(self.software) and self.software not in SNOWFLAKE_SOFTWARE
-        state = Cursor.load(cursor, window, down)
+        state = Cursor.load(cursor, window, self._floor_of)
         run = _Run(window)
         # The re-scan covers what earlier runs walked: below this run's starting
         # position, down to ``rescan`` before the newest post they saw. It is decided
         # now and written into every cursor of this run (``rescan_since``), so that a
         # run stopped before finishing it leaves it owed to the next one.
-        ceiling = min(state.min_id, str(snowflake_floor(window.end) + (1 << 16)), key=id_key)
+        ceiling = min(state.min_id, self._floor(window.end + timedelta(milliseconds=1)), key=id_key)
         floor = self._rescan_floor(state.newest_at, state.rescan_since, window)
         if state.rescan_since is None and recent_within(state.rescan_done_at, self.rescan_every):
             floor = None  # re-scanned lately; nothing is owed
@@ -231,12 +234,18 @@ class MastodonCollector:
                 break
 
         # 2. Backwards (newest first) over the trailing span; ``since_id`` is the floor,
-        # so a short page means the span is done.
+        # so a short page means the span is done. Where ``since_id`` pages as ``min_id``
+        # does (GoToSocial), up from the floor instead: a walk down would stop after
+        # the span's lowest page.
         if floor is None:
             return
-        max_id = ceiling
+        up = (self.software or "") in SINCE_IS_MIN
+        bound = floor if up else ceiling
         while True:
-            statuses = self._client.page(tag, self.limit, max_id=max_id, since_id=floor)
+            if up:
+                statuses = self._client.page(tag, self.limit, min_id=bound, max_id=ceiling)
+            else:
+                statuses = self._client.page(tag, self.limit, max_id=bound, since_id=floor)
             ids = [str(s["id"]) for s in statuses]
             repeated = bool(ids) and all(i in run.ids for i in ids)  # never ask twice
             run.ids.update(ids)
@@ -249,7 +258,7 @@ class MastodonCollector:
             yield self._page(posts, state, skipped)
             if done:
                 break
-            max_id = lowest_id([str(s["id"]) for s in statuses])
+            bound = highest_id(ids) if up else lowest_id(ids)
 
     def _newest_in_window(self, tag: str, run: _Run) -> list[dict[str, Any]]:
         """The newest page of ``tag`` if it holds a post of the window (one request),
@@ -307,7 +316,7 @@ class MastodonCollector:
         floors = []
         if newest is not None:
             since = max(newest - self.rescan, window.start)
-            floors.append(str(snowflake_floor(since) - 1))
+            floors.append(self._floor(since))
         if owed:
             floors.append(owed)
         return min(floors, key=id_key) if floors else None

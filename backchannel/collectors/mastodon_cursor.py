@@ -9,16 +9,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from backchannel.collectors.base import Window
+from backchannel.collectors.id_schemes import FLOORS, Floor
 from backchannel.collectors.mastodon_normalize import parse_datetime
 
 log = logging.getLogger(__name__)
 
 CURSOR_VERSION = 1
-
-
-def snowflake_floor(when: datetime) -> int:
-    """The smallest Mastodon Snowflake id of ``when`` (milliseconds << 16)."""
-    return int(when.timestamp() * 1000) << 16
 
 
 def id_key(native_id: str) -> tuple[int, str]:
@@ -50,11 +46,14 @@ class Cursor:
     top_id: str | None = None  # the newest id the last complete top-down walk met
 
     @classmethod
-    def load(cls, raw: dict[str, Any] | None, window: Window, down: bool = False) -> Cursor:
-        """``down``: a first run walks down from the newest post (the server's ids do
-        not carry the time as Mastodon's do)."""
-        # ``min_id`` is exclusive: one below the window's first possible id.
-        start_id = str(snowflake_floor(window.start) - 1)
+    def load(
+        cls, raw: dict[str, Any] | None, window: Window, floor: Floor | None = FLOORS["mastodon"]
+    ) -> Cursor:
+        """``floor``: the server's ids of a moment (:mod:`~backchannel.collectors.id_schemes`);
+        None: they do not carry the time, and a first run walks down from the newest post."""
+        down = floor is None
+        # ``min_id`` is exclusive: below the window's first possible id.
+        start_id = (floor or FLOORS["mastodon"])(window.start)
         fresh = cls(start_id=start_id, min_id=start_id, top_down=down)
         if not raw or raw.get("v") != CURSOR_VERSION or not raw.get("min_id"):
             return fresh

@@ -21,9 +21,6 @@ from backchannel.sanitize import safe_url
 log = logging.getLogger(__name__)
 
 SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/2."
-# Their ids carry the post's time and sort as Mastodon's: a first run may start at a
-# Snowflake made from the window's start.
-SNOWFLAKE_SOFTWARE = frozenset({"mastodon", "hometown", "glitch-soc"})
 # No Mastodon API for hashtags: notes/search-by-tag of their own.
 MISSKEY_FAMILY = frozenset({"misskey", "sharkey", "iceshrimp", "firefish", "cherrypick",
                             "foundkey", "calckey"})  # fmt: skip
