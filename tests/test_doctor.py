@@ -119,10 +119,17 @@ def test_no_events_is_a_failing_line(tmp_path: Path) -> None:
     assert not events.ok and events.text.startswith("no events yet")
 
 
-def test_a_misskey_server_given_as_mastodon_is_named_by_doctor(env: SandboxEnv) -> None:
+def test_a_server_whose_api_is_not_what_its_nodeinfo_says_is_named_by_doctor(
+    env: SandboxEnv,
+) -> None:
+    """A Mastodon server that says it runs Sharkey is read through Misskey's API, which
+    it has not: one line says so."""
     url = env.sandbox.mastodon_urls[0]
     env.sandbox.mastodon.server_for(url).software = ("sharkey", "2024.9.1")
     result = run_cli("doctor", SLUG, config=env.config_path)
     assert result.exit_code == 1
     line = _lines(result.output)[f"{SLUG} mastodon {url.removeprefix('http://')}"]
-    assert "runs sharkey 2024.9.1, which has no Mastodon API for hashtags" in line
+    assert (
+        "/api/meta answered HTTP 404 (no Misskey API here, although its NodeInfo names a Misskey)"
+        in line
+    )

@@ -61,8 +61,9 @@ def failures(results: list[Any], details: bool = False) -> str:
     return "\n".join(lines)
 
 
-def coverage_text(app: App, slug: str) -> str:
-    """What each source contributed, and the home servers that are not sources yet."""
+def coverage_text(app: App, slug: str, failed: frozenset[str] = frozenset()) -> str:
+    """What each source contributed, and the home servers that are not sources yet;
+    ``failed``: the sources whose run failed (their zero is said in the failures)."""
     from backchannel.collect import event_coverage
     from backchannel.events import get_event
 
@@ -74,7 +75,7 @@ def coverage_text(app: App, slug: str) -> str:
     lines = [f"\ncoverage of {slug}:", render(["source", "posts", "only here"], rows, right=(1, 2))]
     # Never a silent zero: a source that answered and has served nothing says so.
     lines += [f"{c.server}: 0 posts: is {tags} used there?" for c in coverage.sources
-              if not c.posts]  # fmt: skip
+              if not c.posts and c.server not in failed]  # fmt: skip
     if coverage.missing:
         lines.append(f"\nhome servers of {slug}'s posters that are not sources yet:")
         top = coverage.missing[:10]
@@ -157,8 +158,9 @@ def collect(
     click.echo(results_table(results, width))
     if any(r.status != "ok" for r in results):
         click.echo("\n" + failures(results, details=detailed))
+    failed = frozenset(r.base_url for r in results if r.status == "failed")
     for slug in dict.fromkeys(r.event for r in results):
-        click.echo(coverage_text(app, slug))
+        click.echo(coverage_text(app, slug, failed))
     if not no_media:
         from backchannel.cli.archiving import media_summary, run_media_fetch
 

@@ -131,14 +131,12 @@ def _probe(config: Config, slug: str, source: EventSource, hashtag: str) -> Chec
     try:
         said = ""
         if source.platform == "mastodon":  # what it runs, asked again at each doctor
-            from backchannel.collectors import MISSKEY_FAMILY, read_nodeinfo
+            from backchannel.collectors import read_nodeinfo
 
             software = read_nodeinfo(source.base_url, config.user_agent_for(source.base_url),
                                      config.collect.timeout, bounds(config))  # fmt: skip
-            if software is not None and software.name in MISSKEY_FAMILY:
-                return Check(False, subject, f"runs {software}, which has no Mastodon API for "
-                             "hashtags (its own notes/search-by-tag is not read yet)")  # fmt: skip
             said = f"runs {software}; " if software else "names no software (no NodeInfo); "
+            source.software = software.name if software else ""  # this probe reads it so
         collector = make_collector(config, source, threading.Event())
         return Check(True, subject, said + collector.probe(hashtag))
     except BackchannelError as exc:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -37,8 +38,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from backchannel.collect.sources import bounds, retry_policy
-from backchannel.collectors import NormalizedPost, Pacer
+from backchannel.collect.sources import bounds, misskey_collector, retry_policy
+from backchannel.collectors import MISSKEY_FAMILY, NormalizedPost, Pacer
 from backchannel.config import Config
 from backchannel.errors import BackchannelError, ConfigError, Interrupted
 from backchannel.events import get_event
@@ -47,6 +48,7 @@ from backchannel.store import (
     Database,
     Event,
     EventPost,
+    EventSource,
     Post,
     PostSighting,
     apply_recheck,
@@ -86,8 +88,11 @@ class _Checker(Protocol):
 class _Server:
     platform: str
     base_url: str
+    software: str | None = None  # a Mastodon-API source's NodeInfo name: Misskey's differ
     keys: list[str] = field(default_factory=list)  # native ids (Mastodon) or URIs
     answers: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    # The checker's own reading of an answer (Misskey's notes), else the platform's.
+    normalize: Callable[[dict[str, Any]], NormalizedPost] | None = None
 
 
 def pending_rechecks(
@@ -131,8 +136,13 @@ def recheck(
     with db.reading() as session:
         posts = _posts(session, event_slug, since_days)
         sightings = _sightings(session, list(posts))
+        software = dict(
+            session.execute(select(EventSource.base_url, EventSource.software)).tuples().all()
+        )
     result.posts = len(posts)
     plan, servers = _plan(posts, sightings)
+    for server in servers.values():
+        server.software = software.get(server.base_url)
     if not servers:
         return result
     workers = max(1, min(config.collect.concurrency, len(servers)))
@@ -212,6 +222,7 @@ def _ask(
     batches = 0
     try:
         checker = _checker(config, server, stop)
+        server.normalize = getattr(checker, "normalize", None)
         size = 25 if server.platform == "bluesky" else 20
         keys = list(dict.fromkeys(server.keys))
         for start in range(0, len(keys), size):
@@ -233,6 +244,10 @@ def _ask(
 
 def _checker(config: Config, server: _Server, stop: threading.Event) -> _Checker:
     pacer = Pacer(retry_policy(config), stop)
+    if server.platform == "mastodon" and server.software in MISSKEY_FAMILY:
+        from backchannel.collectors import MisskeyChecker
+
+        return MisskeyChecker(misskey_collector(config, server.base_url, stop))  # type: ignore[arg-type]
     if server.platform == "mastodon":
         from backchannel.collectors import StatusChecker
 
@@ -292,7 +307,12 @@ def _verdict(
         if answer is None:
             absent += 1
             continue
-        normalized = _normalize(post.platform, answer, server)  # type: ignore[arg-type]
+        normalize = servers[server].normalize
+        normalized = (
+            _normalize_with(normalize, answer, server)  # type: ignore[arg-type]
+            if normalize is not None
+            else _normalize(post.platform, answer, server)  # type: ignore[arg-type]
+        )
         if normalized is None:
             continue
         if newest is None or _later(normalized, newest[0]):
@@ -307,6 +327,16 @@ def _verdict(
 def _later(a: NormalizedPost, b: NormalizedPost) -> bool:
     floor = datetime.min.replace(tzinfo=UTC)
     return (a.edited_at or floor) > (b.edited_at or floor)
+
+
+def _normalize_with(
+    normalize: Callable[[dict[str, Any]], NormalizedPost], raw: dict[str, Any], server: str
+) -> NormalizedPost | None:
+    try:
+        return normalize(raw)
+    except (BackchannelError, TypeError, ValueError, KeyError, AttributeError) as exc:
+        log.warning("recheck: unreadable answer from %s (%s); left as it was", server, exc)
+        return None
 
 
 def _normalize(platform: str, raw: dict[str, Any], server: str) -> NormalizedPost | None:

@@ -25,13 +25,11 @@ from sqlalchemy.orm import Session
 from backchannel.collect.coverage import discover_sources
 from backchannel.collect.sources import Clock, bounds, make_collector
 from backchannel.collectors import (
-    MISSKEY_FAMILY,
     Collector,
     HomeServerLookup,
     Page,
     budget_left,
     budget_until,
-    host_of,
     read_nodeinfo,
 )
 from backchannel.config import Config
@@ -204,12 +202,7 @@ def _collect_source_within(
         run_id = start_run(session, source).id
     collector: Collector | None = None
     try:
-        software = _software(db, config, source_id)
-        if software in MISSKEY_FAMILY:
-            raise SourceError(
-                f"{host_of(result.base_url)} runs {software}, which has no Mastodon API for "
-                "hashtags (its own notes/search-by-tag is not read yet)"
-            )
+        _software(db, config, source_id)  # known before the collector is chosen
         with db.reading() as session:
             source = _source(session, source_id)
             collector = make_collector(config, source, stop, clock)

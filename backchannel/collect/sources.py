@@ -38,17 +38,19 @@ def make_collector(
 ) -> Collector:
     """``clock`` stands in for "now" where a collector needs it (the sandbox's own time)."""
     if source.platform == "mastodon":
+        from backchannel.collectors import MISSKEY_FAMILY
+
+        if source.software in MISSKEY_FAMILY:  # no Mastodon API: its own notes/search-by-tag
+            return _misskey(config, source.base_url, stop)
         return _mastodon(config, source.base_url, stop, source.software)
     if source.platform == "bluesky":
         return _bluesky(config, source.base_url, stop, clock)
     raise ConfigError(config.path, "", f"unknown platform {source.platform!r}")
 
 
-def _mastodon(
-    config: Config, base_url: str, stop: threading.Event, software: str | None = None
-) -> Collector:
-    from backchannel.collectors import MastodonCollector
-
+def _token(config: Config, base_url: str) -> tuple[str | None, str]:
+    """The access token configured for the server at ``base_url`` (or None), and the
+    config key that names it."""
     token = None
     key = "mastodon.<name>.access_token_env"
     match = config.mastodon_server(base_url)
@@ -57,6 +59,35 @@ def _mastodon(
         key = f"mastodon.{name}.access_token_env"
         if server.access_token_env:
             token = config.secret(key, server.access_token_env)
+    return token, key
+
+
+def misskey_collector(config: Config, base_url: str, stop: threading.Event) -> Collector:
+    """A Misskey-family source (NodeInfo says misskey, sharkey, iceshrimp ...)."""
+    from backchannel.collectors import MisskeyCollector
+
+    return MisskeyCollector(
+        base_url,
+        access_token=_token(config, base_url)[0],
+        user_agent=config.user_agent_for(base_url),
+        timeout=config.collect.timeout,
+        rescan=timedelta(hours=config.collect.rescan_hours),
+        rescan_every=timedelta(minutes=config.collect.rescan_every_minutes),
+        policy=retry_policy(config),
+        stop=stop,
+        bounds=bounds(config),
+    )
+
+
+_misskey = misskey_collector
+
+
+def _mastodon(
+    config: Config, base_url: str, stop: threading.Event, software: str | None = None
+) -> Collector:
+    from backchannel.collectors import MastodonCollector
+
+    token, key = _token(config, base_url)
     return MastodonCollector(
         base_url,
         access_token=token,

@@ -1,4 +1,5 @@
-"""Collectors: HTTP -> ``NormalizedPost``, for Mastodon (Mastodon.py) and Bluesky (atproto).
+"""Collectors: HTTP -> ``NormalizedPost``, for Mastodon (Mastodon.py), Bluesky (atproto)
+and the Misskey family (its own API over httpx).
 
 No database: a collector never imports the store, consent or models. The client
 libraries load only with the collector that needs them. May import: sanitize, errors.
@@ -28,6 +29,8 @@ __getattr__, __dir__, __all__ = exports(
         "mastodon_lookup": ["HomeProfile", "HomeServerLookup"],
         "mastodon_normalize": ["normalize_status"],
         "mastodon_recheck": ["StatusChecker"],
+        "misskey": ["MisskeyChecker", "MisskeyCollector"],
+        "misskey_normalize": ["normalize_note"],
         "bluesky": ["BlueskyCollector"],
         "bluesky_session": ["BlueskySession"],
         "bluesky_normalize": ["normalize_post_view"],
