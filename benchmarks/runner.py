@@ -179,10 +179,30 @@ class Runner:
                 self.add(Row("requests", f"{name} idle run N={n:,}", got["idle_requests"],
                              "requests", None, None, "<= 2", got["idle_requests"] <= 2,
                              f"+{got['idle_other']} other"))  # fmt: skip
+        self.server_kinds(10_000 if 10_000 in sizes else min(sizes))
         got = self.task("concurrency", "requests", n=400, latency=0.05)
         self.add(Row("requests", "3 Mastodon sources, 50 ms latency, concurrent",
                      got["concurrent"], "s", got["sequential"], got["ratio"], "<= 0.5",
                      got["ratio"] <= 0.5))  # fmt: skip
+
+    def server_kinds(self, n: int) -> None:
+        """Requests for N posts on each kind of fediverse server against the minimum
+        (one per full page): <= minimum + 2 where the walk may start at the window's
+        start (Mastodon, GoToSocial, Misskey); the top-down walk's cost reported on the
+        others (it reads the posts after the window too, which here are none)."""
+        from backchannel.sandbox.server_kinds import KINDS
+
+        floors = {"mastodon", "gotosocial", "misskey"}
+        for kind in [*(k for k in KINDS if k != "mastodon"), "misskey"]:
+            task = "requests_misskey" if kind == "misskey" else "requests_kind"
+            got = self.task(task, "requests", n=n, kind=kind)
+            need = got["minimum"]
+            ok = (got["posts"] >= n and got["requests"] <= need + 2 if kind in floors
+                  else None if got["posts"] >= n else False)  # fmt: skip
+            self.add(Row("requests", f"{kind} requests N={n:,} ({got['posts']:,} posts)",
+                         got["requests"], "requests", need, got["requests"] / need,
+                         "<= min + 2" if kind in floors else "reported (walks down)", ok,
+                         f"+{got['other']} other; idle run {got['idle_requests']}"))  # fmt: skip
 
     def startup(self, runs: int = 7) -> None:
         started = time.perf_counter()

@@ -11,7 +11,7 @@ import math
 import shutil
 import tempfile
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ def _retry() -> Any:
     return RetryPolicy(attempts=4, backoff_base=0.01, backoff_cap=0.05, max_rate_limit_sleep=2.0)
 
 
-def _mastodon_world(n: int, instances: list[str]) -> Any:
+def _mastodon_world(n: int, instances: list[str], start: datetime = data.START) -> Any:
     from backchannel.sandbox import mastodon_text as text
     from backchannel.sandbox.mastodon_world import MastodonWorld
 
@@ -52,7 +52,7 @@ def _mastodon_world(n: int, instances: list[str]) -> Any:
         world.add_post(
             author,
             html=rendered[author.home].replace("NUMBER", str(i)),
-            created_at=data.START + data.SPAN * (i / max(n, 1)),
+            created_at=start + data.SPAN * (i / max(n, 1)),
         )
     return world
 
@@ -65,10 +65,17 @@ def _unmetered(server: Any) -> None:
     server.budget = RateBudget(limit=10**9)
 
 
-def _window() -> Any:
+def _window(start: datetime = data.START) -> Any:
     from backchannel.collectors.base import Window
 
-    return Window(data.START - timedelta(hours=1), data.START + data.SPAN + timedelta(hours=1))
+    return Window(start - timedelta(hours=1), start + data.SPAN + timedelta(hours=1))
+
+
+def _recent() -> datetime:
+    """An event that ended yesterday: Pixelfed's feed gives nothing older than six
+    months, and every kind is measured on the same event."""
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    return now - data.SPAN - timedelta(days=1)
 
 
 def task_requests_mastodon(args: dict[str, Any]) -> dict[str, Any]:
@@ -182,3 +189,73 @@ def task_concurrency(args: dict[str, Any]) -> dict[str, Any]:
     shutil.rmtree(work, ignore_errors=True)
     return {"sequential": timings[1], "concurrent": timings[3],
             "ratio": timings[3] / timings[1]}  # fmt: skip
+
+
+def task_requests_kind(args: dict[str, Any]) -> dict[str, Any]:
+    """N posts on one server that pages its hashtag as ``kind`` does
+    (``backchannel/sandbox/server_kinds.py``), read by the collector as the collect
+    service would (told the software, with a token)."""
+    from backchannel.collectors.mastodon import MastodonCollector
+    from backchannel.sandbox.mastodon_server import MastodonSandbox
+
+    n, kind = args["n"], args["kind"]
+    start = _recent()
+    world = _mastodon_world(n, ["kea.example"], start)
+    timeline = "/api/v1/timelines/tag/"
+    with MastodonSandbox(world) as sandbox:
+        server = sandbox.instances["kea.example"]
+        _unmetered(server)
+        server.use(kind)
+
+        def run(cursor: Any) -> tuple[int, int, int, Any]:
+            before_t, before_all = len(server.requests_to(timeline)), len(server.request_log)
+            collector = MastodonCollector(server.base_url, "bench-token", policy=_retry(),
+                                          timeout=10.0, software=kind)  # fmt: skip
+            got, last = 0, cursor
+            for page in collector.collect(data.TAG, _window(start), cursor):
+                got += len(page.posts)
+                last = page.cursor
+            collector.close()
+            t = len(server.requests_to(timeline)) - before_t
+            return got, t, len(server.request_log) - before_all - t, last
+
+        got, first, other_first, cursor = run(None)
+        idle_got, idle, other_idle, _ = run(cursor)
+    return {"posts": got, "minimum": math.ceil(n / MASTODON_PAGE), "requests": first,
+            "other": other_first, "idle_requests": idle, "idle_other": other_idle,
+            "idle_posts": idle_got}  # fmt: skip
+
+
+def task_requests_misskey(args: dict[str, Any]) -> dict[str, Any]:
+    """N notes on a Misskey server (20 authors), read through notes/search-by-tag."""
+    from backchannel.collectors.misskey import PAGE_LIMIT, MisskeyCollector
+    from backchannel.sandbox.misskey_server import MisskeyServer
+    from backchannel.sandbox.misskey_world import MisskeyWorld
+
+    n = args["n"]
+    start = _recent()
+    world = MisskeyWorld()
+    users = [world.add_user(f"talker{i}") for i in range(20)]
+    for i in range(n):
+        world.add_note(users[i % len(users)], f"Talk note {i} #{data.TAG}",
+                       created_at=start + data.SPAN * (i / max(n, 1)))  # fmt: skip
+    search = "/api/notes/search-by-tag"
+    with MisskeyServer(world) as server:
+        _unmetered(server)
+
+        def run(cursor: Any) -> tuple[int, int, int, Any]:
+            before_s, before_all = len(server.requests_to(search)), len(server.request_log)
+            collector = MisskeyCollector(server.base_url, policy=_retry(), timeout=10.0)
+            got, last = 0, cursor
+            for page in collector.collect(data.TAG, _window(start), cursor):
+                got += len(page.posts)
+                last = page.cursor
+            collector.close()
+            s = len(server.requests_to(search)) - before_s
+            return got, s, len(server.request_log) - before_all - s, last
+
+        got, first, other_first, cursor = run(None)
+        idle_got, idle, other_idle, _ = run(cursor)
+    return {"posts": got, "minimum": math.ceil(n / PAGE_LIMIT), "requests": first,
+            "other": other_first, "idle_requests": idle, "idle_other": other_idle,
+            "idle_posts": idle_got}  # fmt: skip
