@@ -54,9 +54,10 @@ def demo(app: App, out: Path, data: Path, serve: bool, studio: bool, port: int,
          no_browser: bool) -> None:  # fmt: skip
     """Run the whole pipeline offline on a generated conference.
 
-    Starts loopback Mastodon and Bluesky servers on 127.0.0.1, registers a generated
-    two-day conference, collects it twice (late posts, edits and deletions arrive in
-    between) and exports the static archive, all through the real services.
+    Starts loopback Mastodon, GoToSocial, Misskey and Bluesky servers on 127.0.0.1,
+    registers a generated two-day conference, collects it twice (late posts, edits and
+    deletions arrive in between) and exports the static archive, all through the real
+    services.
 
     \b
     Example:

@@ -1,6 +1,7 @@
 """``backchannel demo``: the whole pipeline, offline, on the generated conference.
 
-It starts the sandbox servers on free loopback ports, writes a throwaway config into a
+It starts the sandbox servers on free loopback ports (three Mastodon servers, one more
+served as GoToSocial, a Misskey server and Bluesky), writes a throwaway config into a
 data folder, registers the demo event and runs the same services a user runs:
 collection (twice, with late posts, edits and deletions arriving in between), media
 preservation, a recheck for edits and deletions, the import of a sample storyboard,
@@ -146,20 +147,53 @@ def register_demo_event(db: Database, sandbox: RunningSandbox) -> None:
     log.debug("registered the demo event (local zone %s)", local)
 
 
+GOTOSOCIAL = "weka.example"  # one of the demo world's servers, served as GoToSocial
+TOKEN_ENV = "BACKCHANNEL_DEMO_GOTOSOCIAL_TOKEN"
+
+
+@contextmanager
+def other_servers(sandbox: RunningSandbox) -> Iterator[tuple[str, str]]:
+    """The demo's fediverse beyond Mastodon: ``weka.example`` served as GoToSocial (its
+    ULIDs, its token) and a Misskey server; their base URLs, stopped on exit."""
+    from backchannel.sandbox.misskey_demo import build_demo_misskey
+    from backchannel.sandbox.misskey_server import MisskeyServer
+
+    gotosocial = sandbox.mastodon.instances[GOTOSOCIAL]
+    gotosocial.use("gotosocial")
+    with MisskeyServer(build_demo_misskey()) as misskey:
+        yield gotosocial.base_url, misskey.base_url
+
+
+def add_other_sources(db: Database, config_path: Path, gotosocial: str, misskey: str) -> None:
+    """The GoToSocial and Misskey sources on the demo event, the token in the config."""
+    from backchannel.events import add_source, get_event
+
+    with config_path.open("a", encoding="utf-8") as config:
+        config.write(f'[mastodon.weka]\nbase_url = "{gotosocial}"\n'
+                     f'access_token_env = "{TOKEN_ENV}"\n')  # fmt: skip
+    os.environ[TOKEN_ENV] = "demo-token"
+    with db.writing() as session:
+        event = get_event(session, conference.SLUG)
+        add_source(session, event, "mastodon", gotosocial)
+        add_source(session, event, "mastodon", misskey)
+
+
 def run_demo(data_dir: Path, site_dir: Path, report: Report) -> DemoResult:
     prepare_data_dir(data_dir)
-    with running_sandbox() as sandbox:
+    with running_sandbox() as sandbox, other_servers(sandbox) as (gotosocial, misskey):
         report(
-            f"sandbox: {len(sandbox.mastodon_urls)} Mastodon servers and a Bluesky server "
-            f"on 127.0.0.1 ({', '.join(sandbox.mastodon_urls + [sandbox.bluesky_url])})",
+            f"sandbox: {len(sandbox.mastodon_urls)} Mastodon servers, a GoToSocial server, a "
+            "Misskey server and a Bluesky server on 127.0.0.1 "
+            f"({', '.join([*sandbox.mastodon_urls, gotosocial, misskey, sandbox.bluesky_url])})",
             None,
         )
         config_path = write_config(data_dir, site_dir.resolve(), sandbox)
         os.environ[PASSWORD_ENV] = sandbox.bluesky.app_password
-        config: Config = load_config(config_path)
-        db = Database(config.database_url)
+        db = Database(load_config(config_path).database_url)
         db.init()
         register_demo_event(db, sandbox)
+        add_other_sources(db, config_path, gotosocial, misskey)
+        config: Config = load_config(config_path)
         tags = " ".join(f"#{tag}" for tag in conference.HASHTAGS)
         report(f"registered {conference.SLUG}: {conference.TITLE}, {tags}", None)
         result = DemoResult(data_dir, site_dir, config_path)
