@@ -165,6 +165,12 @@ def test_each_source_is_known_by_its_nodeinfo_and_walked_as_its_software_pages(
         done = run_cli("collect", "ev", "--no-media", config=config)
         assert done.exit_code == 0, done.output
         assert shown in run_cli("event", "show", "ev", config=config).output
+        assert shown in run_cli("status", "ev", config=config).output
+        site = tmp_path / "site"
+        assert run_cli("export", "ev", "--out", str(site), config=config).exit_code == 0
+        about = (site / "ev" / "about.html").read_text(encoding="utf-8")
+        label = "a fediverse server" if shown == "does not say" else shown
+        assert f"<li>{server.base_url.removeprefix('http://')}: {label}</li>" in about
         asked = [t for _, t in server.request_log if "/timelines/tag/" in t]
         assert ("min_id" in asked[0]) == from_start, asked[:2]
         nodeinfo = [t for _, t in server.request_log if "nodeinfo" in t]

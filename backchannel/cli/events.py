@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -281,21 +280,12 @@ def show(app: App, slug: str) -> None:
             "sources:",
         ]
         rows = [
-            [s.platform, s.base_url, _software_of(s), "discovered" if s.discovered else ""]
+            [s.platform, s.base_url, s.software_label, "discovered" if s.discovered else ""]
             for s in found.sources
         ]
     click.echo("\n".join(lines))
     click.echo(render(["platform", "url", "software", ""], rows) if rows
                else "  none yet: `event add-source`")  # fmt: skip
-
-
-def _software_of(source: Any) -> str:
-    """What a source runs, as its NodeInfo said at its first collection."""
-    if source.platform == "bluesky":
-        return "Bluesky (atproto)"
-    if source.software is None:
-        return "not asked yet (at the first collection)"
-    return f"{source.software} {source.software_version or ''}".strip() or "does not say"
 
 
 @event.command("remove")

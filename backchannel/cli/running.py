@@ -107,6 +107,7 @@ def status_command(app: App, event_slug: str | None) -> None:
             [
                 s.platform,
                 s.base_url,
+                s.software,
                 _when(s.last_started, now),
                 _last_result(s),
                 _when(s.next_run, now) if s.next_run else "none (schedule ended)",
@@ -117,9 +118,9 @@ def status_command(app: App, event_slug: str | None) -> None:
             ]
             for s in event.sources
         ]
-        headers = ["platform", "source", "last run", "result", "next run", "runs", "requests",
-                   "new", "rate limit"]  # fmt: skip
-        click.echo(render(headers, rows, right=(5, 6, 7)))
+        headers = ["platform", "source", "software", "last run", "result", "next run", "runs",
+                   "requests", "new", "rate limit"]  # fmt: skip
+        click.echo(render(headers, rows, right=(6, 7, 8)))
         for s in event.sources:
             if s.last_skipped:
                 counts = ", ".join(f"{why} {n}" for why, n in sorted(s.last_skipped.items()))

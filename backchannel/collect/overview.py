@@ -29,6 +29,7 @@ from backchannel.store import CollectionRun, Event, EventSource
 class SourceStatus:
     platform: str
     base_url: str
+    software: str  # what it runs, as its NodeInfo said (EventSource.software_label)
     last_started: datetime | None
     last_finished: datetime | None
     last_status: str | None  # ok failed interrupted running; None: never collected
@@ -116,6 +117,7 @@ def _source(session: Session, source: EventSource, cadence: Cadence, now: dateti
     return SourceStatus(
         platform=source.platform,
         base_url=source.base_url,
+        software=source.software_label,
         last_started=last.started_at if last else None,
         last_finished=last.finished_at if last else None,
         last_status=last.status if last else None,

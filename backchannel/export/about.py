@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -35,9 +36,16 @@ def write_event_about(
         f"{index.event.slug}/about.html",
         theme.get("about.html").render(
             **base, page_kind="about", policy=describe(index.policy), counts=counts,
-            left_out=sum(n for _, n in counts), events=(),
+            left_out=sum(n for _, n in counts), events=(), sources=sources(index),
         ),
     )  # fmt: skip
+
+
+def sources(index: EventIndex) -> list[tuple[str, str]]:
+    """Where the event's posts were read: (server, what it runs), in the order added."""
+    return [(urlsplit(s.base_url).netloc or s.base_url,
+             "a fediverse server" if s.platform != "bluesky" and not s.software else s.software_label)
+            for s in index.event.sources]  # fmt: skip
 
 
 def write_site_about(
@@ -47,6 +55,6 @@ def write_site_about(
         "about.html",
         theme.get("about.html").render(
             site=site, root="", event=None, page_kind="about", policy=describe(default),
-            counts=(), left_out=0, events=events,
+            counts=(), left_out=0, events=events, sources=(),
         ),
     )  # fmt: skip

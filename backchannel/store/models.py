@@ -69,6 +69,15 @@ class EventSource(Base):
 
     event: Mapped[Event] = relationship(back_populates="sources")
 
+    @property
+    def software_label(self) -> str:
+        """What the source runs, in a few words (``event show``, ``status``, About)."""
+        if self.platform == "bluesky":
+            return "Bluesky (atproto)"
+        if self.software is None:
+            return "not asked yet (at the first collection)"
+        return f"{self.software} {self.software_version or ''}".strip() or "does not say"
+
 
 # -- collected data -------------------------------------------------------------------
 
