@@ -31,6 +31,8 @@ class Answers:
     bluesky_handle: str = ""  # empty: Bluesky is not read
     bluesky_password_env: str = DEFAULT_PASSWORD_ENV
     site_title: str = ""
+    # Servers whose hashtag feed needs a login: (table name, base URL, token variable).
+    tokens: tuple[tuple[str, str, str], ...] = ()
 
 
 def check_contact(value: str) -> str:
@@ -115,6 +117,15 @@ def render(answers: Answers) -> str:
             "# (Settings > App passwords) in the environment variable named below.",
             f"handle = {_toml(answers.bluesky_handle)}",
             f"app_password_env = {_toml(answers.bluesky_password_env)}",
+        ]
+    for name, base_url, env in answers.tokens:
+        lines += [
+            "",
+            f"[mastodon.{name}]",
+            "# Its hashtag feed needs a login: an access token (read:statuses) of an account",
+            "# there, in the environment variable named below.",
+            f"base_url = {_toml(base_url)}",
+            f"access_token_env = {_toml(env)}",
         ]
     return "\n".join(lines) + "\n"
 

@@ -81,7 +81,7 @@ def test_a_broken_set_up_says_what_to_do_line_by_line(
         "(a web page or mailto:)"
     )
     assert failed.pop(f"{SLUG} mastodon {locked_host}") == (
-        "hashtag feeds need an access token (HTTP 422); set mastodon.<name>.access_token_env"
+        "runs mastodon 4.3.0; hashtag feeds need an access token (HTTP 422); set mastodon.<name>.access_token_env"
     )
     assert failed.pop(f"{SLUG} mastodon {down_host}") == (
         "the connection was refused (is the URL right?)"

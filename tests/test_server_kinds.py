@@ -245,3 +245,44 @@ def test_every_kind_finds_a_late_post_and_a_recheck_finds_a_deletion(
         db.dispose()
     expected = [f"post {n} #swrs26" for n in range(POSTS) if n != 4] + ["late #swrs26"]
     assert sorted(texts) == sorted(expected), kind
+
+
+def test_init_asks_for_a_token_where_the_software_needs_one_and_doctor_names_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backchannel.config import load_config
+
+    with MastodonSandbox(_world()) as sandbox:
+        server = sandbox.instances["kea.example"]
+        _serve_as(server, "gotosocial")
+        answers = ["https://swrs.example/about", "", "", "ev", "Ev", "swrs26", "UTC",
+                   f"{START:%Y-%m-%d}", f"{START + timedelta(days=2):%Y-%m-%d}",
+                   server.base_url, "n", ""]  # fmt: skip
+        config = tmp_path / "config.toml"
+        done = run_cli("init", config=config, input="\n".join(answers) + "\n")
+        assert done.exit_code == 0, done.output
+        assert (
+            f"{server.base_url} runs gotosocial 0.17.0: its hashtag feed needs a login"
+            in done.output
+        )
+        env = "BACKCHANNEL_127_0_0_1_TOKEN"
+        assert f"put the access token for {server.base_url} in ${env}" in done.output
+        loaded = load_config(config)
+        match = loaded.mastodon_server(server.base_url)
+        assert match is not None and match[1].access_token_env == env
+        monkeypatch.setenv(env, TOKEN)
+        doctor = run_cli("doctor", "ev", config=config)
+        assert "runs gotosocial 0.17.0; " in doctor.output
+        collected = run_cli("collect", "ev", "--no-media", config=config)
+        assert collected.exit_code == 0, collected.output
+
+        # Written by hand without the token's table: doctor says what to add, and where.
+        bare = tmp_path / "bare"
+        bare.mkdir()
+        config, _ = _event(bare, server.base_url)
+        doctor = run_cli("doctor", "ev", config=config)
+        base_url = server.base_url
+    assert doctor.exit_code == 1
+    assert (f"runs gotosocial 0.17.0, whose hashtag feed needs a login: set "
+            f"mastodon.127_0_0_1.access_token_env (a [mastodon.127_0_0_1] table with base_url = "
+            f'"{base_url}"') in doctor.output  # fmt: skip

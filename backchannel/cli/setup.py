@@ -177,7 +177,8 @@ def guided_setup(app: App, path: Path, yes: bool, flags: dict[str, Any]) -> None
             "bluesky_password_env", "Environment variable that will hold its app password",
             config_file.check_env_name, config_file.DEFAULT_PASSWORD_ENV,
         )  # fmt: skip
-    answers = config_file.Answers(contact, database, handle, password_env)
+    tokens = ask_tokens(asker, event["mastodon"], contact) if event is not None else ()
+    answers = config_file.Answers(contact, database, handle, password_env, tokens=tokens)
     config_file.write(path, answers)
     click.echo(f"wrote {path}")
     app.raw_db.init()
@@ -186,9 +187,33 @@ def guided_setup(app: App, path: Path, yes: bool, flags: dict[str, Any]) -> None
         register(app, event, bool(handle))
     if handle:
         click.echo(f"before collecting, put the app password in ${password_env}")
+    for _, url, env in tokens:
+        click.echo(f"before collecting, put the access token for {url} in ${env}")
     if event is not None:
         slug = event["slug"]
         click.echo(f"next: backchannel doctor {slug} (checks every source), then collect {slug}")
+
+
+def ask_tokens(asker: Asker, servers: list[str], contact: str) -> tuple[tuple[str, str, str], ...]:
+    """For each server whose software's hashtag feed needs a login (its NodeInfo says,
+    read now: only when asking, a few seconds at most), the variable for its token."""
+    if not asker.ask:
+        return ()
+    from backchannel import config_file
+    from backchannel.collectors import TOKEN_SOFTWARE, read_nodeinfo, token_table
+
+    tokens = []
+    for url in servers:
+        software = read_nodeinfo(url, config_file.user_agent(contact), timeout=3.0)
+        if software is None or software.name not in TOKEN_SOFTWARE:
+            continue
+        name, env = token_table(url)
+        click.echo(f"{url} runs {software}: its hashtag feed needs a login (an access token "
+                   "with read:statuses from an account there)")  # fmt: skip
+        env = asker.value(f"token_env_{name}", "Environment variable that will hold its "
+                          "access token", config_file.check_env_name, env)  # fmt: skip
+        tokens.append((name, url, env))
+    return tuple(tokens)
 
 
 def register(app: App, event: dict[str, Any], bluesky: bool) -> None:

@@ -128,22 +128,43 @@ def _probe(config: Config, slug: str, source: EventSource, hashtag: str) -> Chec
     host = host_of(source.base_url)
     subject = f"{slug} {source.platform} {host}"
     collector = None
+    said = known = ""  # known: what it runs, said before a failure too
     try:
-        said = ""
         if source.platform == "mastodon":  # what it runs, asked again at each doctor
-            from backchannel.collectors import read_nodeinfo
+            from backchannel.collectors import TOKEN_SOFTWARE, read_nodeinfo
 
             software = read_nodeinfo(source.base_url, config.user_agent_for(source.base_url),
                                      config.collect.timeout, bounds(config))  # fmt: skip
-            said = f"runs {software}; " if software else "names no software (no NodeInfo); "
+            known = f"runs {software}; " if software else ""
+            said = known or "names no software (no NodeInfo); "
             source.software = software.name if software else ""  # this probe reads it so
+            if software and software.name in TOKEN_SOFTWARE and not _has_token(config, source):
+                return Check(False, subject, _token_needed(config, source.base_url, software))
         collector = make_collector(config, source, threading.Event())
         return Check(True, subject, said + collector.probe(hashtag))
     except BackchannelError as exc:
-        return Check(False, subject, str(exc).removeprefix(f"{host}: "))
+        return Check(False, subject, known + str(exc).removeprefix(f"{host}: "))
     finally:
         if collector is not None:
             collector.close()
+
+
+def _has_token(config: Config, source: EventSource) -> bool:
+    match = config.mastodon_server(source.base_url)
+    return match is not None and bool(match[1].access_token_env)
+
+
+def _token_needed(config: Config, base_url: str, software: object) -> str:
+    """What to write where, for a server whose hashtag feed needs a login."""
+    from backchannel.collectors import token_table
+
+    match = config.mastodon_server(base_url)
+    name, env = token_table(base_url)
+    table = match[0] if match is not None else name
+    return (f"runs {software}, whose hashtag feed needs a login: set "
+            f'mastodon.{table}.access_token_env (a [mastodon.{table}] table with base_url = '
+            f'"{base_url}" and access_token_env = "{env}") in {config.path}, and put an access '
+            f"token (read:statuses) of an account there in ${env}")  # fmt: skip
 
 
 def _pagefind() -> Check:

@@ -10,7 +10,9 @@ A server without NodeInfo is read as nothing is assumed of it.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -21,9 +23,21 @@ from backchannel.sanitize import safe_url
 log = logging.getLogger(__name__)
 
 SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/2."
+# Their hashtag feed needs a logged-in user's token (read from each project's code: see
+# the README's "Which servers"); ``init`` asks for one, ``doctor`` names the missing key.
+TOKEN_SOFTWARE = frozenset({"gotosocial", "pixelfed", "friendica", "takahe", "hollo",
+                            "iceshrimp.net"})  # fmt: skip
 # No Mastodon API for hashtags: notes/search-by-tag of their own.
 MISSKEY_FAMILY = frozenset({"misskey", "sharkey", "iceshrimp", "firefish", "cherrypick",
                             "foundkey", "calckey"})  # fmt: skip
+
+
+def token_table(base_url: str) -> tuple[str, str]:
+    """A config table name and an environment variable name for a server's token:
+    ``social_example``, ``BACKCHANNEL_SOCIAL_EXAMPLE_TOKEN``."""
+    host = urlsplit(base_url).hostname or base_url
+    name = re.sub(r"[^a-z0-9]+", "_", host.lower()).strip("_") or "server"
+    return name, f"BACKCHANNEL_{name.upper()}_TOKEN"
 
 
 @dataclass(frozen=True)
