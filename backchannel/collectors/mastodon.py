@@ -196,7 +196,7 @@ class MastodonCollector:
                 log.warning("%s ignores min_id: walking #%s down from its newest post",
                             self.domain, tag)  # fmt: skip
                 state.top_down = True
-                yield from self._walk_down(tag, state, run, True, below=ids)
+                yield from self._walk_down(tag, state, run, True, below=statuses)
                 return
             newest = self._newest_in_window(tag, run) if not ids and from_start else None
             if newest:
@@ -207,12 +207,11 @@ class MastodonCollector:
                 log.warning("%s: its ids are not Mastodon's; walking #%s down from its "
                             "newest post", self.domain, tag)  # fmt: skip
                 state.top_down = True
-                below = [str(s["id"]) for s in newest]
-                run.ids.update(below)
+                run.ids.update(str(s["id"]) for s in newest)
                 posts, skipped = self._normalize(newest, run)
                 state.newest_at = _latest(state.newest_at, posts)
                 yield self._page(posts, state, skipped)
-                yield from self._walk_down(tag, state, run, True, below=below)
+                yield from self._walk_down(tag, state, run, True, below=newest)
                 return
             run.ids.update(ids)
             posts, skipped = self._normalize(statuses, run)
@@ -271,26 +270,32 @@ class MastodonCollector:
         )
 
     def _walk_down(
-        self, tag: str, state: Cursor, run: _Run, rescan: bool, below: list[str] | None = None
-    ) -> Iterator[Page]:
+        self, tag: str, state: Cursor, run: _Run, rescan: bool,
+        below: list[dict[str, Any]] | None = None,
+    ) -> Iterator[Page]:  # fmt: skip
         """Newest first with ``max_id`` (the one paging every server honours), down to
         the newest post an earlier complete walk met (``top_id``, matched exactly: no id
-        is compared), or until a whole page is older than where the walk must reach
-        (the window's start on a first walk; ``rescan`` before the newest post seen when
-        a re-scan is due). One old post on a page is no reason to stop: some servers
-        page in storage order. ``below``: the newest page, read already."""
+        is compared), or until a whole page is older than where the walk must reach:
+        the window's start until a walk has once been completed (a walk stopped half-way
+        has read only the newest posts), then that walk's top post (``top_at``), or
+        ``rescan`` before the newest post seen when a re-scan is due. One old post on a
+        page is no reason to stop: some servers page in storage order. ``below``: the
+        newest page, read already."""
         reach = run.window.start
-        if state.newest_at is not None:
-            reach = max(reach, state.newest_at - (self.rescan if rescan else RECENT))
-        known = None if rescan or state.newest_at is None else state.top_id
-        top = below[0] if below else None
-        max_id = below[-1] if below else None
+        known = None
+        if state.top_id is not None and state.top_at is not None:  # a walk was completed
+            reach = max(reach, state.top_at - RECENT)
+            known = None if rescan else state.top_id
+            if rescan and state.newest_at is not None:
+                reach = max(run.window.start, min(reach, state.newest_at - self.rescan))
+        top = (str(below[0]["id"]), _created(below[0])) if below else None
+        max_id = str(below[-1]["id"]) if below else None
         while True:
             statuses = self._client.page(tag, self.limit, **({"max_id": max_id} if max_id else {}))
             ids = [str(s["id"]) for s in statuses]
             fresh = [i for i in ids if i not in run.ids]
             run.ids.update(ids)
-            top = top or (ids[0] if ids else None)
+            top = top or ((ids[0], _created(statuses[0])) if statuses else None)
             posts, skipped = self._normalize(statuses, run)
             state.newest_at = _latest(state.newest_at, posts)
             done = (
@@ -299,7 +304,8 @@ class MastodonCollector:
                 or all(_created(s) < reach for s in statuses)
             )
             if done:  # only a complete walk moves the mark: a stopped one is walked again
-                state.top_id = top or state.top_id
+                if top is not None:
+                    state.top_id, state.top_at = top
                 state.rescan_since = None
                 if rescan or state.rescan_done_at is None:
                     state.rescan_done_at = datetime.now(UTC)

@@ -44,6 +44,7 @@ class Cursor:
     rescan_done_at: datetime | None = None
     top_down: bool = False  # the server ignores min_id: every run walks down from the top
     top_id: str | None = None  # the newest id the last complete top-down walk met
+    top_at: datetime | None = None  # and when that post was made
 
     @classmethod
     def load(
@@ -71,6 +72,7 @@ class Cursor:
             rescan_done_at=parse_datetime(done_at) if done_at else None,
             top_down=bool(raw.get("top_down")),
             top_id=raw.get("top_id") or None,
+            top_at=parse_datetime(raw["top_at"]) if raw.get("top_at") else None,
         )
 
     def dump(self) -> dict[str, Any]:
@@ -84,4 +86,5 @@ class Cursor:
             "rescan_done_at": self.rescan_done_at.isoformat() if self.rescan_done_at else None,
             "top_down": self.top_down,
             "top_id": self.top_id,
+            "top_at": self.top_at.isoformat() if self.top_at else None,
         }
