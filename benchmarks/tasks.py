@@ -68,8 +68,8 @@ def _ingest(db: Any, platform: str, raw_lines: list[str], page_offset: int = 0) 
     from sqlalchemy import select
 
     from backchannel.collectors.base import Page
-    from backchannel.collectors.bluesky_normalize import normalize_post_view
-    from backchannel.collectors.mastodon_normalize import normalize_status
+    from backchannel.collectors.bluesky.normalize import normalize_post_view
+    from backchannel.collectors.mastodon.normalize import normalize_status
     from backchannel.consent.rule import policy_for
     from backchannel.store.models import EventSource
     from backchannel.store.writer import save_page

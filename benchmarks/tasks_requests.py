@@ -79,7 +79,7 @@ def _recent() -> datetime:
 
 
 def task_requests_mastodon(args: dict[str, Any]) -> dict[str, Any]:
-    from backchannel.collectors.mastodon import MastodonCollector
+    from backchannel.collectors.mastodon.collector import MastodonCollector
     from backchannel.sandbox.mastodon_server import MastodonSandbox
 
     n = args["n"]
@@ -108,7 +108,7 @@ def task_requests_mastodon(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def task_requests_bluesky(args: dict[str, Any]) -> dict[str, Any]:
-    from backchannel.collectors.bluesky import BlueskyCollector
+    from backchannel.collectors.bluesky.collector import BlueskyCollector
     from backchannel.sandbox.bluesky import BlueskySandbox, World
 
     n = args["n"]
@@ -195,7 +195,7 @@ def task_requests_kind(args: dict[str, Any]) -> dict[str, Any]:
     """N posts on one server that pages its hashtag as ``kind`` does
     (``backchannel/sandbox/server_kinds.py``), read by the collector as the collect
     service would (told the software, with a token)."""
-    from backchannel.collectors.mastodon import MastodonCollector
+    from backchannel.collectors.mastodon.collector import MastodonCollector
     from backchannel.sandbox.mastodon_server import MastodonSandbox
 
     n, kind = args["n"], args["kind"]
@@ -228,7 +228,7 @@ def task_requests_kind(args: dict[str, Any]) -> dict[str, Any]:
 
 def task_requests_misskey(args: dict[str, Any]) -> dict[str, Any]:
     """N notes on a Misskey server (20 authors), read through notes/search-by-tag."""
-    from backchannel.collectors.misskey import PAGE_LIMIT, MisskeyCollector
+    from backchannel.collectors.misskey.collector import PAGE_LIMIT, MisskeyCollector
     from backchannel.sandbox.misskey_server import MisskeyServer
     from backchannel.sandbox.misskey_world import MisskeyWorld
 

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from backchannel.collectors.base import NormalizedPost, Page, Window
-from backchannel.collectors.bluesky import BlueskyCollector
-from backchannel.collectors.bluesky_normalize import OPT_OUT_LABEL
+from backchannel.collectors.bluesky.collector import BlueskyCollector
+from backchannel.collectors.bluesky.normalize import OPT_OUT_LABEL
 from backchannel.collectors.retry import RetryPolicy
 from backchannel.errors import (
     Interrupted,
@@ -451,8 +451,8 @@ def test_a_cursor_from_elsewhere_is_ignored(tiny: BlueskySandbox, tmp_path: Path
 
 
 def test_tag_check() -> None:
-    from backchannel.collectors.bluesky import _carries_tag
-    from backchannel.collectors.bluesky_normalize import normalize_post_view
+    from backchannel.collectors.bluesky.collector import _carries_tag
+    from backchannel.collectors.bluesky.normalize import normalize_post_view
 
     def post(text: str) -> NormalizedPost:
         did = "did:plc:abc"

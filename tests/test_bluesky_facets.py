@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from backchannel.collectors.facets import LINK, MENTION, TAG, render_facets
+from backchannel.collectors.bluesky.facets import LINK, MENTION, TAG, render_facets
 
 DID = "did:plc:abcdefghijklmnopqrstuvwx"
 
@@ -218,7 +218,7 @@ def test_random_facets_never_break_the_invariants() -> None:
 def test_text_hashtags_ascii_shortcut_agrees_with_unicode_categories() -> None:
     import unicodedata
 
-    from backchannel.collectors.facets import text_hashtags
+    from backchannel.collectors.bluesky.facets import text_hashtags
 
     # Every ASCII character after a tag: cut where Unicode says punctuation ("_", "-" kept).
     for code in range(0x21, 0x7F):

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from backchannel.collectors.bluesky_normalize import (
+from backchannel.collectors.bluesky.normalize import (
     UnreadablePost,
     normalize_post_view,
     parse_timestamp,
@@ -463,7 +463,7 @@ def test_html_is_sanitised_and_keeps_links_mentions_and_tags() -> None:
 
 
 def test_a_future_created_at_is_placed_at_its_sort_time() -> None:
-    from backchannel.collectors.bluesky_normalize import normalize_post_view
+    from backchannel.collectors.bluesky.normalize import normalize_post_view
 
     view = {
         "uri": "at://did:plc:abc/app.bsky.feed.post/3kfuture",

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from backchannel.collectors import Bounds, RetryPolicy
-from backchannel.collectors.bluesky import BlueskyCollector
+from backchannel.collectors.bluesky.collector import BlueskyCollector
 from backchannel.errors import SourceError
 from backchannel.media import MediaStore
 from backchannel.media.download import Downloader, Limits, Unavailable
@@ -205,7 +205,7 @@ def test_a_source_that_runs_out_its_budget_is_paused_and_the_run_ends(
 
 
 def test_with_the_defaults_a_dripping_server_is_let_go_within_its_source_budget() -> None:
-    from backchannel.collectors.mastodon_client import DEADLINE_TRIES
+    from backchannel.collectors.mastodon.client import DEADLINE_TRIES
     from backchannel.config import CollectConfig
 
     defaults, policy = CollectConfig(), RetryPolicy()

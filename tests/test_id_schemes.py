@@ -14,7 +14,7 @@ import pytest
 
 from backchannel.collectors import FLOORS, floor_for
 from backchannel.collectors.id_schemes import base36_floor, ulid_floor
-from backchannel.collectors.mastodon_cursor import id_key
+from backchannel.collectors.mastodon.cursor import id_key
 from backchannel.sandbox.server_kinds import ulid
 
 MOMENT = datetime(2026, 9, 1, tzinfo=UTC)

@@ -21,7 +21,7 @@ import yaml
 
 from backchannel.collectors.base import Page, Window
 from backchannel.collectors.failures import host_of
-from backchannel.collectors.mastodon import MastodonCollector, default_user_agent
+from backchannel.collectors.mastodon.collector import MastodonCollector, default_user_agent
 from backchannel.collectors.retry import RetryPolicy
 from backchannel.errors import (
     AuthRequiredError,

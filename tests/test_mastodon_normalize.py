@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from backchannel.collectors.base import normalize_hashtag
-from backchannel.collectors.mastodon_normalize import normalize_status
+from backchannel.collectors.mastodon.normalize import normalize_status
 from backchannel.errors import MalformedResponseError
 from backchannel.sanitize.clean import clean_post_html, escape, html_to_text, safe_url
 from tests.helpers import FIXTURES as SHARED_FIXTURES

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from backchannel.collectors.facets import render_facets
+from backchannel.collectors.bluesky.facets import render_facets
 from backchannel.sanitize import clean as sanitize
 from backchannel.sanitize.clean import CleanPost, clean_post, clean_post_html, text_and_links
 from tests.test_mastodon_normalize import HOSTILE, assert_safe

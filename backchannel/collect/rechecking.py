@@ -5,13 +5,13 @@ Run by ``backchannel recheck [EVENT] [--since DAYS]`` and by the scheduler (dail
 
 * **Mastodon**: each server that served a post is asked about its local id, in
   batches of 20 (``statuses?id[]=``; one by one where a server lacks the batch
-  endpoint: :mod:`backchannel.collectors.mastodon_recheck`). A 404 speaks for one
+  endpoint: :mod:`backchannel.collectors.mastodon.recheck`). A 404 speaks for one
   server only (platform-apis.md A5), so a post is *deleted* when its home server
   (the host of its URI) is among the servers that saw it and no longer serves it, or
   otherwise when every server that saw it no longer serves it. Only the home server
   is asked when it saw the post: one request per 20 posts there.
 * **Bluesky**: ``getPosts`` in batches of 25; an omitted post is deleted only when
-  ``getRecord`` says ``RecordNotFound`` (:mod:`backchannel.collectors.bluesky_recheck`).
+  ``getRecord`` says ``RecordNotFound`` (:mod:`backchannel.collectors.bluesky.recheck`).
 * **Edits** (a newer ``edited_at``, a changed ``cid``) go through the collectors'
   normalisers and the store's update path, exactly like a collected edit.
 * **Deletions** remove the post row (its media rows, sightings, tags and links go with

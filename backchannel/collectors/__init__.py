@@ -1,6 +1,11 @@
 """Collectors: HTTP -> ``NormalizedPost``, for Mastodon (Mastodon.py), Bluesky (atproto)
 and the Misskey family (its own API over httpx).
 
+One package per API family (``mastodon/``, ``bluesky/``, ``misskey/``), each with its
+client, normaliser and recheck; shared here: the page and post shapes (``base``),
+waiting (``retry``), bounded reads (``bounded``, ``deadline``), budgets, NodeInfo and
+the id schemes whose ids carry a post's time (``id_schemes``).
+
 No database: a collector never imports the store, consent or models. The client
 libraries load only with the collector that needs them. May import: sanitize, errors.
 """
@@ -31,15 +36,16 @@ __getattr__, __dir__, __all__ = exports(
             "token_table",
         ],
         "id_schemes": ["FLOORS", "floor_for"],
-        "mastodon": ["MastodonCollector"],
-        "mastodon_lookup": ["HomeProfile", "HomeServerLookup"],
-        "mastodon_normalize": ["normalize_status"],
-        "mastodon_recheck": ["StatusChecker"],
-        "misskey": ["MisskeyChecker", "MisskeyCollector"],
-        "misskey_normalize": ["normalize_note"],
-        "bluesky": ["BlueskyCollector"],
-        "bluesky_session": ["BlueskySession"],
-        "bluesky_normalize": ["normalize_post_view"],
-        "bluesky_recheck": ["PostChecker"],
+        "mastodon.collector": ["MastodonCollector"],
+        "mastodon.lookup": ["HomeProfile", "HomeServerLookup"],
+        "mastodon.normalize": ["normalize_status"],
+        "mastodon.recheck": ["StatusChecker"],
+        "misskey.collector": ["MisskeyCollector"],
+        "misskey.recheck": ["MisskeyChecker"],
+        "misskey.normalize": ["normalize_note"],
+        "bluesky.collector": ["BlueskyCollector"],
+        "bluesky.session": ["BlueskySession"],
+        "bluesky.normalize": ["normalize_post_view"],
+        "bluesky.recheck": ["PostChecker"],
     },
 )

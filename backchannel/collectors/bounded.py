@@ -8,7 +8,7 @@ too), or the body passes ``cap`` bytes, the connection is dropped and the reques
 fails with :class:`~backchannel.collectors.failures.TooSlow` or
 :class:`~backchannel.collectors.failures.TooLarge` behind the library's own error.
 
-* Mastodon.py reads through our ``requests`` session (``mastodon_client``), which
+* Mastodon.py reads through our ``requests`` session (``mastodon.client``), which
   streams and calls :func:`read_bounded`.
 * atproto and the home-server lookups use httpx: :class:`BoundedTransport` is an
   ordinary httpx transport (passed to the client, which atproto lets us do) that

@@ -6,7 +6,7 @@ then the floor of the window's start skips everything older without reading it.
 Elsewhere (ids made when a post is stored: Akkoma's FlakeIds, Pixelfed's and Takahē's
 Snowflakes, Mitra's UUIDv7; ids that are a storage counter: Friendica; ids matched
 only exactly: snac) a floor would start the walk in the wrong place or nowhere, and the
-walk goes down from the newest post instead (:mod:`backchannel.collectors.mastodon`).
+walk goes down from the newest post instead (:mod:`backchannel.collectors.mastodon.collector`).
 
 Each floor is the lowest value of its scheme at that millisecond, written as the
 server writes ids, so ``id > floor`` holds for every post made at or after it:

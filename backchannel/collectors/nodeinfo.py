@@ -1,7 +1,7 @@
 """Which software a server runs, from its NodeInfo (``/.well-known/nodeinfo``).
 
 Servers that speak the Mastodon API page a hashtag differently (see
-:mod:`backchannel.collectors.mastodon`), and the Misskey family does not speak it at
+:mod:`backchannel.collectors.mastodon.collector`), and the Misskey family does not speak it at
 all. NodeInfo (schema 2.0 or 2.1) names the software and its version; the collect
 service reads it once per source and keeps it on the source (``event show`` shows it).
 A server without NodeInfo is read as nothing is assumed of it.
@@ -14,9 +14,6 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import httpx
-
-from backchannel.collectors.bounded import BoundedTransport
 from backchannel.collectors.retry import Bounds
 from backchannel.sanitize import safe_url
 
@@ -54,6 +51,11 @@ def read_nodeinfo(
 ) -> Software | None:
     """The software ``base_url`` says it runs, or None when it does not say (no
     NodeInfo, an answer that is not one, a network error: logged, never raised)."""
+    # Here, not at the top: the names above are read by commands that open no connection.
+    import httpx
+
+    from backchannel.collectors.bounded import BoundedTransport
+
     transport = BoundedTransport(bounds or Bounds(max_bytes=1_000_000))
     with httpx.Client(transport=transport, timeout=timeout, follow_redirects=True,
                       headers={"User-Agent": user_agent, "Accept": "application/json"}) as client:  # fmt: skip

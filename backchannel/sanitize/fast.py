@@ -22,7 +22,7 @@ tags that close the innermost open element, attributes written ``name="value"`` 
 write), no control characters, no ``\\r``, and URLs whose host has plain labels (nh3
 checks URLs with a stricter parser than :func:`safe_url`: a ``xn--`` label or an
 IPv4-looking host might be refused there). That is what Mastodon and
-:func:`~backchannel.collectors.facets.render_facets` write for nearly every post.
+:func:`~backchannel.collectors.bluesky.facets.render_facets` write for nearly every post.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from backchannel.collectors.base import (
     NormalizedPost,
     normalize_hashtag,
 )
-from backchannel.collectors.mastodon_normalize import parse_datetime
+from backchannel.collectors.mastodon.normalize import parse_datetime
 from backchannel.errors import MalformedResponseError
 from backchannel.sanitize import clean_post, escape, limits, safe_url
 

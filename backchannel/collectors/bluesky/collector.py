@@ -59,7 +59,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backchannel.collectors.base import NormalizedPost, Page, Window, normalize_hashtag
-from backchannel.collectors.bluesky_normalize import (
+from backchannel.collectors.bluesky.normalize import (
     UnreadablePost,
     normalize_post_view,
     parse_timestamp,
@@ -69,7 +69,7 @@ from backchannel.collectors.retry import Bounds, Pacer, RetryPolicy
 from backchannel.errors import MalformedResponseError, SourceError
 
 if TYPE_CHECKING:
-    from backchannel.collectors.bluesky_session import BlueskySession
+    from backchannel.collectors.bluesky.session import BlueskySession
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class BlueskyCollector:
         clock: Callable[[], datetime] | None = None,
         bounds: Bounds | None = None,
     ) -> None:
-        from backchannel.collectors.bluesky_session import BlueskySession
+        from backchannel.collectors.bluesky.session import BlueskySession
 
         self.base_url = service
         self.pacer = Pacer(policy, stop)

@@ -57,15 +57,15 @@ from urllib.parse import urlsplit
 from backchannel import __version__
 from backchannel.collectors.base import NormalizedPost, Page, Window
 from backchannel.collectors.id_schemes import FLOORS, SINCE_IS_MIN, floor_for
-from backchannel.collectors.mastodon_client import TimelineClient
-from backchannel.collectors.mastodon_cursor import (
+from backchannel.collectors.mastodon.client import TimelineClient
+from backchannel.collectors.mastodon.cursor import (
     Cursor,
     highest_id,
     id_key,
     lowest_id,
     recent_within,
 )
-from backchannel.collectors.mastodon_normalize import normalize_status, parse_datetime, unwrap
+from backchannel.collectors.mastodon.normalize import normalize_status, parse_datetime, unwrap
 from backchannel.collectors.retry import Bounds, Pacer, RetryPolicy
 from backchannel.errors import MalformedResponseError
 

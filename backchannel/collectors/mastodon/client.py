@@ -41,7 +41,7 @@ from mastodon import (
 from backchannel.collectors.bounded import CHUNK, read_bounded, readable_json
 from backchannel.collectors.deadline import deadline_of, mount_deadline_adapters, past_deadline
 from backchannel.collectors.failures import TooLarge, TooSlow, host_of, network_problem
-from backchannel.collectors.mastodon_normalize import parse_datetime
+from backchannel.collectors.mastodon.normalize import parse_datetime
 from backchannel.collectors.retry import Bounds, Pacer
 from backchannel.errors import (
     AuthRequiredError,

@@ -32,7 +32,7 @@ from mastodon import (
 )
 
 from backchannel.collectors.failures import host_of, network_problem
-from backchannel.collectors.mastodon_client import CountingSession, RawMastodon, reset_at
+from backchannel.collectors.mastodon.client import CountingSession, RawMastodon, reset_at
 from backchannel.collectors.retry import Bounds, Pacer
 from backchannel.errors import RetriesExhaustedError
 from backchannel.sanitize import parse_json

@@ -1,5 +1,5 @@
 """The Mastodon collector's cursor and how it compares ids (see
-:mod:`backchannel.collectors.mastodon` for what each field means to a walk)."""
+:mod:`backchannel.collectors.mastodon.collector` for what each field means to a walk)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from backchannel.collectors.base import Window
 from backchannel.collectors.id_schemes import FLOORS, Floor
-from backchannel.collectors.mastodon_normalize import parse_datetime
+from backchannel.collectors.mastodon.normalize import parse_datetime
 
 log = logging.getLogger(__name__)
 

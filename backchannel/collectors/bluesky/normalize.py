@@ -6,7 +6,7 @@ is normalised all the same, and ``NormalizedPost.raw`` is the post view unchange
 
 Choices worth knowing:
 
-* ``html`` is :func:`~backchannel.collectors.facets.render_facets` output passed through
+* ``html`` is :func:`~backchannel.collectors.bluesky.facets.render_facets` output passed through
   :func:`backchannel.sanitize.clean.clean_post_html`, like every other post's HTML.
 
 * ``created_at`` is the record's ``createdAt`` (client-supplied: ``Z``, an offset, or
@@ -42,7 +42,7 @@ from backchannel.collectors.base import (
     NormalizedMedia,
     NormalizedPost,
 )
-from backchannel.collectors.facets import (
+from backchannel.collectors.bluesky.facets import (
     PROFILE_URL,
     clean_text,
     hashtag,

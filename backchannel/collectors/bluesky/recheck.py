@@ -12,7 +12,7 @@ AppView now sends it, or ``None`` when the post is *deleted* (platform-apis.md B
   (a PDS hands reads of other repos to the AppView).
 
 Cost: one request per 25 posts, plus one per post that went missing. The session
-(:class:`~backchannel.collectors.bluesky_session.BlueskySession`) is the collector's:
+(:class:`~backchannel.collectors.bluesky.session.BlueskySession`) is the collector's:
 stored tokens are reused, 429s and server errors wait and retry.
 """
 
@@ -24,7 +24,7 @@ from typing import Any
 from atproto_client import exceptions as ax
 from atproto_client import models
 
-from backchannel.collectors.bluesky_session import BlueskySession, _error_name
+from backchannel.collectors.bluesky.session import BlueskySession, _error_name
 from backchannel.errors import SourceError
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ whose NodeInfo names one of these is read here. How a run reads ``#tag``:
    seen.
 3. **Authors.** A note's user is a light one; ``users/show`` is asked once per run for
    the detailed users of a page's new authors (their actor ``uri``, bio, ``noindex``,
-   ``isExplorable``: see :mod:`backchannel.collectors.misskey_normalize`).
+   ``isExplorable``: see :mod:`backchannel.collectors.misskey.normalize`).
 
 Cursor (JSON): ``{"v": 1, "since", "start", "newest_at", "rescan_since",
 "rescan_done_at"}``. Skipped reasons: ``"not public"``, ``"outside window"``,
@@ -36,11 +36,11 @@ from typing import Any
 
 from backchannel.collectors.base import NormalizedPost, Page, Window
 from backchannel.collectors.id_schemes import base36_floor
-from backchannel.collectors.mastodon import default_user_agent
-from backchannel.collectors.mastodon_cursor import recent_within
-from backchannel.collectors.mastodon_normalize import parse_datetime
-from backchannel.collectors.misskey_client import MisskeyAPIError, MisskeyClient
-from backchannel.collectors.misskey_normalize import is_pure_renote, normalize_note
+from backchannel.collectors.mastodon.collector import default_user_agent
+from backchannel.collectors.mastodon.cursor import recent_within
+from backchannel.collectors.mastodon.normalize import parse_datetime
+from backchannel.collectors.misskey.client import MisskeyClient
+from backchannel.collectors.misskey.normalize import is_pure_renote, normalize_note
 from backchannel.collectors.retry import Bounds, Pacer, RetryPolicy
 from backchannel.errors import MalformedResponseError
 
@@ -234,42 +234,6 @@ class MisskeyCollector:
         requests, self._counted = sent - self._counted, sent
         return Page(posts=posts, cursor=state.dump(), skipped=skipped, requests=requests,
                     unreadable=unreadable)  # fmt: skip
-
-
-class MisskeyChecker:
-    """``recheck`` for a Misskey-family server: ``notes/show`` per note (there is no
-    batch), ``users/show`` for their authors; a deleted note is ``NO_SUCH_NOTE``."""
-
-    def __init__(self, collector: MisskeyCollector) -> None:
-        self._collector = collector
-        self._client = collector._client
-
-    @property
-    def requests(self) -> int:
-        return self._client.requests_sent
-
-    def close(self) -> None:
-        self._collector.close()
-
-    def check(self, native_ids: list[str]) -> dict[str, dict[str, Any] | None]:
-        answers: dict[str, dict[str, Any] | None] = {}
-        for native_id in dict.fromkeys(native_ids):
-            try:
-                note = self._client.call("notes/show", {"noteId": native_id})
-            except MisskeyAPIError as exc:
-                if exc.code == "NO_SUCH_NOTE":
-                    answers[native_id] = None
-                else:
-                    log.info("%s: note %s unknown (%s)", self._client.host, native_id, exc)
-                continue
-            if isinstance(note, dict):
-                answers[native_id] = note
-        self._collector.profiles([n for n in answers.values() if n])
-        return answers
-
-    def normalize(self, raw: dict[str, Any]) -> NormalizedPost:
-        profile = self._collector._profiles.get(str(raw.get("userId")))
-        return normalize_note(raw, self._collector.base_url, profile)
 
 
 @dataclass
