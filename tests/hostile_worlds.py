@@ -17,6 +17,7 @@ from backchannel.sandbox.bluesky_world import World
 from backchannel.sandbox.images import png
 from backchannel.sandbox.mastodon_model import Card, Media, Poll
 from backchannel.sandbox.mastodon_world import MastodonWorld
+from backchannel.sandbox.misskey_world import File, MisskeyWorld, Note
 from tests.hostile_corpus import hostile_url
 
 TAG = "swrs26"
@@ -146,3 +147,30 @@ def _facet(start: int, end: int, feature: dict[str, Any]) -> dict[str, Any]:
         "index": {"byteStart": start, "byteEnd": end},
         "features": [feature],
     }
+
+
+def misskey_world(payloads: Sequence[str]) -> tuple[MisskeyWorld, Any]:
+    """A Misskey server's notes, each payload in the note's MFM, its warning, its file's
+    alt text, its author's name, bio and fields; and the rewrite that puts hostile URLs
+    where the server writes addresses (the note's, the avatar, a custom emoji's)."""
+    world = MisskeyWorld("misskey.example")
+    index: dict[str, int] = {}
+    for i, bad in enumerate(payloads):
+        user = world.add_user(f"m{i}", name=bad, description=bad, fields=[(bad, bad)])
+        note = world.add_note(user, f"{bad} :x: #{TAG}", created_at=_at(i), cw=bad if i % 2 else None,
+                              files=[File(f"f{i}", "slide.png", comment=bad)])  # fmt: skip
+        index[note.id] = i
+
+    def rewrite(note: Note, packed: dict[str, Any]) -> dict[str, Any]:
+        i = index.get(note.id)
+        if i is None:
+            return packed
+        packed["url"] = hostile_url(i)
+        packed["user"]["avatarUrl"] = hostile_url(i + 2)
+        packed["user"]["name"] = payloads[i]
+        packed["emojis"] = {"x": hostile_url(i + 6), payloads[i]: hostile_url(i + 6)}
+        for file in packed["files"]:
+            file["url"] = file["thumbnailUrl"] = hostile_url(i + 3)
+        return packed
+
+    return world, rewrite

@@ -1,8 +1,8 @@
 """The hostile-input suite (issue 20): public XSS corpora in every field, end to end.
 
 Every payload of the vendored corpora (972 distinct ones, see
-``tests/fixtures/hostile/README.md``) is put in every field of one Mastodon status and
-one Bluesky post (:mod:`tests.hostile_worlds`). The sandbox serves them; the real
+``tests/fixtures/hostile/README.md``) is put in every field of one Mastodon status, one
+Misskey note and one Bluesky post (:mod:`tests.hostile_worlds`). The sandbox serves them; the real
 Mastodon.py and atproto clients collect them over HTTP; the event is exported; every
 page is audited as HTML and opened in Chromium, where any dialog, trapped script call,
 Content-Security-Policy violation, popup, navigation or request off the site fails.
@@ -21,11 +21,12 @@ from sqlalchemy import func, select
 
 from backchannel.sandbox.bluesky import BlueskySandbox
 from backchannel.sandbox.mastodon_server import MastodonSandbox
+from backchannel.sandbox.misskey_server import MisskeyServer
 from backchannel.store import Database, Post
 from tests.export_browser import Watch, browser, serve
 from tests.helpers import run_cli, write_config
 from tests.hostile_corpus import payloads
-from tests.hostile_worlds import HOME, TAG, bluesky_world, mastodon_world
+from tests.hostile_worlds import HOME, TAG, bluesky_world, mastodon_world, misskey_world
 from tests.html_audit import Audit, audit_site
 
 PASSWORD_ENV = "HOSTILE_BLUESKY_PASSWORD"
@@ -50,11 +51,14 @@ class Collected:
 def collected(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Collected]:
     folder = tmp_path_factory.mktemp("hostile")
     corpus = payloads()
+    notes, rewrite = misskey_world(corpus)
     with (
         MastodonSandbox(mastodon_world(corpus)) as mastodon,
         BlueskySandbox(bluesky_world(corpus)) as bluesky,
+        MisskeyServer(notes) as misskey,
         pytest.MonkeyPatch.context() as patch,
     ):
+        misskey.rewrite_note = rewrite
         patch.setenv(PASSWORD_ENV, bluesky.app_password)
         db_url = f"sqlite:///{folder / 'hostile.db'}"
         config = write_config(
@@ -67,7 +71,8 @@ def collected(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Collected]:
         added = run_cli(
             "event", "add", "hostile", "--title", "Hostile", "--hashtag", TAG,
             "--start", "2026-03-12", "--end", "2026-03-13", "--timezone", "UTC",
-            "--mastodon", mastodon.instances[HOME].base_url, "--bluesky", config=config,
+            "--mastodon", mastodon.instances[HOME].base_url, "--mastodon", misskey.base_url,
+            "--bluesky", config=config,
         )  # fmt: skip
         assert added.exit_code == 0, added.output
         result = run_cli("collect", "hostile", "--no-media", config=config)
@@ -85,7 +90,8 @@ def test_every_hostile_post_is_collected(collected: Collected) -> None:
             counts = dict(session.execute(query).all())  # type: ignore[arg-type]
     finally:
         db.dispose()
-    assert counts == {"mastodon": len(payloads()), "bluesky": len(payloads())}, collected.output
+    # Misskey's notes are fediverse posts: the platform "mastodon", as a status's.
+    assert counts == {"mastodon": 2 * len(payloads()), "bluesky": len(payloads())}, collected.output
 
 
 def test_no_page_holds_anything_executable_or_remote(collected: Collected) -> None:

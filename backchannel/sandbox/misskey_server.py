@@ -25,6 +25,7 @@ Endpoints, as Misskey 2024.11 answers them (``packages/backend/src/server/api/en
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,6 +54,8 @@ class MisskeyServer(SandboxServer):
     def __init__(self, world: MisskeyWorld, port: int = 0, version: str = "2024.11.0") -> None:
         self.world = world
         self.software = ("misskey", version)
+        # Rewrites a packed note as a hostile or broken server would send it.
+        self.rewrite_note: Callable[[Note, dict[str, Any]], dict[str, Any]] | None = None
         super().__init__(port=port)
         self.name = f"misskey:{world.host}"
 
@@ -197,7 +200,7 @@ class MisskeyServer(SandboxServer):
             other = self.world.notes.get(target or "")
             if other is not None and not nested and self.world.visible(other):
                 packed[key] = self.note(other, nested=True)
-        return packed
+        return self.rewrite_note(note, packed) if self.rewrite_note else packed
 
     def _file(self, file: File, user: User) -> dict[str, Any]:
         url = f"{self.base_url}/files/{file.id}"
