@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from backchannel.collectors import Window, normalize_hashtag
 from backchannel.errors import ConflictError, InputError, NotFoundError, about
-from backchannel.store import Event, EventPost, EventSource, Post, erase_orphans
+from backchannel.store import Event, EventPost, EventSource, Post, PostSighting, erase_orphans
 
 PLATFORMS = ("mastodon", "bluesky")
 # What Mastodon accepts in a hashtag: letters, marks, digits, _, middle dot, ZWNJ.
@@ -217,6 +217,68 @@ def add_source(
     event.sources.append(source)
     session.flush()
     return source
+
+
+def find_source(event: Event, url: str) -> EventSource:
+    """The event's source at ``url`` (as ``add-source`` would write it), or a one-line
+    error naming the sources it has."""
+    wanted = parse_source_url(url)
+    for source in event.sources:
+        if source.base_url == wanted:
+            return source
+    have = ", ".join(s.base_url for s in event.sources) or "none"
+    raise NotFoundError(f"{event.slug} reads nothing at {wanted} (its sources: {have})")
+
+
+def posts_only_from(session: Session, event: Event, source: EventSource) -> set[int]:
+    """The event's posts that ``source`` saw and none of its other sources did."""
+    others = [s.base_url for s in event.sources if s.id != source.id]
+    in_event = select(EventPost.post_id).where(EventPost.event_id == event.id)
+    seen_here = set(session.scalars(
+        select(PostSighting.post_id).where(PostSighting.server == source.base_url,
+                                           PostSighting.post_id.in_(in_event))
+    ))  # fmt: skip
+    if not seen_here or not others:
+        return seen_here
+    seen_elsewhere = set(session.scalars(
+        select(PostSighting.post_id).where(PostSighting.server.in_(others),
+                                           PostSighting.post_id.in_(seen_here))
+    ))  # fmt: skip
+    return seen_here - seen_elsewhere
+
+
+def remove_source(
+    session: Session, event: Event, source: EventSource, delete_posts: bool = False
+) -> tuple[int, int]:
+    """Stop reading ``source`` for ``event`` (its cursors and runs go with it). The posts
+    only it saw stay in the event unless ``delete_posts``; then they leave it, and those
+    no other event holds are deleted. (posts only it saw, posts deleted)"""
+    only_here = posts_only_from(session, event, source)
+    event.sources.remove(source)
+    session.flush()
+    deleted = 0
+    if delete_posts and only_here:
+        for link in session.scalars(select(EventPost).where(EventPost.event_id == event.id,
+                                                            EventPost.post_id.in_(only_here))):  # fmt: skip
+            session.delete(link)
+        session.flush()
+        deleted = erase_orphans(session, only_here)
+    return len(only_here), deleted
+
+
+def set_bluesky_service(session: Session, event: Event, url: str) -> bool:
+    """Read the event's Bluesky posts from the service at ``url`` from now on (its
+    cursor kept: the service changes, not the network). False if it was that already."""
+    wanted = parse_source_url(url)
+    found = [s for s in event.sources if s.platform == "bluesky"]
+    if not found:
+        raise InputError(f"{event.slug} does not read Bluesky: add it with "
+                         f"`backchannel event add-source {event.slug} --bluesky`")  # fmt: skip
+    if found[0].base_url == wanted:
+        return False
+    found[0].base_url = wanted
+    session.flush()
+    return True
 
 
 def remove_event(session: Session, event: Event) -> int:

@@ -118,7 +118,12 @@ def main(ctx: click.Context, config_path: str | None, debug: bool, verbose: bool
       backchannel collect swrb13
     """
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    from backchannel.cli.terminal import ProgressAwareHandler
+
+    # Log lines go above the progress line of a long command, never inside it.
+    handler = ProgressAwareHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     ctx.obj = App(config_path, debug, verbose)
     ctx.call_on_close(ctx.obj.close)
     # The interpreter's last garbage collections walk every object SQLAlchemy made at

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 from typing import Any
 
@@ -10,6 +9,7 @@ import click
 
 from backchannel.cli import App, pass_app
 from backchannel.cli.table import render, terminal_width
+from backchannel.cli.terminal import PROGRESS
 
 
 def skipped_text(skipped: dict[str, int]) -> str:
@@ -85,23 +85,20 @@ def coverage_text(app: App, slug: str, failed: frozenset[str] = frozenset()) -> 
 
 
 class _Ticker:
-    """A one-line running count on stderr while a terminal watches."""
+    """A one-line running count on stderr while a terminal watches (log lines go above
+    it: :mod:`backchannel.cli.terminal`)."""
 
     def __init__(self) -> None:
-        self.enabled = sys.stderr.isatty()
         self.posts = 0
         self._lock = threading.Lock()
 
     def __call__(self, _source: Any, page: Any) -> None:
-        if not self.enabled:
-            return
         with self._lock:
             self.posts += page.new + page.updated
-            click.echo(f"\rcollecting... {self.posts} new or updated posts", nl=False, err=True)
+            PROGRESS.show(f"collecting... {self.posts} new or updated posts")
 
     def done(self) -> None:
-        if self.enabled and self.posts:
-            click.echo("", err=True)
+        PROGRESS.finish()
 
 
 @click.command()
@@ -144,7 +141,10 @@ def collect(
                               budget=budget)  # fmt: skip
     except KeyboardInterrupt:
         stop.set()
-        raise
+        PROGRESS.clear()
+        click.echo("stopped: every page collected so far is kept; the next `collect` goes on "
+                   "from there", err=True)  # fmt: skip
+        raise SystemExit(130) from None
     ticker.done()
     if not results:
         if event_slug and not source_url:

@@ -1,7 +1,8 @@
-"""``backchannel init`` and ``backchannel db upgrade|current``."""
+"""``backchannel init`` and ``backchannel db upgrade|current|check|backup``."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -57,7 +58,7 @@ def init(app: App, yes: bool, **flags: Any) -> None:
 
 @click.group()
 def db() -> None:
-    """Database schema: upgrade it, or show its revision.
+    """The database: upgrade its schema, show its revision, check it, back it up.
 
     \b
     Example:
@@ -130,6 +131,26 @@ def check(app: App) -> None:
             "copy (`db upgrade` leaves one beside the file as <name>.<revision>.<time>.bak)"
         )
     click.echo(f"{app.raw_db.display_url}: ok")
+
+
+@db.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@pass_app
+def backup(app: App, target: Path) -> None:
+    """Copy the SQLite database to TARGET, consistent even while a collection writes.
+
+    The copy is checked and lands whole or not at all. To restore, stop `backchannel
+    run`, then put the copy where database.url points (and remove the -wal and -shm
+    files beside it). PostgreSQL: use pg_dump and pg_restore.
+
+    \b
+    Example:
+      backchannel db backup backups/swrb13-2026-12-07.db
+    """
+    app.raw_db.check_integrity()  # never copy a damaged file as if it were a backup
+    made = app.raw_db.backup(target)
+    click.echo(f"backed up {app.raw_db.display_url} to {made} "
+               f"({made.stat().st_size / 1_048_576:.1f} MB)")  # fmt: skip
 
 
 def register(group: click.Group) -> None:

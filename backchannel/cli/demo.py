@@ -13,17 +13,10 @@ from backchannel.cli.collecting import results_table
 
 
 def _serve(site: Path) -> None:
-    import functools
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+    from backchannel.cli.exporting import free_port
+    from backchannel.export import serve_site
 
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
-    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as httpd:
-        host, port = httpd.server_address[:2]
-        click.echo(f"serving {site} at http://{host}:{port}/ (Ctrl-C to stop)")
-        try:
-            httpd.serve_forever()
-        except KeyboardInterrupt:
-            click.echo("stopped")
+    serve_site(site.resolve(), "127.0.0.1", free_port(), click.echo)
 
 
 @click.command()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import sys
+from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
 
 from backchannel.cli import App, pass_app
 from backchannel.cli.table import render
+
+LONG_WINDOW_DAYS = 60  # longer needs --yes: most often a year typed wrong
 
 
 def _local(moment: datetime, zone: str) -> str:
@@ -55,6 +59,7 @@ def event() -> None:
     help="opt-in archives only authors on the allow list.",
 )
 @click.option("--discover", is_flag=True, help="Add the busiest unlisted home servers as sources.")
+@click.option("--yes", is_flag=True, help=f"Allow a window over {LONG_WINDOW_DAYS} days.")
 @pass_app
 def add(
     app: App,
@@ -71,8 +76,12 @@ def add(
     bluesky: bool,
     policy: str,
     discover: bool,
+    yes: bool,
 ) -> None:
     """Register an event, its hashtags, its time window and its sources.
+
+    A window over 60 days (a typo in a year, often) needs --yes: a collection reads
+    every post of the window from every source.
 
     \b
     Example:
@@ -99,12 +108,30 @@ def add(
     )
     with app.db.writing() as session:
         created = create_event(session, spec)
+        _check_long(created, yes)
         click.echo(
             f"registered {created.slug}: {created.title}, "
             f"#{' #'.join(created.hashtags)}, {len(created.sources)} source(s)"
         )
         if not created.sources:
             click.echo(no_sources_hint(created.slug), err=True)
+
+
+def _check_long(created: Any, yes: bool) -> None:
+    """Refuse (or, on a terminal, ask about) a window over LONG_WINDOW_DAYS days."""
+    from backchannel.errors import InputError
+
+    days = (created.ends_at - created.starts_at).total_seconds() / 86400
+    if days <= LONG_WINDOW_DAYS or yes:
+        return
+    zone = ZoneInfo(created.timezone)
+    first = created.starts_at.astimezone(zone)
+    last = (created.ends_at - timedelta(seconds=1)).astimezone(zone)  # the end is exclusive
+    question = (f"{created.slug}'s window is {days:,.0f} days long ({first:%Y-%m-%d} to "
+                f"{last:%Y-%m-%d}): every post of it is read from every source")  # fmt: skip
+    if sys.stdin.isatty() and click.confirm(question + ". Keep it?", default=False):
+        return
+    raise InputError(question + "; check the dates, or add --yes if that is right")
 
 
 def no_sources_hint(slug: str) -> str:
@@ -129,6 +156,7 @@ def no_sources_hint(slug: str) -> str:
 @click.option("--margin-before", help="Collect from this long before, e.g. 1d.")
 @click.option("--margin-after", help="Collect until this long after, e.g. 6h.")
 @click.option("--policy", type=click.Choice(["opt-out", "opt-in"]), help="The consent policy.")
+@click.option("--bluesky-service", metavar="URL", help="Read Bluesky through this service.")
 @pass_app
 def edit(
     app: App,
@@ -142,8 +170,10 @@ def edit(
     margin_before: str | None,
     margin_after: str | None,
     policy: str | None,
+    bluesky_service: str | None,
 ) -> None:
-    """Change an event's title, hashtags, window, time zone, margins or policy.
+    """Change an event's title, hashtags, window, time zone, margins, policy or the
+    Bluesky service it reads through.
 
     Only the options given change, each checked as `event add` checks it. Posts
     already collected stay; the command says how many now fall outside.
@@ -153,7 +183,7 @@ def edit(
       backchannel event edit swrb13 --hashtag swrb13 --hashtag swrb2013 --end 2013-11-16
     """
     from backchannel.event_edits import FIELD_NAMES, EventChanges, edit_event
-    from backchannel.events import get_event
+    from backchannel.events import get_event, set_bluesky_service
 
     changes = EventChanges(
         title=title,
@@ -166,14 +196,20 @@ def edit(
         margin_after=margin_after,
         policy=policy,
     )
-    if changes == EventChanges():
+    if changes == EventChanges() and bluesky_service is None:
         from backchannel.errors import InputError
 
         raise InputError("nothing to change: give at least one option (see --help)")
     with app.db.writing() as session:
-        result = edit_event(session, get_event(session, slug), changes)
+        found = get_event(session, slug)
+        moved = bluesky_service is not None and set_bluesky_service(session, found,
+                                                                    bluesky_service)  # fmt: skip
+        result = edit_event(session, found, changes)
+    if moved:
+        click.echo(f"{slug}: Bluesky is now read through {bluesky_service}")
     if not result.changed:
-        click.echo(f"{slug}: nothing changed (the values given are the ones it has)")
+        if not moved:
+            click.echo(f"{slug}: nothing changed (the values given are the ones it has)")
         return
     click.echo(f"{slug}: changed {', '.join(FIELD_NAMES[name] for name in result.changed)}")
     if result.outside:
@@ -213,6 +249,44 @@ def add_source_command(app: App, slug: str, mastodon: tuple[str, ...], bluesky: 
             added.append(add_source(session, found, "bluesky", app.config.bluesky.service))
         for source in added:
             click.echo(f"{slug}: added {source.platform} {source.base_url}")
+
+
+@event.command("remove-source")
+@click.argument("slug")
+@click.argument("url")
+@click.option("--delete-posts", is_flag=True,
+              help="Also take the posts only this source saw out of the event.")  # fmt: skip
+@pass_app
+def remove_source_command(app: App, slug: str, url: str, delete_posts: bool) -> None:
+    """Stop reading an event's hashtags from one source (URL, or "bluesky").
+
+    The posts only that source saw stay in the event unless --delete-posts (then
+    those no other event holds are deleted, with their media); the command says how
+    many. Its cursors and run history go.
+
+    \b
+    Example:
+      backchannel event remove-source swrb13 https://mastodon.socal
+    """
+    from backchannel.events import find_source, get_event, remove_source
+    from backchannel.media import prune
+
+    with app.db.writing() as session:
+        found = get_event(session, slug)
+        if url.strip().lower() == "bluesky":
+            bluesky = [s for s in found.sources if s.platform == "bluesky"]
+            url = bluesky[0].base_url if bluesky else url
+        source = find_source(found, url)
+        label = f"{source.platform} {source.base_url}"
+        only_here, deleted = remove_source(session, found, source, delete_posts)
+    click.echo(f"{slug}: removed {label}")
+    if delete_posts:
+        files = prune(app.db, app.config.media_dir) if deleted else 0
+        click.echo(f"{only_here} post(s) only it had seen left the event; {deleted} that no "
+                   f"other event held were deleted, with {files} media file(s)")  # fmt: skip
+    elif only_here:
+        click.echo(f"{only_here} post(s) only it had seen stay in the event (remove them "
+                   f"with --delete-posts)")  # fmt: skip
 
 
 @event.command("list")

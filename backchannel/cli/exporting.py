@@ -1,4 +1,4 @@
-"""``backchannel export``: write the static archive."""
+"""``backchannel export``: write the static archive; ``backchannel serve``: look at it."""
 
 from __future__ import annotations
 
@@ -66,5 +66,35 @@ def export_command(
     )
 
 
+@click.command("serve")
+@click.argument("site", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="The port on 127.0.0.1 (0: any free one).")  # fmt: skip
+@pass_app
+def serve_command(app: App, site: Path | None, port: int) -> None:
+    """Serve an exported archive on 127.0.0.1 until Ctrl-C (search works over HTTP).
+
+    Read-only, with the archive's Content Security Policy; SITE defaults to the
+    config's [archive] site_dir. To publish, upload the folder to any static host.
+
+    \b
+    Example:
+      backchannel serve ./site --port 8000
+    """
+    from backchannel.export import serve_site
+
+    folder = site if site is not None else app.config.site_dir  # the database is not opened
+    serve_site(folder.resolve(), "127.0.0.1", port or free_port(), click.echo)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def register(group: click.Group) -> None:
     group.add_command(export_command)
+    group.add_command(serve_command)

@@ -69,8 +69,8 @@ def run_command(app: App) -> None:
     scheduler = Scheduler(app.db, app.config, stop, report)
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        click.echo(f"scheduler running on {app.db.display_url}; Ctrl-C or SIGTERM stops it")
-        scheduler.run()
+        scheduler.run(lambda: click.echo(f"scheduler running on {app.db.display_url}; "
+                                         "Ctrl-C or SIGTERM stops it"))  # fmt: skip
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -8,6 +8,7 @@ of the event's posters are not sources yet, ranked by posts, so they can be adde
 
 from __future__ import annotations
 
+import ipaddress
 from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -37,6 +38,31 @@ def _origin(uri: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else None
 
 
+# Servers that relay another network's posts into the fediverse (Bluesky, Nostr,
+# Threads, the web): their accounts are not a community to read a hashtag from.
+BRIDGES = ("brid.gy", "mostr.pub", "threads.net", "bird.makeup", "sky.makeup")
+
+
+def _loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith((".localhost", ".local")):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local
+
+
+def _suggestible(origin: str, local_ok: bool) -> bool:
+    """A public fediverse server: not a bridge, not loopback (unless the event's own
+    sources are: the sandbox)."""
+    host = (urlsplit(origin).hostname or "").lower()
+    if any(host == bridge or host.endswith("." + bridge) for bridge in BRIDGES):
+        return False
+    return local_ok or not _loopback(origin)
+
+
 def event_coverage(session: Session, event: Event) -> Coverage:
     sightings = session.execute(
         select(PostSighting.post_id, PostSighting.server)
@@ -64,9 +90,12 @@ def event_coverage(session: Session, event: Event) -> Coverage:
         .join(EventPost, EventPost.post_id == Post.id)
         .where(EventPost.event_id == event.id, Author.platform == "mastodon")
     )
+    # Loopback servers are suggested only to an event that reads loopback servers (the
+    # sandbox); bridges are never suggested: what they relay is read at its origin.
+    local_ok = bool(known) and all(_loopback(url) for url in known)
     for (uri,) in rows:
         origin = _origin(uri)
-        if origin and origin not in known:
+        if origin and origin not in known and _suggestible(origin, local_ok):
             homes[origin] += 1
     missing = sorted(homes.items(), key=lambda item: (-item[1], item[0]))
     return Coverage(sources, missing)

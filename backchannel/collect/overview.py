@@ -100,12 +100,8 @@ def _source(session: Session, source: EventSource, cadence: Cadence, now: dateti
             func.coalesce(func.sum(CollectionRun.new), 0),
         ).where(CollectionRun.source_id == source.id)
     ).one()
-    failed = session.scalar(
-        select(CollectionRun)
-        .where(CollectionRun.source_id == source.id, CollectionRun.status == "failed")
-        .order_by(CollectionRun.started_at.desc(), CollectionRun.id.desc())
-        .limit(1)
-    )
+    # An error is shown while it is the latest result: a later ok run put it right.
+    failed = last if last is not None and last.status != "ok" and last.error else None
     limited = session.scalar(
         select(CollectionRun.rate_limit)
         .where(CollectionRun.source_id == source.id, CollectionRun.rate_limit.is_not(None))

@@ -45,6 +45,7 @@ from backchannel.store import Database, Event
 
 log = logging.getLogger(__name__)
 
+CHECKPOINT_EVERY = timedelta(minutes=5)
 SYNC_EVERY = timedelta(seconds=30)  # how soon a newly registered event gets its jobs
 
 # report(event slug, what happened): one line per finished job, for the CLI to show.
@@ -98,8 +99,10 @@ class Scheduler:
     def stop(self) -> None:
         self.stop_event.set()
 
-    def run(self) -> None:
-        """Claim the database, run the jobs until stopped, wait for them, release."""
+    def run(self, started: Callable[[], None] | None = None) -> None:
+        """Claim the database, run the jobs until stopped, wait for them, release.
+        ``started`` is called once the database is claimed (a refused run says only
+        that it was refused)."""
         self.lock.acquire()
         try:
             self.sync()
@@ -108,7 +111,13 @@ class Scheduler:
             self._scheduler.add_job(
                 self.sync, IntervalTrigger(seconds=SYNC_EVERY.total_seconds()), id="sync"
             )
+            # A copy of the SQLite file alone holds what was collected until a few
+            # minutes ago, even while `run` goes on for days.
+            self._scheduler.add_job(self.db.checkpoint, IntervalTrigger(
+                seconds=CHECKPOINT_EVERY.total_seconds()), id="checkpoint")  # fmt: skip
             self._scheduler.start()
+            if started is not None:
+                started()
             while not self.stop_event.wait(0.5):
                 pass
             log.info("stopping: finishing the pages in hand")

@@ -18,5 +18,6 @@ __getattr__, __dir__, __all__ = exports(
         "search": ["pagefind_binary"],
         "content": ["markdown_html", "post_html"],
         "robots": ["CSP"],
+        "serve": ["serve_site", "site_app"],
     },
 )

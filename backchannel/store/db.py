@@ -14,9 +14,10 @@ opening the database stays fast.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -161,7 +162,58 @@ class Database:
         )
 
     def dispose(self) -> None:
+        """Close every connection, the write-ahead log copied into the SQLite file first
+        (:meth:`checkpoint`), so that the file alone holds what was written."""
+        self.checkpoint()
         self.engine.dispose()
+
+    def checkpoint(self) -> None:
+        """Copy a SQLite database's write-ahead log into the file (``PASSIVE``: it waits
+        for no one; a reader still using an older snapshot keeps those pages in the log
+        until the next checkpoint). Nothing to do on PostgreSQL, or before the file exists.
+        A copy of ``backchannel.db`` alone then holds everything written so far."""
+        path = self.sqlite_path
+        if path is None or not path.exists():
+            return
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        except SADatabaseError as exc:  # a busy or damaged file: the log stays beside it
+            log.info("no checkpoint of %s: %s", path, exc)
+
+    def backup(self, target: Path) -> Path:
+        """A consistent copy of a live SQLite database at ``target`` (SQLite's backup API:
+        pages written while it copies are copied again), written beside as a temporary
+        file and renamed into place whole. Refuses PostgreSQL (use ``pg_dump``) and an
+        existing target."""
+        path = self.sqlite_path
+        if path is None:
+            raise DatabaseError(
+                f"{self.display_url} is PostgreSQL: back it up with pg_dump (pg_dump -Fc "
+                f"-f {target.name} DATABASE_NAME), restore with pg_restore"
+            )
+        if not path.exists():
+            raise DatabaseError(f"{path} does not exist: nothing to back up")
+        target = target.expanduser().resolve()
+        if target.exists():
+            raise DatabaseError(f"{target} exists already: choose another name")
+        if target == path.resolve():
+            raise DatabaseError("the backup cannot be the database itself")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.partial")
+        partial.unlink(missing_ok=True)
+        try:
+            with closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)) as source:
+                with closing(sqlite3.connect(partial)) as copy:
+                    source.backup(copy, pages=1024)  # steps: writers are not held off
+                    problem = copy.execute("PRAGMA quick_check").fetchone()[0]
+            if problem != "ok":
+                raise DatabaseError(f"the copy of {path} did not check out: {problem}")
+            os.replace(partial, target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        return target
 
     # -- schema ---------------------------------------------------------------------
 

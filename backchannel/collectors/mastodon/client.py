@@ -171,6 +171,7 @@ class TimelineClient:
         self._session = CountingSession(bounds)
         self._api = RawMastodon.polite(base_url, access_token, user_agent, timeout, self._session)
         self._instance_settled = False
+        self._api_checked = False  # whether a 404 for a tag was checked against the API
 
     @property
     def requests_sent(self) -> int:
@@ -206,7 +207,12 @@ class TimelineClient:
                 self._pacer.rate_limited(self._reset_at(), f"{self.base_url} answered 429")
                 continue
             except MastodonNotFoundError:
-                # The docs promise 404 for a tag nobody used; the code answers [].
+                # The docs promise 404 for a tag nobody used (the code answers []); a
+                # web server that is not Mastodon answers 404 too. Which one is asked
+                # once: a source must never collect "ok" with 0 posts from a non-server.
+                if not self._api_checked:
+                    self._api_checked = True
+                    self.server_version()  # raises "not a Mastodon server (HTTP 404 ...)"
                 return []
             except (MastodonServerError, MastodonNetworkError) as exc:
                 server_errors += 1
