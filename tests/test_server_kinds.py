@@ -204,8 +204,11 @@ def test_a_source_that_served_nothing_says_so(tmp_path: Path) -> None:
         server = sandbox.instances["kea.example"]
         config, _ = _event(tmp_path, server.base_url, tag="nobodyuses")
         done = run_cli("collect", "ev", "--no-media", config=config)
+        base_url = server.base_url
     assert done.exit_code == 0, done.output
     assert "0 posts: is #nobodyuses used there?" in done.output
+    status = run_cli("status", "ev", config=config).output
+    assert f"suspicious: {base_url} has served no post in 1 run(s) of the window" in status
 
 
 @pytest.mark.parametrize("kind", KIND_NAMES)

@@ -122,6 +122,10 @@ def status_command(app: App, event_slug: str | None) -> None:
                    "requests", "new", "rate limit"]  # fmt: skip
         click.echo(render(headers, rows, right=(6, 7, 8)))
         for s in event.sources:
+            if event.phase != "before" and s.runs and not s.new and s.last_status == "ok":
+                click.echo(f"suspicious: {s.base_url} has served no post in {s.runs} run(s) "
+                           "of the window: is the hashtag used there, and is it the right "
+                           "server? (`backchannel doctor`)")  # fmt: skip
             if s.last_skipped:
                 counts = ", ".join(f"{why} {n}" for why, n in sorted(s.last_skipped.items()))
                 click.echo(f"skipped by {s.base_url} in its last run: {counts}")
