@@ -20,17 +20,19 @@ ANSWERS = [
     "Pacific/Auckland",
     "2013-11-14",
     "2013-11-15",
-    "https://mastodon.social https://scholar.social",
+    "https://mastodon.example https://scholar.example",
     "y",  # Bluesky
     "archivist.bsky.social",
     "",  # the default variable for its app password
+    "y",  # mastodon.example does not answer (no network here): keep it anyway
+    "y",  # nor scholar.example
 ]
 
 FLAGS = [
     "--yes", "--contact", "https://swrb.example/about", "--event", "swrb13",
     "--title", "SWRB conference 2013", "--hashtag", "swrb13", "--hashtag", "socialwork",
     "--timezone", "Pacific/Auckland", "--start", "2013-11-14", "--end", "2013-11-15",
-    "--mastodon", "https://mastodon.social", "--mastodon", "https://scholar.social",
+    "--mastodon", "https://mastodon.example", "--mastodon", "https://scholar.example",
     "--bluesky-handle", "archivist.bsky.social",
 ]  # fmt: skip
 
@@ -64,6 +66,8 @@ def test_guided_init_writes_a_config_and_registers_the_event(tmp_path: Path) -> 
     assert "before collecting, put the app password in $BACKCHANNEL_BLUESKY_APP_PASSWORD" in (
         result.output
     )
+    # Each server was asked once, as doctor asks; neither answered (no such host here).
+    assert "https://mastodon.example: " in result.output and "Keep it anyway?" in result.output
     loaded = load_config(config)
     assert loaded.collect.user_agent == f"backchannel/{__version__} (+https://swrb.example/about)"
     assert loaded.export.contact == "https://swrb.example/about"
@@ -77,8 +81,8 @@ def test_guided_init_writes_a_config_and_registers_the_event(tmp_path: Path) -> 
     assert (starts, ends) == ("2013-11-13T11:00:00+00:00", "2013-11-15T11:00:00+00:00")
     assert sources == (
         ("bluesky", "https://bsky.social"),
-        ("mastodon", "https://mastodon.social"),
-        ("mastodon", "https://scholar.social"),
+        ("mastodon", "https://mastodon.example"),
+        ("mastodon", "https://scholar.example"),
     )
 
 
@@ -135,3 +139,13 @@ def test_an_email_contact_and_no_event(tmp_path: Path) -> None:
     assert "registered" not in result.output
     listed = run_cli("event", "list", config=config)
     assert listed.exit_code == 0
+
+
+def test_a_server_that_does_not_answer_is_dropped_unless_kept(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    answers = [*ANSWERS[:-2], "y", "n"]  # keep the first, drop the second
+    result = run_cli("init", config=config, input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    sources = _event_summary(config)[5]
+    assert ("mastodon", "https://mastodon.example") in sources
+    assert ("mastodon", "https://scholar.example") not in sources

@@ -134,6 +134,21 @@ def _check_long(created: Any, yes: bool) -> None:
     raise InputError(question + "; check the dates, or add --yes if that is right")
 
 
+def _answers(app: App, slug: str, url: str, hashtag: str) -> bool:
+    """Whether to keep ``url``: it answers as doctor expects, or the person says so."""
+    from backchannel.collect import probe_server
+    from backchannel.errors import InputError
+
+    check = probe_server(app.config, slug, "mastodon", url, hashtag)
+    if check.ok:
+        click.echo(f"{url}: {check.text}")
+        return True
+    problem = f"{url}: {check.text}"
+    if sys.stdin.isatty():
+        return click.confirm(f"{problem}. Keep it anyway?", default=False)
+    raise InputError(f"{problem} (check the address; --no-check keeps it anyway)")
+
+
 def no_sources_hint(slug: str) -> str:
     return (
         f"warning: {slug} has no sources yet, so `collect` has nothing to read: add one with "
@@ -229,19 +244,31 @@ def edit(
     "--mastodon", "mastodon", multiple=True, metavar="URL", help="A Mastodon server; repeat."
 )
 @click.option("--bluesky", is_flag=True, help="Bluesky, at the configured [bluesky] service.")
+@click.option("--no-check", is_flag=True, help="Keep a server without asking it first.")
 @pass_app
-def add_source_command(app: App, slug: str, mastodon: tuple[str, ...], bluesky: bool) -> None:
+def add_source_command(
+    app: App, slug: str, mastodon: tuple[str, ...], bluesky: bool, no_check: bool
+) -> None:
     """Read an event's hashtags from more servers.
+
+    Each Mastodon-API server is asked once, as `doctor` asks it, for the event's
+    hashtag; one that does not answer as expected is kept only if you say so (on a
+    terminal), or with --no-check.
 
     \b
     Example:
       backchannel event add-source swrb13 --mastodon https://aus.social
     """
     from backchannel.errors import InputError
-    from backchannel.events import add_source, get_event
+    from backchannel.events import add_source, get_event, parse_source_url
 
     if not mastodon and not bluesky:
         raise InputError("name a source: --mastodon URL or --bluesky")
+    app.db.check_integrity()  # a damaged file is refused before any server is asked
+    with app.db.reading() as session:
+        hashtag = get_event(session, slug).hashtags[0]
+    if not no_check:
+        mastodon = tuple(u for u in mastodon if _answers(app, slug, parse_source_url(u), hashtag))
     with app.db.writing() as session:
         found = get_event(session, slug)
         added = [add_source(session, found, "mastodon", url) for url in mastodon]

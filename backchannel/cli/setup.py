@@ -177,7 +177,9 @@ def guided_setup(app: App, path: Path, yes: bool, flags: dict[str, Any]) -> None
             "bluesky_password_env", "Environment variable that will hold its app password",
             config_file.check_env_name, config_file.DEFAULT_PASSWORD_ENV,
         )  # fmt: skip
-    tokens = ask_tokens(asker, event["mastodon"], contact) if event is not None else ()
+    tokens: tuple[tuple[str, str, str], ...] = ()
+    if event is not None:
+        event["mastodon"], tokens = check_servers(asker, event, contact, path)
     answers = config_file.Answers(contact, database, handle, password_env, tokens=tokens)
     config_file.write(path, answers)
     click.echo(f"wrote {path}")
@@ -194,26 +196,39 @@ def guided_setup(app: App, path: Path, yes: bool, flags: dict[str, Any]) -> None
         click.echo(f"next: backchannel doctor {slug} (checks every source), then collect {slug}")
 
 
-def ask_tokens(asker: Asker, servers: list[str], contact: str) -> tuple[tuple[str, str, str], ...]:
-    """For each server whose software's hashtag feed needs a login (its NodeInfo says,
-    read now: only when asking, a few seconds at most), the variable for its token."""
+def check_servers(
+    asker: Asker, event: dict[str, Any], contact: str, path: Path
+) -> tuple[list[str], tuple[tuple[str, str, str], ...]]:
+    """Each server asked once, as `doctor` asks it (only when asking: a few seconds at
+    most each): one whose software needs a login gets the variable for its token; one
+    that does not answer as a Mastodon-API server is kept only if the person says so.
+    The servers kept, and the tokens' (table, URL, variable)."""
+    servers = list(event["mastodon"])
     if not asker.ask:
-        return ()
+        return servers, ()
     from backchannel import config_file
+    from backchannel.collect import probe_server
     from backchannel.collectors import TOKEN_SOFTWARE, read_nodeinfo, token_table
+    from backchannel.config import parse_config
 
-    tokens = []
+    agent = config_file.user_agent(contact)
+    config = parse_config({"collect": {"user_agent": agent}}, path)
+    kept, tokens = [], []
     for url in servers:
-        software = read_nodeinfo(url, config_file.user_agent(contact), timeout=3.0)
-        if software is None or software.name not in TOKEN_SOFTWARE:
+        software = read_nodeinfo(url, agent, timeout=3.0)
+        if software is not None and software.name in TOKEN_SOFTWARE:
+            name, env = token_table(url)
+            click.echo(f"{url} runs {software}: its hashtag feed needs a login (an access "
+                       "token with read:statuses from an account there)")  # fmt: skip
+            env = asker.value(f"token_env_{name}", "Environment variable that will hold its "
+                              "access token", config_file.check_env_name, env)  # fmt: skip
+            tokens.append((name, url, env))
+            kept.append(url)
             continue
-        name, env = token_table(url)
-        click.echo(f"{url} runs {software}: its hashtag feed needs a login (an access token "
-                   "with read:statuses from an account there)")  # fmt: skip
-        env = asker.value(f"token_env_{name}", "Environment variable that will hold its "
-                          "access token", config_file.check_env_name, env)  # fmt: skip
-        tokens.append((name, url, env))
-    return tuple(tokens)
+        check = probe_server(config, event["slug"], "mastodon", url, event["hashtags"][0])
+        if check.ok or click.confirm(f"{url}: {check.text}. Keep it anyway?", default=False):
+            kept.append(url)
+    return kept, tuple(tokens)
 
 
 def register(app: App, event: dict[str, Any], bluesky: bool) -> None:

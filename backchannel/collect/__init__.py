@@ -15,6 +15,6 @@ __getattr__, __dir__, __all__ = exports(
         "rechecking": ["RecheckResult", "pending_rechecks", "recheck"],
         "scheduler": ["Scheduler"],
         "overview": ["Status", "status"],
-        "doctor": ["Check", "run_checks"],
+        "doctor": ["Check", "probe_server", "run_checks"],
     },
 )

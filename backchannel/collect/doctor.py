@@ -105,7 +105,18 @@ def _sources(config: Config, db: Database, event_slug: str | None) -> Iterator[C
         session.expunge_all()
     if not plans:
         yield Check(False, "events", "no events yet: `backchannel event add` (see --help)")
-    quick = replace(
+    quick = _quick(config)
+    for slug, hashtag, sources in plans:
+        if not sources:
+            yield Check(False, slug, f"no sources: `backchannel event add-source {slug} "
+                        "--mastodon URL` (or --bluesky)")  # fmt: skip
+        for source in sources:
+            yield _probe(quick, slug, source, hashtag)
+
+
+def _quick(config: Config) -> Config:
+    """The config for a probe: one try, a short timeout, no waiting for rate limits."""
+    return replace(
         config,
         collect=replace(
             config.collect,
@@ -114,12 +125,6 @@ def _sources(config: Config, db: Database, event_slug: str | None) -> Iterator[C
             max_rate_limit_sleep=0.0,
         ),
     )
-    for slug, hashtag, sources in plans:
-        if not sources:
-            yield Check(False, slug, f"no sources: `backchannel event add-source {slug} "
-                        "--mastodon URL` (or --bluesky)")  # fmt: skip
-        for source in sources:
-            yield _probe(quick, slug, source, hashtag)
 
 
 def _probe(config: Config, slug: str, source: EventSource, hashtag: str) -> Check:
@@ -147,6 +152,13 @@ def _probe(config: Config, slug: str, source: EventSource, hashtag: str) -> Chec
     finally:
         if collector is not None:
             collector.close()
+
+
+def probe_server(config: Config, slug: str, platform: str, base_url: str, hashtag: str) -> Check:
+    """Doctor's line for one server not yet a source (``add-source``, ``init``): it
+    answers as the API expects, for this hashtag (once, no retries, a short timeout)."""
+    quick = _quick(config)
+    return _probe(quick, slug, EventSource(platform=platform, base_url=base_url), hashtag)
 
 
 def _has_token(config: Config, source: EventSource) -> bool:
