@@ -46,6 +46,7 @@ from tests.studio_kit import (
     sign_in,
     until_done,
 )
+from tests.test_honest_zero import _Homepage
 
 # -- the locks -----------------------------------------------------------------------
 
@@ -628,6 +629,21 @@ def test_an_organiser_adds_an_event_a_source_collects_now_and_sets_consent(
             assert (
                 f"Added mastodon at {server}." in studio.client.get(added.headers["location"]).text
             )
+            with _Homepage() as homepage:  # a web server that is not Mastodon
+                asked = studio.client.post(page, data={"csrf": studio.csrf(page),
+                                                       "action": "add_source",
+                                                       "url": homepage.base_url})  # fmt: skip
+                assert asked.status_code == 400
+                assert (f"{homepage.base_url}: not a Mastodon server (HTTP 404 for "
+                        "/api/v1/instance). Check the address, or tick “Keep it anyway”"
+                        ) in html.unescape(asked.text)  # fmt: skip
+                kept = studio.client.post(page, data={"csrf": studio.csrf(page),
+                                                      "action": "add_source", "keep": "1",
+                                                      "url": homepage.base_url})  # fmt: skip
+                assert kept.status_code == 303
+                removed = run_cli("event", "remove-source", "swrs26", homepage.base_url,
+                                  config=path)  # fmt: skip
+                assert removed.exit_code == 0, removed.output
             started = studio.client.post(
                 page, data={"csrf": studio.csrf(page), "action": "collect"}
             )

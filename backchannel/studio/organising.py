@@ -8,15 +8,16 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from backchannel.collect import status
+from backchannel.collect import probe_server, status
 from backchannel.consent import decisions, forget, forget_preview, set_decision
 from backchannel.curation import parse_schedule, schedule_toml, set_schedule
 from backchannel.errors import InputError
 from backchannel.event_edits import FIELD_NAMES, EditResult, EventChanges, edit_event
-from backchannel.events import EventSpec, add_source, create_event, duration_text
+from backchannel.events import EventSpec, add_source, create_event, duration_text, parse_source_url
 from backchannel.media import prune
 from backchannel.store import Event, StudioAction
 from backchannel.studio import security, sessions
@@ -60,6 +61,22 @@ class OrganiserPages(BasePages):
                                error_field=error_field,
                                facts=facts)  # fmt: skip
 
+    async def _check_server(self, slug: str, form: dict[str, str]) -> None:
+        """A Mastodon-API server is asked once, as `doctor` asks it (off the event loop),
+        before it becomes a source; one that does not answer is added only when the
+        organiser ticks "Keep it anyway"."""
+        if form.get("platform", "mastodon") != "mastodon" or form.get("keep"):
+            return
+        assert self.publisher is not None
+        url = parse_source_url(form.get("url", ""))
+        with self.db.reading() as session:
+            hashtag = _event(session, slug).hashtags[0]
+        check = await run_in_threadpool(probe_server, self.publisher.config, slug, "mastodon",
+                                        url, hashtag)  # fmt: skip
+        if not check.ok:
+            raise InputError(f"{url}: {check.text}. Check the address, or tick “Keep it "
+                             "anyway” to add it all the same.", field="url")  # fmt: skip
+
     async def organise(self, request: Request) -> Response:
         """An event's status (as `status` gives it), collect now, sources, consent."""
         if self.collector is None or self.publisher is None:
@@ -74,6 +91,8 @@ class OrganiserPages(BasePages):
             action = form.get("action", "")
             typed = form
             try:
+                if action == "add_source":
+                    await self._check_server(slug, form)
                 with self.db.writing() as session:
                     event = _event(session, slug)
                     if action == "collect":
