@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean vendor
+.PHONY: demo test lint format bench clean vendor dist
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,6 +13,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/backchannel demo
+
+# A wheel to install anywhere (pip or pipx): dist/backchannel-<version>-py3-none-any.whl
+dist: $(STAMP)
+	$(BIN)/pip wheel --no-deps --quiet --disable-pip-version-check -w dist .
 
 # axe-core for the accessibility tests, as package-lock.json pins it.
 node_modules/.package-lock.json: package-lock.json

@@ -92,7 +92,7 @@ def render(answers: Answers) -> str:
     url = database if "://" in database else f"sqlite:///{database}"
     lines = [
         "# backchannel configuration, written by `backchannel init`.",
-        "# Every other key, with its default and what it does: config.example.toml.",
+        "# Every other key, with its default and what it does: `backchannel config example`.",
         "# Secrets never go here: only the names of the environment variables holding them.",
         "",
         "[database]",

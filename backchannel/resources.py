@@ -1,7 +1,8 @@
-"""Where the packaged theme and migrations live.
+"""Where the packaged theme, migrations and example config live.
 
-In a wheel they are force-included as ``backchannel/_data/{templates,migrations}``;
-in a source checkout (or an editable install) they are the top-level folders.
+In a wheel they are force-included as ``backchannel/_data/{templates,migrations,
+config.example.toml}``; in a source checkout (or an editable install) they are at the
+top level.
 """
 
 from __future__ import annotations
@@ -27,3 +28,15 @@ def templates_dir() -> Path:
 
 def migrations_dir() -> Path:
     return _data_dir("migrations")
+
+
+def example_config() -> Path:
+    """``config.example.toml``: every key, its default and what it does."""
+    packaged = files("backchannel") / "_data" / "config.example.toml"
+    if packaged.is_file():
+        with as_file(packaged) as path:
+            return Path(path)
+    checkout = Path(__file__).resolve().parent.parent / "config.example.toml"
+    if checkout.is_file():
+        return checkout
+    raise FileNotFoundError("backchannel's config.example.toml is missing from this installation")

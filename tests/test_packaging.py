@@ -36,6 +36,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_force_includes_templates_and_migrations(wheel: Path, tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "backchannel/_data/migrations/env.py" in names
+    assert "backchannel/_data/config.example.toml" in names  # `backchannel config example`
     assert any(n.startswith("backchannel/_data/migrations/versions/0001") for n in names)
     assert any(n.startswith("backchannel/_data/templates/") for n in names)
     # An installed copy, outside the checkout, finds them through importlib.resources.
@@ -87,3 +88,8 @@ def test_installed_wheel_runs_the_demo(wheel: Path, tmp_path: Path) -> None:
     assert (tmp_path / "site" / "swrs26" / "timeline.html").is_file()
     assert (tmp_path / "site" / "assets" / "style.css").is_file()
     assert (tmp_path / "data" / "config.toml").is_file()
+    example = subprocess.run(
+        [sys.executable, "-m", "backchannel", "config", "example"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert example == (REPO / "config.example.toml").read_text(encoding="utf-8")

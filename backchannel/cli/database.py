@@ -1,4 +1,5 @@
-"""``backchannel init`` and ``backchannel db upgrade|current|check|backup``."""
+"""``backchannel init``, ``backchannel db upgrade|current|check|backup`` and
+``backchannel config example``."""
 
 from __future__ import annotations
 
@@ -153,6 +154,30 @@ def backup(app: App, target: Path) -> None:
                f"({made.stat().st_size / 1_048_576:.1f} MB)")  # fmt: skip
 
 
+@click.group("config")
+def config_group() -> None:
+    """The configuration file.
+
+    \b
+    Example:
+      backchannel config example > config.example.toml
+    """
+
+
+@config_group.command("example")
+def config_example() -> None:
+    """Print every configuration key with its default and what it does.
+
+    \b
+    Example:
+      backchannel config example | less
+    """
+    from backchannel.resources import example_config
+
+    click.echo(example_config().read_text(encoding="utf-8"), nl=False)
+
+
 def register(group: click.Group) -> None:
     group.add_command(init)
     group.add_command(db)
+    group.add_command(config_group)
