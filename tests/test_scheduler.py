@@ -206,6 +206,7 @@ def test_a_second_run_refuses_and_collect_beside_run_is_safe(live: Live) -> None
         assert second.returncode != 0
         assert "another `backchannel run` is using" in second.stderr
         assert f"pid {process.pid}" in second.stderr
+        assert second.stdout == ""  # only the refusal: never "scheduler running" first
         for _ in range(3):
             posted += live.post_mastodon(5) + [live.post_bluesky()]
             manual = subprocess.run([BACKCHANNEL, "collect", SLUG], env=live.env.env,
