@@ -12,6 +12,7 @@ display names) come from the sanitiser; templates need no ``|safe``.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -19,11 +20,13 @@ from pathlib import Path
 from jinja2 import (
     ChoiceLoader,
     Environment,
+    FileSystemBytecodeCache,
     FileSystemLoader,
     PrefixLoader,
     StrictUndefined,
     Template,
 )
+from jinja2.bccache import Bucket
 
 from backchannel import __version__
 from backchannel.errors import ExportError
@@ -74,6 +77,7 @@ def load_theme(user_dir: Path | None = None) -> Theme:
     )
     env = Environment(
         loader=loader,
+        bytecode_cache=_bytecode_cache(),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -86,6 +90,39 @@ def load_theme(user_dir: Path | None = None) -> Theme:
     env.filters["number"] = number
     env.globals["generator"] = f"backchannel {__version__}"
     return Theme(env, tuple(folders), _fingerprint(folders))
+
+
+class _QuietBytecodeCache(FileSystemBytecodeCache):
+    """Compiled templates kept between exports (parsing and compiling the theme took a
+    third of an export that had nothing to render). Jinja2 checks each entry against the
+    template's source, so a changed or another theme is compiled afresh; a cache that
+    cannot be written is only slower, never an error."""
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except (OSError, EOFError, ValueError):
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def _bytecode_cache() -> FileSystemBytecodeCache | None:
+    """``$XDG_CACHE_HOME/backchannel/templates-<version>`` (``~/.cache`` by default);
+    ``BACKCHANNEL_TEMPLATE_CACHE=off`` goes without."""
+    if os.environ.get("BACKCHANNEL_TEMPLATE_CACHE", "").lower() == "off":
+        return None
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = base / "backchannel" / f"templates-{__version__}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return _QuietBytecodeCache(str(folder))
 
 
 def _fingerprint(folders: list[Path]) -> str:
