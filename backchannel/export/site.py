@@ -218,6 +218,23 @@ def _fingerprint(*parts: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _pages_fingerprint(
+    event_fp: str, index: EventIndex, keys: dict[int, str], days: list[Any], stories: list[Any]
+) -> str:
+    """Everything the event's other pages (overview, timeline, people, links, statistics,
+    media, stories, search) are made from: each post's key and what the aggregates read
+    of it, the links, sightings, sources, what was left out, the days and every column
+    of the stories and their items. Equal: those pages are kept as they are."""
+    posts = [(keys[p.id], p.href, p.platform, p.language, p.counts, p.sensitive, p.has_cw,
+              p.reply_to_uri, p.quote_uri) for p in index.posts]  # fmt: skip
+    links = sorted((post_id, list(urls)) for post_id, urls in index.links.items())
+    sources = sorted((s.platform, s.base_url, s.discovered) for s in index.event.sources)
+    told = [[(c.name, getattr(row, c.name)) for c in row.__table__.columns]
+            for story in stories for row in (story, *story.items)]  # fmt: skip
+    return _fingerprint(event_fp, posts, links, sorted(index.sightings.items()), sources,
+                        index.excluded, days, told)  # fmt: skip
+
+
 def _media_state(session: Session) -> list[Any]:
     """Changes when stored emoji change (they can appear in any post)."""
     row = session.execute(
@@ -274,8 +291,10 @@ def _export_event(
                                          days, position, posts, advance, keys, fragments)  # fmt: skip
             unit.data = {"posts": places}
     stories = pages.load_stories(session, index)
-    with writer.unit(f"{event.slug}/pages", event_fp):
-        pages.write_event_pages(session, theme, writer, views, index, base, days, stories)
+    pages_fp = _pages_fingerprint(event_fp, index, keys, days, stories)
+    if not writer.keep_unit(f"{event.slug}/pages", pages_fp):
+        with writer.unit(f"{event.slug}/pages", pages_fp):
+            pages.write_event_pages(session, theme, writer, views, index, base, days, stories)
     if options.wall:
         wall.write_wall(theme, writer, views, index, base, event_fp)
     with writer.unit(f"{event.slug}/about", event_fp):
