@@ -41,8 +41,8 @@ TOKEN_ENV = "KILL_KINDS_TOKEN"
 @contextmanager
 def _server(kind: str) -> Iterator[SandboxServer]:
     """``kind``'s server with POSTS posts of the window (and a few before it)."""
-    if kind == "misskey":
-        world = MisskeyWorld()
+    if kind.startswith("misskey"):
+        world = MisskeyWorld(ids="ulid" if kind == "misskey-ulid" else "aidx")
         users = [world.add_user(f"u{i}") for i in range(10)]
         for n in range(POSTS):
             world.add_note(
@@ -70,7 +70,7 @@ def _collect(config: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
 
 
-@pytest.mark.parametrize("kind", [*KINDS, "misskey"])
+@pytest.mark.parametrize("kind", [*KINDS, "misskey", "misskey-ulid"])
 def test_kill_9_while_collecting_from_each_kind_then_a_run_loses_and_doubles_nothing(
     kind: str, tmp_path: Path
 ) -> None:

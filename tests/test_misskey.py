@@ -173,3 +173,20 @@ def test_only_public_notes_are_archived(visibility: str) -> None:
     with MisskeyServer(world) as server:
         texts, _, _ = _run(server.base_url, None)
     assert texts == ["#swrs26 public"]
+
+
+def test_a_misskey_with_another_id_method_is_walked_down_and_then_forward() -> None:
+    """A server set to ULIDs (a Misskey admin's choice): nothing is above the window's
+    first aidx id, so the first run walks down from the newest note; later runs go
+    forward from the newest it met."""
+    world = MisskeyWorld(ids="ulid")
+    ana = world.add_user("ana")
+    for n in range(250):
+        world.add_note(ana, f"note {n} #swrs26", created_at=START + timedelta(minutes=3 * n))
+    with MisskeyServer(world) as server:
+        server.budget = RateBudget(limit=10**6)
+        texts, cursor, _ = _run(server.base_url, None)
+        world.add_note(ana, "later #swrs26", created_at=START + timedelta(hours=20))
+        again, _, idle = _run(server.base_url, cursor)
+    assert sorted(texts) == sorted(f"note {n} #swrs26" for n in range(250))
+    assert again == ["later #swrs26"] and idle <= 2

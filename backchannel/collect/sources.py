@@ -41,7 +41,7 @@ def make_collector(
         from backchannel.collectors import MISSKEY_FAMILY
 
         if source.software in MISSKEY_FAMILY:  # no Mastodon API: its own notes/search-by-tag
-            return _misskey(config, source.base_url, stop)
+            return misskey_collector(config, source.base_url, stop)
         return _mastodon(config, source.base_url, stop, source.software)
     if source.platform == "bluesky":
         return _bluesky(config, source.base_url, stop, clock)
@@ -77,9 +77,6 @@ def misskey_collector(config: Config, base_url: str, stop: threading.Event) -> C
         stop=stop,
         bounds=bounds(config),
     )
-
-
-_misskey = misskey_collector
 
 
 def _mastodon(

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from backchannel.errors import SandboxError
+from backchannel.sandbox.server_kinds import ulid
 
 MISSKEY_EPOCH_MS = 946684800000  # 2000-01-01T00:00:00Z
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -84,9 +85,14 @@ class Note:
 class MisskeyWorld:
     """One Misskey server: its users (local and remote) and the notes it holds."""
 
-    def __init__(self, host: str = "misskey.example", node: str = "4d1x") -> None:
+    def __init__(self, host: str = "misskey.example", node: str = "4d1x",
+                 ids: str = "aidx") -> None:  # fmt: skip
+        """``ids``: the server's id method, ``aidx`` (the default) or ``ulid`` (one of
+        the others a Misskey admin can choose: 26 upper-case characters, which compare
+        below any aidx floor as text)."""
         self.host = host
         self.node = node
+        self.ids = ids
         self.users: dict[str, User] = {}
         self.notes: dict[str, Note] = {}
         self.step = 0
@@ -105,7 +111,9 @@ class MisskeyWorld:
         if created_at.tzinfo is None:
             raise SandboxError("created_at must be timezone-aware")
         with self.lock:
-            note_id = aidx(created_at, self.node, next(self._counter) % 36**4)
+            counter = next(self._counter)
+            note_id = (aidx(created_at, self.node, counter % 36**4) if self.ids == "aidx"
+                       else ulid(int(created_at.timestamp() * 1000), counter))  # fmt: skip
             note = Note(note_id, user.id, created_at.astimezone(UTC), text, **attrs)  # type: ignore[arg-type]
             if note.visibility not in VISIBILITIES:
                 raise SandboxError(f"unknown visibility {note.visibility!r}")

@@ -32,7 +32,11 @@ How a run reads ``#tag`` from one server (``collect``):
    as Mastodon's do (GoToSocial's ULIDs compare as text).
 
 Cursor (JSON): ``{"v": 1, "start_id", "min_id", "newest_at", "rescan_since",
-"rescan_done_until", "rescan_done_at", "top_down", "top_id"}``: ``min_id`` is the forward position (highest id read); ``newest_at`` the creation
+"rescan_done_until", "rescan_done_at", "top_down", "top_id", "top_at"}``: ``min_id``
+is the forward position (highest id read); ``top_id`` and ``top_at`` the newest post
+of the last *complete* walk down and its time (until a walk down has once completed,
+each run walks down to the window's start: a stopped walk read only the newest
+posts); ``newest_at`` the creation
 time of the newest in-window post seen; ``rescan_since`` the floor id of the re-scan
 this run owes (set on every page until the re-scan is done, so a run stopped early
 hands it on to the next run, whose re-scan then reaches at least as low);

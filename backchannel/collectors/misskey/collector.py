@@ -152,17 +152,21 @@ class MisskeyCollector:
         the window, this server's ids are of another scheme; walk down with ``untilId``
         until a whole page is older than the window."""
         until: str | None = None
+        top: str | None = None
         while True:
             notes = self._search(tag, until=until)
             ids = [str(n.get("id")) for n in notes]
             fresh = [i for i in ids if i not in run.ids]
             run.ids.update(ids)
-            if until is None and ids:  # later runs go forward from here, as text compares
-                state.since = max(ids)
+            if until is None and ids:
+                top = max(ids)
                 log.warning("%s: its ids are not aidx; walking #%s down from its newest note",
                             self.base_url, tag)  # fmt: skip
             done = not fresh or all(_created(n) < run.window.start for n in notes)
             if done:
+                # Only a complete walk moves the position (later runs go forward from its
+                # newest note, as text compares): a stopped one is walked again whole.
+                state.since = top or state.since
                 state.rescan_done_at = datetime.now(UTC)
             yield self._page(notes, state, run)
             if done:
@@ -253,9 +257,10 @@ class _Cursor:
             log.info("the window now starts earlier than the cursor's; walking from its start")
             return cls(start, start)
         newest, done = raw.get("newest_at"), raw.get("rescan_done_at")
-        # Ids compare as text, as Misskey compares them; the cursor never goes below the
-        # window's start.
-        return cls(start, max(str(raw["since"]), start),
+        # Ids compare as text, as Misskey compares them. The position is kept as it is,
+        # never compared with the window's aidx floor: a server set to another id
+        # method has ids that sort below any such floor.
+        return cls(start, str(raw["since"]),
                    parse_datetime(newest) if newest else None, raw.get("rescan_since") or None,
                    parse_datetime(done) if done else None)  # fmt: skip
 
