@@ -144,13 +144,23 @@ def _register() -> None:
         database,
         demo,
         doctor,
+        event_sources,
         events,
         exporting,
         running,
         studio,
     )
 
-    modules = (database, events, collecting, archiving, curating, consenting, exporting)
+    modules = (
+        database,
+        events,
+        event_sources,
+        collecting,
+        archiving,
+        curating,
+        consenting,
+        exporting,
+    )
     for module in (*modules, studio, running, doctor, demo):
         module.register(main)
 
