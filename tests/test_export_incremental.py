@@ -69,3 +69,33 @@ def test_an_export_renders_only_what_changed(tmp_path: Path, counted: Counter[st
         assert counted == Counter({"day": days, "pages": 1})
     finally:
         database.dispose()
+
+
+def test_a_kept_unit_keeps_the_files_another_unit_made_first(tmp_path: Path) -> None:
+    """Two days show the same emoji; the first day's pages copied it. When only that
+    day changes and stops showing it, the other day (kept as it was) still needs the
+    file: every unit lists the files its pages use, whichever made them."""
+    from backchannel.export.writer import SiteWriter
+
+    emoji = tmp_path / "emoji.png"
+    emoji.write_bytes(b"\x89PNG an emoji")
+    site = tmp_path / "site"
+    first = SiteWriter(site)
+    with first.unit("day/1", "a"):
+        first.copy("media/emoji.png", emoji)
+        first.write("day-1.html", "<img src=media/emoji.png>")
+    with first.unit("day/2", "a"):
+        first.copy("media/emoji.png", emoji)  # already made: used, not copied again
+        first.write("shared.txt", "same bytes")
+        first.write("day-2.html", "<img src=media/emoji.png>")
+    with first.unit("day/3", "a"):
+        first.write("shared.txt", "same bytes")
+    first.finish()
+
+    second = SiteWriter(site)
+    with second.unit("day/1", "b"):
+        second.write("day-1.html", "no emoji now")
+    assert second.keep_unit("day/2", "a")
+    second.finish()
+    assert (site / "media" / "emoji.png").read_bytes() == emoji.read_bytes()
+    assert (site / "shared.txt").read_text() == "same bytes"

@@ -255,3 +255,23 @@ def test_one_media_url_that_cannot_be_fetched_never_stops_the_others(  # type: i
     assert rows["malformed"].fetch_state == "failed" and rows["good"].local_path
     assert rows["malformed"].fetch_error == "no URL to fetch"
     assert rows["alt of a.png"].fetch_state == "done"  # the others of the event too
+
+
+def test_an_emoji_shown_on_two_pages_is_listed_by_both(setup) -> None:  # type: ignore[no-untyped-def]
+    """The resolver remembers an emoji's local copy; a later page that shows it still
+    names the file in its unit, so keeping that unit alone keeps the file."""
+    from backchannel.export.media import MediaResolver
+    from backchannel.export.writer import SiteWriter, read_manifest
+
+    config, db, server = setup
+    fetch_media(db, config, "swrs26")
+    url = f"{server.base_url}/emoji.png"
+    writer = SiteWriter(config.base_dir / "site")
+    resolver = MediaResolver(writer, config.base_dir / "media")
+    with db.reading() as session:
+        for unit in ("day/1", "day/2"):
+            with writer.unit(unit, "x"):
+                path = resolver.emoji_paths(session, {url})[url]
+    writer.finish()
+    units = read_manifest(config.base_dir / "site")["units"]
+    assert path and all(path in units[name]["files"] for name in ("day/1", "day/2"))

@@ -83,4 +83,8 @@ class MediaResolver:
                 if found.get(url) is None:
                     found[url] = self.site_path(sha, path, content_type, state)
             self._emoji.update(found)
-        return {url: self._emoji.get(url) for url in urls}
+        paths = {url: self._emoji.get(url) for url in urls}
+        for path in paths.values():
+            if path:
+                self.writer.use(path)  # maybe copied for an earlier page: this one needs it too
+        return paths

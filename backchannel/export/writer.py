@@ -239,16 +239,26 @@ class SiteWriter:
         data = content.encode("utf-8") if isinstance(content, str) else content
         digest = sha256_bytes(data)
         if relative in self.files and self.files[relative]["sha256"] == digest:
+            self.use(relative)
             return False  # produced twice with the same bytes (shared media)
         if self._unchanged(relative, digest, len(data)):
             return self._record(relative, digest, len(data), changed=False)
         self._atomic(relative, lambda handle: handle.write(data))
         return self._record(relative, digest, len(data), changed=True)
 
+    def use(self, relative: str) -> None:
+        """A file this export already made is shown by the units open now too: each
+        unit lists every file its pages need, so that a unit kept by a later export
+        keeps them all, whichever unit happened to make them first."""
+        if relative in self.files:
+            for unit in self._open_units:
+                unit.files.append(relative)
+
     def copy(self, relative: str, source: Path, digest: str | None = None) -> bool:
         """Copy a file in (media). ``digest`` (when known) saves hashing it again."""
         _check_relative(relative)
         if relative in self.files:
+            self.use(relative)
             return False
         size = source.stat().st_size
         digest = digest or sha256_file(source)
