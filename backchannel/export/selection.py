@@ -23,11 +23,11 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
+from sqlalchemy import DateTime, Select, String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from backchannel import consent
@@ -56,19 +56,23 @@ def event_policy(
 
 def candidate_posts(event_id: int) -> Select[Any]:
     """The SQL half of the rule: the event's posts that are not hidden nor deleted."""
+    # The times come as the driver gives them (naive UTC on SQLite), made aware by
+    # :func:`_utc` only where needed: the UTC column type would convert every one of
+    # them (a tenth of the index's time on 100,000 posts). ``deleted_at`` is always
+    # NULL here: the WHERE below leaves deleted posts out.
     return (
         select(
             Post.id,
             Post.uri,
-            Post.created_at,
+            type_coerce(Post.created_at, DateTime()),
             Post.author_id,
             Post.platform,
             Post.language,
             Post.reply_to_uri,
             Post.quote_uri,
             EventPost.state,
-            Post.edited_at,
-            Post.fetched_at,
+            type_coerce(Post.edited_at, DateTime()),
+            type_coerce(Post.fetched_at, String()),
             Post.cid,
             Post.sensitive,
             Post.content_warning.is_not(None),
@@ -76,7 +80,6 @@ def candidate_posts(event_id: int) -> Select[Any]:
             Post.repost_count,
             Post.like_count,
             Post.quote_count,
-            Post.deleted_at,
             Post.visibility,
         )
         .join(EventPost, EventPost.post_id == Post.id)
@@ -222,11 +225,14 @@ def load_index(
     rows = session.connection().execute(candidates.execution_options(yield_per=2000))
     for row in rows:
         (pid, uri, created, author_id, platform, language, reply_to, quote, state,
-         edited, fetched, cid, sensitive, has_cw, r, b, lk, q, deleted, visibility) = row  # fmt: skip
-        decided = verdict(state, deleted, visibility, author_verdicts[author_id])
+         edited, fetched, cid, sensitive, has_cw, r, b, lk, q, visibility) = row  # fmt: skip
+        decided = verdict(state, None, visibility, author_verdicts[author_id])
         if not decided.publish:
             excluded[decided.reason or "excluded"] += 1
             continue
+        created = _utc(created)
+        if edited is not None:
+            edited = _utc(edited)
         local = created.astimezone(zone).date()
         day = shared.get(local)
         if day is None:
@@ -250,9 +256,15 @@ def load_index(
     return index
 
 
-def _version(fetched: datetime | None, cid: str | None) -> int:
-    """Eight bytes for what two columns would hold (a post is kept for every export)."""
-    text = f"{fetched.isoformat() if fetched else ''}|{cid or ''}"
+def _utc(moment: datetime) -> datetime:
+    """What the UTC column type gives (see :class:`backchannel.store.base.UTCDateTime`)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _version(fetched: str | None, cid: str | None) -> int:
+    """Eight bytes for what two columns would hold (a post is kept for every export).
+    ``fetched`` is the fetch time as the database writes it: only its changes matter."""
+    text = f"{fetched or ''}|{cid or ''}"
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest())
 
 
