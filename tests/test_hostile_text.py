@@ -124,7 +124,7 @@ def test_every_output_cell_and_feed_stays_valid_for_hostile_stored_text() -> Non
     gives well-formed XML; CSV cells that a spreadsheet would run are neutralised."""
     import xml.etree.ElementTree as ElementTree
 
-    from backchannel.export.data import _cell
+    from backchannel.export.data import COLUMNS, _csv_row
     from backchannel.export.feeds import atom_bytes
 
     root = ElementTree.Element("feed")
@@ -132,8 +132,14 @@ def test_every_output_cell_and_feed_stays_valid_for_hostile_stored_text() -> Non
     ElementTree.fromstring(atom_bytes(root))  # parses: XML 1.0 characters only
     for formula in ("=HYPERLINK(\"http://evil.example\",\"click\")", "=1+1", "+1", "-1",
                     "@SUM(A1)", "\tx", "\rx"):  # fmt: skip
-        assert _cell(formula) == "'" + formula
-    assert _cell("plain text") == "plain text" and _cell(3) == 3
+        record = dict.fromkeys(COLUMNS, formula) | {"tags": [], "links": [], "media_alt": []}
+        record |= {"reply_count": 3, "sensitive": False, "featured": True}
+        row = dict(zip(COLUMNS, _csv_row(record), strict=True))
+        assert row["text"] == row["author_name"] == row["url"] == "'" + formula
+        assert row["reply_count"] == 3 and row["featured"] == "true"
+    record = dict.fromkeys(COLUMNS, "plain text") | {"tags": ["-a"], "links": [], "media_alt": []}
+    row = dict(zip(COLUMNS, _csv_row(record), strict=True))
+    assert row["text"] == "plain text" and row["tags"] == "'-a"
 
 
 def test_long_names_alt_texts_and_poll_options_are_bounded_raw_keeps_them() -> None:

@@ -9,6 +9,7 @@ from ``prefix`` (``"../"`` on event pages, which all sit one folder deep).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from backchannel.export.content import (
@@ -66,6 +67,13 @@ def time_view(moment: datetime, zone: ZoneInfo) -> TimeView:
         day=f"{local.year:04d}-{local.month:02d}-{local.day:02d}",
         zone=abbreviation,
     )
+
+
+def local_text(moment: datetime, zone: ZoneInfo) -> str:
+    """:attr:`TimeView.local` alone (the data files want only that, for every post)."""
+    local = moment.astimezone(zone)
+    month = _MONTHS[local.month - 1]
+    return f"{local.day} {month} {local.year}, {local.hour:02d}:{local.minute:02d} {local.tzname() or ''}"
 
 
 def utc_text(utc: datetime) -> str:
@@ -259,13 +267,13 @@ class Views:
             for row in self.session.connection().execute(
                 select(
                     Post.id, Post.url, Post.text, Post.html, Post.content_warning,
-                    Post.emojis, Post.card, Post.poll, Post.quote_snapshot,
+                    *(type_coerce(c, String()) for c in _JSON_COLUMNS),
                 ).where(Post.id.in_(chunk))
             ).all():  # fmt: skip
                 rows[row[0]] = {
                     "url": row[1], "text": row[2] or "", "html": row[3] or "",
-                    "cw": (row[4] or "").strip() or None, "emojis": row[5], "card": row[6],
-                    "poll": row[7], "quote": row[8],
+                    "cw": (row[4] or "").strip() or None, "emojis": _json(row[5]),
+                    "card": _json(row[6]), "poll": _json(row[7]), "quote": _json(row[8]),
                 }  # fmt: skip
         return rows
 
@@ -312,6 +320,18 @@ class Views:
             featured=post.featured,
             indexable=post.indexable,
         )
+
+
+# Most posts have no emoji, card, poll nor quote: their JSON is decoded only when there
+# is something in it (on PostgreSQL the driver gives it decoded already).
+_JSON_COLUMNS = (Post.emojis, Post.card, Post.poll, Post.quote_snapshot)
+_EMPTY_JSON = frozenset(("null", "[]", "{}"))
+
+
+def _json(value: object) -> Any:
+    if isinstance(value, str):
+        return None if value in _EMPTY_JSON else json.loads(value)
+    return value
 
 
 def _snapshot_url(snapshot: object) -> str | None:

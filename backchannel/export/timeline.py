@@ -85,7 +85,9 @@ class PostKeys:
     def key(self, post: IndexedPost) -> str:
         # repr() of strings, numbers and None is exact and cheaper than JSON; a
         # Python whose repr differed would only re-render, never reuse a wrong post.
-        text = repr((self.event_fingerprint, post.href, self.fingerprint(post)))
+        # The page, not the href: the anchor in it is made from the URI, which is in
+        # the fingerprint already (and hashing it again for every post cost a fifth).
+        text = repr((self.event_fingerprint, post.page, self.fingerprint(post)))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
     def _author(self, author_id: int) -> str:
@@ -111,12 +113,16 @@ class PostKeys:
         )
         if post.reply_to_uri:
             parent = index.by_uri.get(post.reply_to_uri)
-            parts += ((parent.href, index.authors[parent.author_id].handle) if parent else None,)
+            parts += (
+                (parent.page, parent.uri, index.authors[parent.author_id].handle)
+                if parent
+                else None,
+            )
         if post.quote_uri:
             quoted = index.by_uri.get(post.quote_uri)
             if quoted is not None:
                 inner = self.fingerprint(quoted) if quoted is not post else "self"
-                parts += (inner, quoted.href)
+                parts += (inner, quoted.page)
         return parts
 
 
