@@ -22,13 +22,23 @@ from sqlalchemy.orm import Session
 from backchannel.consent import Policy
 from backchannel.errors import ExportError
 from backchannel.events import get_event, list_events
-from backchannel.export import about, data, feeds, pages, robots, search, timeline, wall
+from backchannel.export import (
+    about,
+    data,
+    feeds,
+    pages,
+    robots,
+    search,
+    timeline,
+    unchanged,
+    wall,
+)
 from backchannel.export.context import Views, date_text, time_view
 from backchannel.export.environment import Theme, load_theme
 from backchannel.export.media import MediaResolver
 from backchannel.export.selection import EventIndex, candidate_posts, load_index
 from backchannel.export.writer import SiteWriter, WriteStats
-from backchannel.store import Database, Event, Media
+from backchannel.store import Database, Event, Media, change_count
 
 log = logging.getLogger(__name__)
 
@@ -153,9 +163,7 @@ def export_site(
                 slug = name.split("/", 1)[0]
                 if name.endswith("/summary") and slug in existing and slug not in chosen_slugs:
                     writer.carry_over(f"{slug}/")
-                    summary = writer.previous_unit_data(name) or {}
-                    summary["hashtags"] = tuple(summary.get("hashtags") or ())
-                    carried[slug] = EventView(**summary)
+                    carried[slug] = _summary_view(writer.previous_unit_data(name) or {})
             summaries: dict[str, EventView] = {}
             searching = search.SearchBuild(writer) if options.search else None
             if searching is not None:
@@ -167,11 +175,26 @@ def export_site(
                 if searching is not None:
                     searching.add_event(session, index)
 
+            # Read before any post: a change committed after this is seen by the next export.
+            count = change_count(session)
+            search_version = searching.version if searching is not None else ""
             for event in chosen:
-                summaries[event.slug] = _export_event(
-                    session, event, theme, writer, resolver, options, site, advance, result,
-                    index_ready,
-                )  # fmt: skip
+                stamp = unchanged.event_stamp(count, event.slug, theme.fingerprint, options,
+                                              search_version)  # fmt: skip
+                kept = unchanged.keep_event(writer, event.slug, stamp)
+                if kept is not None:
+                    summaries[event.slug] = _summary_view(kept.summary)
+                    if searching is not None:
+                        searching.carry_over(event.slug)
+                    result.posts += kept.posts
+                    for reason, n in kept.excluded.items():
+                        result.excluded[reason] = result.excluded.get(reason, 0) + n
+                    advance(kept.posts)
+                else:
+                    summaries[event.slug] = _export_event(
+                        session, event, theme, writer, resolver, options, site, advance, result,
+                        index_ready, stamp,
+                    )  # fmt: skip
                 result.events.append(event.slug)
             summaries.update(carried)
             _write_common(theme, writer, site, summaries, options)
@@ -185,6 +208,11 @@ def export_site(
         writer.abort()
         raise
     return result
+
+
+def _summary_view(summary: dict[str, Any]) -> EventView:
+    """An event's summary as the previous export recorded it."""
+    return EventView(**dict(summary, hashtags=tuple(summary.get("hashtags") or ())))
 
 
 def _count(session: Session, event: Event) -> int:
@@ -261,6 +289,7 @@ def _export_event(
     advance: Callable[[int], None],
     result: ExportResult,
     index_ready: Callable[[EventIndex], None],
+    stamp: str | None,
 ) -> EventView:
     index = load_index(session, event, options.allow_bots, options.default_opt_in)
     for reason, count in index.excluded.items():
@@ -318,6 +347,7 @@ def _export_event(
     with writer.unit(f"{event.slug}/summary", event_fp) as unit:
         unit.data = {k: getattr(view, k) for k in view.__slots__}
         unit.data["hashtags"] = list(view.hashtags)
+    unchanged.record(writer, event.slug, stamp, len(index.posts), index.excluded)
     log.info("exported %s: %d posts on %d days", event.slug, len(index.posts), len(days))
     return view
 

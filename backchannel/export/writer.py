@@ -174,12 +174,9 @@ class SiteWriter:
         old = self._old_units.get(name)
         if not old or old.get("fingerprint") != fingerprint:
             return False
+        if not self._intact(old):
+            return False
         files = list(old.get("files") or [])
-        for relative in files:
-            entry = self._old_files.get(relative)
-            target = self.root / relative
-            if entry is None or not target.is_file() or target.stat().st_size != entry["size"]:
-                return False
         unit = _Unit(fingerprint, files, dict(old.get("data") or {}))
         self.units[name] = unit
         for relative in files:
@@ -199,6 +196,25 @@ class SiteWriter:
         finally:
             self._open_units.remove(unit)
         self.units[name] = unit
+
+    def keep_units(self, prefix: str) -> bool:
+        """Keep every unit of the previous export under ``prefix`` if the files of all
+        of them are still there as written; otherwise keep none (and say False)."""
+        names = sorted(name for name in self._old_units if name.startswith(prefix))
+        if not all(self._intact(self._old_units[name]) for name in names):
+            return False
+        for name in names:
+            self.keep_unit(name, self._old_units[name]["fingerprint"])
+        return bool(names)
+
+    def _intact(self, old_unit: dict[str, Any]) -> bool:
+        """Every file of a previous unit is still there, at the size it was written."""
+        for relative in old_unit.get("files") or []:
+            entry = self._old_files.get(relative)
+            target = self.root / relative
+            if entry is None or not target.is_file() or target.stat().st_size != entry["size"]:
+                return False
+        return True
 
     def carry_over(self, prefix: str) -> None:
         """Keep every file and unit of a previous export under ``prefix`` as it is

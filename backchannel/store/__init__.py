@@ -13,6 +13,7 @@ __getattr__, __dir__, __all__ = exports(
         "models": [
             "Author",
             "Base",
+            "ChangeCounter",
             "CollectionRun",
             "ConsentOverride",
             "Cursor",
@@ -63,6 +64,7 @@ __getattr__, __dir__, __all__ = exports(
             "words_of",
         ],
         "released": ["forget_releases", "release", "releases"],
+        "changes": ["WATCHED", "change_count"],
         "upkeep": [
             "apply_recheck",
             "erase_orphans",

@@ -2,14 +2,15 @@
 sign-in links and log, and media files waiting to be removed.
 
 Declared on the same ``Base`` as :mod:`backchannel.store.models` (imported by it), in
-their own module to keep that one readable. Migrations 0006, 0007, 0009, 0010 and 0011.
+their own module to keep that one readable. Migrations 0006, 0007, 0009, 0010, 0011
+and 0013.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backchannel.store.base import Base, utcnow
@@ -118,3 +119,16 @@ class ReleasedFile(Base):
 
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     released_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChangeCounter(Base):
+    """One row whose ``value`` goes up with every change to what an archive shows
+    (posts, authors, media, events, stories, consent ...): database triggers made by
+    migration 0013 count them, so no write path can forget to. An export that finds the
+    value it recorded last time knows that nothing it is made from changed (see
+    ``backchannel.store.changes``)."""
+
+    __tablename__ = "change_counter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
