@@ -133,3 +133,38 @@ def test_a_missing_trigger_means_every_export_reads_everything(
     _export(database, out)
     assert loads == ["swrb13", "swrb13"]
     assert "change_counter" in inspect(database.engine).get_table_names()
+
+
+def test_two_writers_taking_rows_in_opposite_orders_both_commit(database: Database) -> None:
+    """The count is taken at commit on PostgreSQL: a writer that changed an author
+    (and so would hold the counter) and then waits for a post another writer holds is
+    not a deadlock. (SQLite has one writer at a time: the second simply waits.)"""
+    import threading
+
+    with database.reading() as session:
+        author_id, post_id = session.execute(select(Post.author_id, Post.id)).first()  # type: ignore[misc]
+    engine = database.engine
+    second_holds_post = threading.Event()
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with engine.begin() as connection:
+                connection.execute(text("UPDATE posts SET like_count = like_count + 1 "
+                                        "WHERE id = :id"), {"id": post_id})  # fmt: skip
+                second_holds_post.set()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+            second_holds_post.set()
+
+    before = _count(database)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE authors SET bot = bot WHERE id = :id"), {"id": author_id})
+        thread = threading.Thread(target=second)
+        thread.start()
+        second_holds_post.wait(timeout=3)  # SQLite: it waits for this commit instead
+        connection.execute(text("UPDATE posts SET repost_count = repost_count + 1 "
+                                "WHERE id = :id"), {"id": post_id})  # fmt: skip
+    thread.join(timeout=30)
+    assert not thread.is_alive() and errors == []
+    assert (_count(database) or 0) >= (before or 0) + 2

@@ -1,8 +1,9 @@
 """How many changes the tables an archive is made from have seen.
 
 Migration 0013 keeps the count in ``change_counter`` with database triggers on each
-table of :data:`WATCHED` (one per statement on PostgreSQL, one per row on SQLite,
-which has no other kind), in the same transaction as the change. The exporter records
+table of :data:`WATCHED`, in the same transaction as the change: on SQLite one per row
+(its only kind; it has one writer at a time anyway), on PostgreSQL once per transaction
+at its commit (so that the counter's row is never held while other rows are awaited). The exporter records
 the count with each event it exports; finding the same count the next time, it knows
 that nothing the event's pages show has changed and keeps them without reading a post.
 

@@ -48,14 +48,21 @@ def upgrade() -> None:
                     f"BEGIN {BUMP}; END"
                 )
         return
+    # PostgreSQL: counted at commit (a deferred constraint trigger), once per
+    # transaction (a flag local to it). Counted at each statement instead, the counter
+    # row would be locked from a transaction's first change to its end, and two
+    # writers taking it and a post's row in opposite orders would deadlock.
     op.execute(
-        "CREATE FUNCTION bc_count_change() RETURNS trigger LANGUAGE plpgsql AS "
-        f"$$ BEGIN {BUMP}; RETURN NULL; END; $$"
+        "CREATE FUNCTION bc_count_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF current_setting('backchannel.counted', true) IS DISTINCT FROM 'yes' THEN "
+        "PERFORM set_config('backchannel.counted', 'yes', true); "
+        f"{BUMP}; END IF; RETURN NULL; END; $$"
     )
-    for table in TABLES:  # once per statement, however many rows it changes
+    for table in TABLES:
         op.execute(
-            f"CREATE TRIGGER bc_changes_{table} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
-            f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bc_count_change()"
+            f"CREATE CONSTRAINT TRIGGER bc_changes_{table} AFTER INSERT OR UPDATE OR DELETE "
+            f"ON {table} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+            "EXECUTE FUNCTION bc_count_change()"
         )
 
 
