@@ -133,13 +133,18 @@ class Runner:
                      rate / base, ">= 0.5", rate / base >= 0.5, database=database))  # fmt: skip
 
     def export(self, n: int, db: str, database: str, label: str, charge: str) -> float:
-        """Full export, bare baseline, +1% posts, incremental export; the full one's peak."""
+        """Full export, bare baseline, again with nothing changed, +1% posts, incremental
+        export; the full one's peak."""
         out, bare = self.work / f"site-{label}-{n}", self.work / f"bare-{label}-{n}"
         base = self.task("export_baseline", charge, n=n, url=db, out=str(bare), label=label)
         full = self.task("export", charge, n=n, url=db, out=str(out), label=label)
         ratio = base["seconds"] / full["seconds"]
         self.add(Row("export", f"full export N={n:,}", full["seconds"], "s", base["seconds"],
                      ratio, "speed >= 0.5", ratio >= 0.5, database=database))  # fmt: skip
+        same = self.task("export_incremental", charge, n=n, url=db, out=str(out), label=label)
+        self.add(Row("export", f"export with nothing changed N={n:,}", same["seconds"], "s",
+                     full["seconds"], same["seconds"] / full["seconds"], "reported", None,
+                     "the change count is the last export's", database))  # fmt: skip
         added = self.task("add_posts", charge, n=n, url=db, label=label)["added"]
         inc = self.task("export_incremental", charge, n=n, url=db, out=str(out), label=label,
                         added=added)  # fmt: skip

@@ -43,6 +43,32 @@ def test_group_size_is_a_power_of_two_with_few_groups() -> None:
     assert group_size(dense) == group_size(dense + list(range(10_001, 10_101)))  # +1%
 
 
+def test_pagefind_yields_to_the_exporter_and_its_failures_are_named() -> None:
+    """Pagefind runs beside the rendering at a lower priority (it would take both
+    cores); a run that fails or cannot start is one line naming it."""
+    import os
+    import subprocess
+    import sys
+
+    from backchannel.errors import ExportError
+    from backchannel.export.search import _run_pagefind, _yield_to_exporter
+
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
+    try:
+        _yield_to_exporter(sleeper.pid)
+        assert os.getpriority(os.PRIO_PROCESS, sleeper.pid) >= 10
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    _yield_to_exporter(sleeper.pid)  # a process already gone: nothing to do
+    failing = [sys.executable, "-c", "import sys; sys.stderr.write('no site'); sys.exit(2)"]
+    with pytest.raises(ExportError, match="^pagefind failed: no site$"):
+        _run_pagefind(failing)
+    with pytest.raises(ExportError, match="^pagefind could not run: "):
+        _run_pagefind(["/nonexistent/pagefind"])
+    _run_pagefind([sys.executable, "-c", "pass"])
+
+
 def test_new_posts_index_only_the_newest_group(
     database: Database, tmp_path: Path, small_groups: None
 ) -> None:
