@@ -331,3 +331,11 @@ def test_export_command(db_url: str, tmp_path: Path) -> None:
     assert (tmp_path / "site" / "swrb13" / "index.html").is_file()
     missing = run_cli("export", "nope", "--out", str(tmp_path / "x"), config=config)
     assert missing.exit_code != 0 and "no event 'nope'" in missing.output
+    # Without a contact nor a base URL the organiser is told, once, what will be lacking.
+    assert result.stderr.count("warning: [export] contact is not set") == 1
+    assert result.stderr.count("warning: [export] base_url is not set") == 1
+    told = run_cli("export", "--base-url", "https://example.org/a/", config=config)
+    assert "contact is not set" in told.stderr and "base_url" not in told.stderr
+    complete = write_config(tmp_path, db_url, '[export]\ncontact = "a@example.org"\n'
+                            'base_url = "https://example.org/a/"\n')  # fmt: skip
+    assert "warning" not in run_cli("export", config=complete).stderr

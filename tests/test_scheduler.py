@@ -180,6 +180,8 @@ def test_run_collects_new_posts_with_media_keeps_a_wall_and_stops_cleanly(live: 
             process.wait()
     assert code == 0, live.log.read_text()[-3000:]
     assert "stopped" in live.log.read_text()
+    # Exported after every collection; what the archive lacks was said once.
+    assert live.log.read_text().count("warning: [export] base_url is not set") == 1
     with live.env.db.reading() as session:
         statuses = set(session.scalars(select(CollectionRun.status)))
         assert "running" not in statuses and "interrupted" in statuses

@@ -50,6 +50,8 @@ def export_command(
     options = ExportOptions.from_config(app.config, out, templates, base_url)
     if no_search:
         options = replace(options, search=False)
+    for line in options.missing():
+        click.echo(f"warning: {line}", err=True)
     with click.progressbar(length=1, label="exporting", show_pos=True) as bar:
 
         def progress(done: int, total: int) -> None:

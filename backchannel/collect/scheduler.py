@@ -89,6 +89,7 @@ class Scheduler:
         self.lock = RunLock(db)
         self._windows: dict[str, Window] = {}
         self._export_lock = threading.Lock()  # one site folder, one manifest
+        self._told_missing = False  # what the archive lacks is said once, not every run
         workers = max(2, config.collect.concurrency)
         self._scheduler = BackgroundScheduler(
             timezone=UTC,
@@ -197,7 +198,12 @@ class Scheduler:
             return
         with self._export_lock:
             started = time.monotonic()
-            result = export_site(self.db, ExportOptions.from_config(self.config), (slug,))
+            options = ExportOptions.from_config(self.config)
+            if not self._told_missing:
+                self._told_missing = True
+                for line in options.missing():
+                    self.report(slug, f"warning: {line}")
+            result = export_site(self.db, options, (slug,))
             stats = result.stats
             self.report(
                 slug,

@@ -63,6 +63,18 @@ class ExportOptions:
     search: bool = True
     wall: bool = False  # the live wall page, <event>/wall.html ([export] live)
 
+    def missing(self) -> list[str]:
+        """What the archive will lack for want of a setting: said once per export."""
+        lines = []
+        if not self.contact.strip():
+            lines.append("[export] contact is not set: the archive will not say whom to ask "
+                         "to have a post removed (set an email address or a web page)")  # fmt: skip
+        if not self.base_url.strip():
+            lines.append("[export] base_url is not set: the feed and the citations of stories "
+                         "will hold relative links, which break once copied elsewhere (set "
+                         "the address the site will be published at, or pass --base-url)")  # fmt: skip
+        return lines
+
     @classmethod
     def from_config(
         cls,
