@@ -267,7 +267,7 @@ def build_fixture(url: str) -> Database:
             StoryItem(position=1, kind="text", text="People **arrived** from all over."),
             StoryItem(position=2, kind="post", post_id=ids["1001"], annotation="The opening."),
             StoryItem(position=3, kind="post", post_id=ids["1007"]),  # hidden: shown as removed
-            StoryItem(position=4, kind="post", post_id=ids["1005"]),
+            StoryItem(position=4, kind="post", post_id=ids["1005"], annotation="A reply."),
         ]
         session.add(story)
     return database

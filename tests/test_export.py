@@ -339,3 +339,17 @@ def test_export_command(db_url: str, tmp_path: Path) -> None:
     complete = write_config(tmp_path, db_url, '[export]\ncontact = "a@example.org"\n'
                             'base_url = "https://example.org/a/"\n')  # fmt: skip
     assert "warning" not in run_cli("export", config=complete).stderr
+
+
+def test_the_contact_is_a_link_when_it_is_an_address_and_text_otherwise() -> None:
+    from backchannel.export.environment import contact_link
+
+    assert contact_link(" a@b.example ") == '<a href="mailto:a@b.example">a@b.example</a>'
+    assert contact_link("https://b.example/ask?x=1&y=2") == (
+        '<a href="https://b.example/ask?x=1&amp;y=2">https://b.example/ask?x=1&amp;y=2</a>'
+    )
+    assert contact_link("the front desk") == "the front desk"
+    for hostile in ('"><script>alert(1)</script>@x.example', "javascript:alert(1)",
+                    "<img src=x onerror=alert(1)>", "a@b.example?cc=<x>"):  # fmt: skip
+        shown = str(contact_link(hostile))
+        assert "<script" not in shown and "<img" not in shown and 'href="javascript' not in shown

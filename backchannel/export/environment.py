@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -27,10 +28,12 @@ from jinja2 import (
     Template,
 )
 from jinja2.bccache import Bucket
+from markupsafe import Markup
 
 from backchannel import __version__
 from backchannel.errors import ExportError
 from backchannel.resources import templates_dir
+from backchannel.sanitize import safe_url
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ def load_theme(user_dir: Path | None = None) -> Theme:
     )
     env.filters["pluralize"] = pluralize
     env.filters["number"] = number
+    env.filters["contact_link"] = contact_link
     env.globals["generator"] = f"backchannel {__version__}"
     return Theme(env, tuple(folders), _fingerprint(folders))
 
@@ -139,6 +143,21 @@ def pluralize(count: int, singular: str, plural: str | None = None) -> str:
     """``{{ n|pluralize("post") }}`` -> "1 post", "2 posts"."""
     word = singular if count == 1 else (plural or singular + "s")
     return f"{number(count)} {word}"
+
+
+_EMAIL = re.compile(r"[^@\s<>\"'()]+@[^@\s<>\"'()/]+\.[^@\s<>\"'()/]+")
+
+
+def contact_link(contact: str) -> Markup:
+    """The organiser's contact as a link when it is an email address (``mailto:``) or
+    an http(s) address, else as text; escaped either way (it comes from the config)."""
+    text = contact.strip()
+    if _EMAIL.fullmatch(text):
+        return Markup('<a href="mailto:{0}">{0}</a>').format(text)
+    url = safe_url(text)
+    if url:
+        return Markup('<a href="{0}">{0}</a>').format(url)
+    return Markup("{0}").format(text)
 
 
 def number(value: int) -> str:
