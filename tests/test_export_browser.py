@@ -58,6 +58,36 @@ def test_open_event_expand_warning_search_and_screenshot(
         watch.assert_clean()
 
 
+def test_a_session_is_two_clicks_from_the_event_overview(db_url: str, tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from backchannel.store import Event
+
+    database = build_fixture(db_url)
+    with database.writing() as session:  # 11:00 to 13:00 NZDT on the first full day
+        event = session.scalar(select(Event))
+        event.schedule = [{"title": "Workshops", "start": "2013-11-13T22:00:00Z",
+                           "end": "2013-11-14T00:00:00Z"}]  # fmt: skip
+    out = tmp_path / "site"
+    export_site(database, ExportOptions(out=out, posts_per_page=3, search=False))
+    database.dispose()
+    with serve(out) as origin, browser() as chromium:
+        page = chromium.new_page(viewport={"width": 390, "height": 844})
+        watch = Watch(origin)
+        watch.attach(page)
+        page.goto(origin + "swrb13/index.html")
+        page.get_by_role("link", name="Thursday 14 November 2013").first.click()
+        times = page.get_by_role("navigation", name="Times of Thursday 14 November 2013")
+        times.get_by_role("link", name="Workshops").click()
+        page.wait_for_url("**/2013-11-14-2.html#s-1")
+        heading = page.locator(":target")
+        expect(heading).to_contain_text("Workshops")
+        expect(heading).to_be_in_viewport()
+        assert "Worth reading again" in page.locator("section:has(#s-1)").inner_text()
+        watch.collect(page)
+        watch.assert_clean()
+
+
 def test_reading_needs_no_javascript_and_works_from_files(db_url: str, tmp_path: Path) -> None:
     database = build_fixture(db_url)
     out = tmp_path / "site"

@@ -36,6 +36,7 @@ from backchannel.export import (
 from backchannel.export.context import Views, date_text, time_view
 from backchannel.export.environment import Theme, load_theme
 from backchannel.export.media import MediaResolver
+from backchannel.export.sections import Sectioner
 from backchannel.export.selection import EventIndex, candidate_posts, load_index
 from backchannel.export.writer import SiteWriter, WriteStats
 from backchannel.store import Database, Event, Media, change_count
@@ -307,7 +308,8 @@ def _export_event(
     for reason, count in index.excluded.items():
         result.excluded[reason] = result.excluded.get(reason, 0) + count
     result.posts += len(index.posts)
-    chunks = timeline.paginate(index, options.posts_per_page)
+    sectioner = Sectioner(index)
+    chunks = timeline.paginate(index, options.posts_per_page, sectioner)
     days = timeline.day_links(index)
     index_ready(index)
     view = _event_view(index)
@@ -316,7 +318,7 @@ def _export_event(
     event_fp = _fingerprint(
         theme.fingerprint, options.title, options.base_url, options.contact,
         options.allow_indexing, str(options.media_dir), replace(view, posts=0),
-        _media_state(session),
+        _media_state(session), event.schedule,
     )  # fmt: skip
     day_fps = []
     post_keys = timeline.PostKeys(event_fp, index)
@@ -333,8 +335,10 @@ def _export_event(
         if fragments is None:
             fragments = timeline.Fragments(writer, event.slug)
         with writer.unit(name, fingerprint) as unit:
-            places = timeline.render_day(theme, writer, views, dict(base, page_kind="day"),
-                                         days, position, posts, advance, keys, fragments)  # fmt: skip
+            # Post headings sit under the day's section headings (h2).
+            day_base = dict(base, page_kind="day", heading_level=3)
+            places = timeline.render_day(theme, writer, views, day_base, days, position, posts,
+                                         advance, keys, fragments, sectioner)  # fmt: skip
             unit.data = {"posts": places}
     stories = pages.load_stories(session, index)
     pages_fp = _pages_fingerprint(event_fp, index, keys, days, stories)

@@ -12,13 +12,14 @@ import hashlib
 import json
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from markupsafe import Markup
 
 from backchannel.export.context import Views, date_text
 from backchannel.export.environment import Theme
+from backchannel.export.sections import Section, Sectioner, groups, pack
 from backchannel.export.selection import EventIndex, IndexedPost
 from backchannel.export.writer import SiteWriter
 
@@ -36,6 +37,36 @@ class PageLink:
     number: int
     href: str
     current: bool
+    label: str = ""  # the times it holds: "09:00–11:00", "09:00–10:00 (2 of 3)"
+
+
+@dataclass(frozen=True, slots=True)
+class TimeLink:
+    """One entry of a day's time index: a session, or an hour."""
+
+    key: str  # the anchor of its heading
+    label: str  # "09:00–10:00", or the session's title
+    start: str  # "09:00"
+    end: str  # "10:00"
+    session: bool
+    posts: int
+    href: str  # "<page>.html#<key>": where the section begins
+    here: bool  # it begins on this page
+
+
+@dataclass(frozen=True, slots=True)
+class PageSection:
+    """A section's posts on one page, under its heading."""
+
+    key: str
+    label: str
+    start: str
+    end: str
+    session: bool
+    posts_in_section: int  # on the whole day
+    continued: bool  # it began on an earlier page
+    first_index: int  # 1-based position of its first post here on the day
+    posts: tuple[Markup, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,17 +80,23 @@ class DayPage:
     next_day: DayLink | None
     first_index: int  # 1-based position of the first post on the day
     posts: tuple[Markup, ...]  # each post's rendered _post.html
+    sections: tuple[PageSection, ...] = ()  # the same posts under their headings
+    times: tuple[TimeLink, ...] = ()  # the day's index: every section of the day
+    span: str = ""  # the times this page holds
 
 
 def page_file(day: str, number: int) -> str:
     return f"{day}.html" if number == 1 else f"{day}-{number}.html"
 
 
-def paginate(index: EventIndex, per_page: int) -> dict[str, list[list[IndexedPost]]]:
-    """Split each day into pages and give every post its ``href``."""
+def paginate(
+    index: EventIndex, per_page: int, sectioner: Sectioner
+) -> dict[str, list[list[IndexedPost]]]:
+    """Split each day into pages that break between sessions or hours, and give every
+    post its ``href``."""
     pages: dict[str, list[list[IndexedPost]]] = {}
     for day, posts in index.days.items():
-        chunks = [posts[i : i + per_page] for i in range(0, len(posts), per_page)]
+        chunks = pack(groups(posts, sectioner.of), per_page)
         pages[day] = chunks
         for number, chunk in enumerate(chunks, start=1):
             name = page_file(day, number)
@@ -189,12 +226,17 @@ def render_day(
     advance: Callable[[int], None],
     keys: dict[int, str] | None = None,
     previous: Fragments | None = None,
+    sectioner: Sectioner | None = None,
 ) -> dict[str, str]:
     """Write one day's pages. Returns, per page file, where its posts sit in it."""
     day_template = theme.get("day.html")
     day = days[position]
     slug = base["event"].slug
-    links = [PageLink(n, page_file(day.day, n), False) for n in range(1, len(chunks) + 1)]
+    sectioner = sectioner or Sectioner(views.index)
+    day_groups = groups((p for chunk in chunks for p in chunk), sectioner.of)
+    spans = _spans_of_pages(chunks, sectioner)
+    links = [PageLink(n, page_file(day.day, n), False, spans[n - 1])
+             for n in range(1, len(chunks) + 1)]  # fmt: skip
     first = 1
     places: dict[str, str] = {}
     for number, chunk in enumerate(chunks, start=1):
@@ -210,18 +252,21 @@ def render_day(
             for post, html in zip(missing, rendered_missing, strict=True):
                 known[post.id] = html
         rendered = tuple(Markup(known[post.id]) for post in chunk)  # noqa: S704 - our template
+        name = page_file(day.day, number)
         page = DayPage(
             day=day,
             number=number,
-            pages=tuple(PageLink(p.number, p.href, p.number == number) for p in links),
+            pages=tuple(replace(p, current=p.number == number) for p in links),
             previous_page=links[number - 2].href if number > 1 else None,
             next_page=links[number].href if number < len(links) else None,
             previous_day=days[position - 1] if position > 0 else None,
             next_day=days[position + 1] if position + 1 < len(days) else None,
             first_index=first,
             posts=rendered,
+            sections=_page_sections(chunk, rendered, first, sectioner, day_groups),
+            times=tuple(_time_link(section, members, name) for section, members in day_groups),
+            span=spans[number - 1],
         )
-        name = page_file(day.day, number)
         html = day_template.render(page=page, **base)
         writer.write(f"{slug}/{name}", html)
         if keys is not None:
@@ -229,6 +274,48 @@ def render_day(
         first += len(chunk)
         advance(len(chunk))
     return places
+
+
+def _time_link(section: Section, members: list[IndexedPost], page: str) -> TimeLink:
+    return TimeLink(section.key, section.label, section.start, section.end, section.session,
+                    len(members), f"{members[0].page}#{section.key}", members[0].page == page)  # fmt: skip
+
+
+def _page_sections(
+    chunk: list[IndexedPost],
+    rendered: tuple[Markup, ...],
+    first: int,
+    sectioner: Sectioner,
+    day_groups: list[tuple[Section, list[IndexedPost]]],
+) -> tuple[PageSection, ...]:
+    whole = {id(section): members for section, members in day_groups}
+    out = []
+    at = 0
+    for section, members in groups(chunk, sectioner.of):
+        in_day = whole[id(section)]
+        out.append(PageSection(
+            section.key, section.label, section.start, section.end, section.session,
+            len(in_day), members[0] is not in_day[0], first + at,
+            rendered[at : at + len(members)],
+        ))  # fmt: skip
+        at += len(members)
+    return tuple(out)
+
+
+def _spans_of_pages(chunks: list[list[IndexedPost]], sectioner: Sectioner) -> list[str]:
+    """The times each page holds: its first section's start to its last one's end; a
+    page inside one section that fills several says which of them it is."""
+    firsts = [sectioner.of(chunk[0]) for chunk in chunks]
+    lasts = [sectioner.of(chunk[-1]) for chunk in chunks]
+    spans = []
+    for number, (first, last) in enumerate(zip(firsts, lasts, strict=True)):
+        text = f"{first.start}–{last.end}"
+        if first is last:
+            holding = [n for n in range(len(chunks)) if firsts[n] is first or lasts[n] is first]
+            if len(holding) > 1:
+                text += f" ({holding.index(number) + 1} of {len(holding)})"
+        spans.append(text)
+    return spans
 
 
 def _spans(html: str, fragments: list[tuple[str, str]]) -> str:
