@@ -54,7 +54,10 @@ def schedule(event: Any) -> list[_Session]:
 
 
 class Sectioner:
-    """Which section a post is in (one object per event: sessions and hours cached)."""
+    """Which section a post is in (one object per event: sessions and hours cached).
+
+    Posts come in time order, so the section found last, with the span of time in
+    which it is the answer, answers most questions without any work."""
 
     def __init__(self, index: EventIndex) -> None:
         self.zone = index.zone
@@ -62,20 +65,38 @@ class Sectioner:
         self._starts = [s.start for s in self.sessions]
         self._hours: dict[tuple[str, int, int], Section] = {}
         self._made: dict[int, Section] = {}
+        self._last: Section | None = None
+        self._since = self._until = datetime.min.replace(tzinfo=UTC)
 
     def of(self, post: IndexedPost) -> Section:
         moment = post.created_at
-        at = bisect_right(self._starts, moment) - 1
-        # The latest session begun by then, or an earlier one still running (parallel
-        # sessions: the first by start and title holds the post).
+        if self._last is not None and self._since <= moment < self._until:
+            return self._last
+        after = bisect_right(self._starts, moment)
+        following = self._starts[after] if after < len(self._starts) else None
+        # The session begun last by then that is still running (parallel sessions: the
+        # one that began later, often a talk within a longer block, holds the post).
+        at = after - 1
         while at >= 0:
             session = self.sessions[at]
             if session.start <= moment < session.end:
-                return self._session(session)
+                until = min(session.end, following) if following else session.end
+                return self._remember(self._session(session), session.start, until)
             at -= 1
         local = moment.astimezone(self.zone)
+        hour = local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
+        until = (
+            min(hour + timedelta(hours=1), following) if following else hour + timedelta(hours=1)
+        )
+        return self._remember(self._hour(post.day, local), hour, until)
+
+    def _remember(self, section: Section, since: datetime, until: datetime) -> Section:
+        self._last, self._since, self._until = section, since, until
+        return section
+
+    def _hour(self, day: str, local: datetime) -> Section:
         offset = int((local.utcoffset() or timedelta()).total_seconds())
-        key = (post.day, local.hour, offset)  # an hour repeated when clocks go back: two
+        key = (day, local.hour, offset)  # an hour repeated when clocks go back: two
         section = self._hours.get(key)
         if section is None:
             start = f"{local.hour:02d}:00"
