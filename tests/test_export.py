@@ -177,8 +177,8 @@ def test_the_fixture_event_exports(fixture_db: Database, tmp_path: Path) -> None
             assert 'src="http' not in tag, (relative, tag)
     # Statistics: SVG charts with a title, a description and a data table.
     stats = pages["swrb13/stats.html"]
-    assert stats.count('<svg role="img"') == 3
-    assert stats.count("<desc id=") == 3 and stats.count("<table>") == 3
+    assert stats.count('<svg role="img"') == 4  # per hour, platforms, languages, replies
+    assert stats.count("<desc id=") == 4 and stats.count("<table>") == 4
 
 
 def test_data_files_have_the_documented_columns(sqlite_fixture: Database, tmp_path: Path) -> None:

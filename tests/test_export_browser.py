@@ -85,6 +85,14 @@ def test_a_session_is_two_clicks_from_the_event_overview(db_url: str, tmp_path: 
         expect(heading).to_be_in_viewport()
         assert "Worth reading again" in page.locator("section:has(#s-1)").inner_text()
         watch.collect(page)
+
+        # From a post to its author's page, and from there back to the post.
+        page.locator("article:has-text('Worth reading again') h3.author a").click()
+        expect(page.locator("h1")).to_contain_text("Ben Ōtaki")
+        page.get_by_role("link", name="14 November 2013, 12:10 NZDT").click()
+        page.wait_for_url("**/2013-11-14-2.html#p-*")
+        expect(page.locator(":target")).to_contain_text("Worth reading again")
+        watch.collect(page)
         watch.assert_clean()
 
 

@@ -9,6 +9,7 @@ from ``prefix`` (``"../"`` on event pages, which all sit one folder deep).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ _MONTHS = ("January February March April May June July August September October 
            "November December").split()  # fmt: skip
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _DAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+_SHORTCODE = re.compile(r"(?<![\w:]):[A-Za-z0-9_]{2,}:(?![\w:])")
 
 
 def platform_label(platform: str) -> str:
@@ -99,6 +101,7 @@ class AuthorView:
     platform_label: str
     bot: bool
     indexable: bool
+    page: str = ""  # "person-<name>.html": their page in the event, relative to an event page
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,7 @@ class ReplyView:
     archived: bool  # the parent is in this archive
     href: str | None  # "<page>.html#<anchor>" of the parent when archived
     author: str | None  # the parent's author's handle, when archived
+    excerpt: str = ""  # the parent's first line (plain text, shortened), when archived
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +211,7 @@ class Views:
             platform_label=platform_label(row.platform),
             bot=row.bot,
             indexable=row.indexable,
+            page=person_file(row.handle, row.uri),
         )
 
     # -- media --------------------------------------------------------------------
@@ -243,6 +248,12 @@ class Views:
             if p.quote_uri and p.quote_uri in self.index.by_uri and p.quote_uri != p.uri
         }
         rows = self._load(sorted(wanted.keys() | quoted.keys()))
+        parents = {
+            parent.id
+            for p in posts
+            if p.reply_to_uri and (parent := self.index.by_uri.get(p.reply_to_uri)) is not None
+        }
+        excerpts = self._excerpts(sorted(parents), rows)
         urls: set[str] = set()
         for row in rows.values():
             if "<img" in row["html"]:
@@ -258,8 +269,16 @@ class Views:
                     quote = QuoteView(True, target.href, None, inner[target.id])
                 else:
                     quote = QuoteView(False, None, _snapshot_url(rows[post.id]["quote"]), None)
-            views.append(self._post(post, rows[post.id], paths, quote))
+            views.append(self._post(post, rows[post.id], paths, quote, excerpts))
         return views
+
+    def _excerpts(self, ids: list[int], rows: dict[int, dict[str, Any]]) -> dict[int, str]:
+        """The first line of each post of ``ids`` (those loaded already are not read)."""
+        texts = {pid: rows[pid]["text"] for pid in ids if pid in rows}
+        for chunk in chunks([pid for pid in ids if pid not in texts]):
+            query = select(Post.id, Post.text).where(Post.id.in_(chunk))
+            texts.update((pid, text or "") for pid, text in self.session.execute(query))
+        return {pid: first_line(text) for pid, text in texts.items()}
 
     def _load(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         rows: dict[int, dict[str, Any]] = {}
@@ -283,6 +302,7 @@ class Views:
         row: dict[str, Any],
         paths: dict[str, str | None],
         quote: QuoteView | None,
+        excerpts: dict[int, str] | None = None,
     ) -> PostView:
         zone = self.index.zone
         reply = None
@@ -290,7 +310,8 @@ class Views:
             parent = self.index.by_uri.get(post.reply_to_uri)
             if parent is not None:
                 handle = self.index.authors[parent.author_id].handle
-                reply = ReplyView(True, parent.href, handle)
+                excerpt = (excerpts or {}).get(parent.id, "") if not parent.has_cw else ""
+                reply = ReplyView(True, parent.href, handle, excerpt)
             else:
                 reply = ReplyView(False, None, None)
         edited = None
@@ -332,6 +353,27 @@ def _json(value: object) -> Any:
     if isinstance(value, str):
         return None if value in _EMPTY_JSON else json.loads(value)
     return value
+
+
+def person_file(handle: str, uri: str) -> str:
+    """A person's page in an event: their handle made safe for a file name, and a
+    digest of their URI (two handles can make the same name)."""
+    name = re.sub(r"[^a-z0-9]+", "-", handle.casefold()).strip("-")[:60] or "person"
+    return f"person-{name}-{hashlib.sha256(uri.encode('utf-8')).hexdigest()[:6]}.html"
+
+
+def first_line(text: str, limit: int = 100) -> str:
+    """A post's first line, cut at a word near ``limit`` characters ("…" when cut),
+    without custom emoji shortcodes (``:wave:``: no image to show them in a quote)."""
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    line = " ".join(_SHORTCODE.sub("", line).split())
+    if len(line) <= limit:
+        return line
+    cut = line[:limit]
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:") + "…"
 
 
 def _snapshot_url(snapshot: object) -> str | None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from backchannel.export import stats
 from backchannel.export.context import AuthorView, MediaView, PostView, Views, time_view
+from backchannel.export.conversations import most_answered
 from backchannel.export.environment import Theme
 from backchannel.export.selection import EventIndex
 from backchannel.export.stories import file_stem, write_stories
@@ -106,7 +107,14 @@ def write_event_pages(
         "timeline.html": ("timeline.html", {"days": days}),
         "people.html": ("people.html", {"people": people}),
         "links.html": ("links.html", {"links": links}),
-        "stats.html": ("stats.html", {"charts": stats.charts(index), "days": days}),
+        "stats.html": (
+            "stats.html",
+            {
+                "charts": stats.charts(index),
+                "days": days,
+                "answered": most_answered(session, index),
+            },
+        ),  # fmt: skip
         "search.html": ("search.html", {}),
     }
     for name, (template, extra) in pages.items():

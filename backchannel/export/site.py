@@ -27,6 +27,7 @@ from backchannel.export import (
     data,
     feeds,
     pages,
+    people,
     robots,
     search,
     timeline,
@@ -345,6 +346,7 @@ def _export_event(
     if not writer.keep_unit(f"{event.slug}/pages", pages_fp):
         with writer.unit(f"{event.slug}/pages", pages_fp):
             pages.write_event_pages(session, theme, writer, views, index, base, days, stories)
+    people.write_people_pages(session, theme, writer, views, index, base, event_fp, keys)
     if options.wall:
         wall.write_wall(theme, writer, views, index, base, event_fp)
     with writer.unit(f"{event.slug}/about", event_fp):

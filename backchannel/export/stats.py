@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from backchannel.export.charts import Chart, horizontal_bars, vertical_bars
 from backchannel.export.context import platform_label
+from backchannel.export.conversations import reply_pairs
 from backchannel.export.selection import EventIndex
 from backchannel.sanitize import safe_url
 
@@ -142,4 +143,11 @@ def charts(index: EventIndex) -> list[Chart]:
         vertical_bars("posts-per-hour", "Posts per hour", data, ticks, "Hour"),
         horizontal_bars("platforms", "Posts by platform", platform_counts(index), "Platform"),
         horizontal_bars("languages", "Posts by language", language_counts(index), "Language"),
+        horizontal_bars(
+            "replied-to",
+            "Who replied to whom most",
+            reply_pairs(index),
+            "Who replied to whom",
+            "Replies",
+        ),  # fmt: skip
     ]

@@ -150,11 +150,13 @@ class PostKeys:
         )
         if post.reply_to_uri:
             parent = index.by_uri.get(post.reply_to_uri)
+            # The reply shows where its parent is, its author and its first line.
             parts += (
-                (parent.page, parent.uri, index.authors[parent.author_id].handle)
+                (parent.page, parent.uri, index.authors[parent.author_id].handle,
+                 parent.version, parent.edited_at, parent.has_cw)
                 if parent
                 else None,
-            )
+            )  # fmt: skip
         if post.quote_uri:
             quoted = index.by_uri.get(post.quote_uri)
             if quoted is not None:
