@@ -68,9 +68,9 @@ def test_a_new_post_makes_only_its_authors_page_again(
     made: list[str] = []
     real = people._entries
 
-    def counting(session: Any, index: Any, posts: list[Any]) -> Any:
+    def counting(index: Any, posts: list[Any], texts: Any) -> Any:
         made.append(index.authors[posts[0].author_id].handle)
-        return real(session, index, posts)
+        return real(index, posts, texts)
 
     monkeypatch.setattr(people, "_entries", counting)
     with database.writing() as session:  # Dina's post edited, as a refetch would show it

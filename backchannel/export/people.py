@@ -59,30 +59,56 @@ def write_people_pages(
         by_author.setdefault(post.author_id, []).append(post)
     slug = index.event.slug
     template = theme.get("person.html")
+    due: list[tuple[str, str, list[IndexedPost]]] = []
     for author_id, posts in by_author.items():
         digest = hashlib.sha256(event_fingerprint.encode())
         for post in posts:
             digest.update(keys[post.id].encode())
-        fingerprint = digest.hexdigest()
-        row = index.authors[author_id]
-        unit = f"{slug}/person/{row.uri}"
-        if writer.keep_unit(unit, fingerprint):
-            continue
-        with writer.unit(unit, fingerprint):
-            author = views.author(author_id)
-            html = template.render(**base, page_kind="person", person=PersonPage(author, len(posts)),
-                                   posts=_entries(session, index, posts))  # fmt: skip
-            writer.write(f"{slug}/{author.page}", html)
+        unit = f"{slug}/person/{index.authors[author_id].uri}"
+        if not writer.keep_unit(unit, digest.hexdigest()):
+            due.append((unit, digest.hexdigest(), posts))
+    # The texts of a batch of people's posts in one query (one per person cost more
+    # than their pages), never the whole event's at once.
+    for batch in _batches(due):
+        texts = _texts(session, [p.id for _, _, posts in batch for p in posts])
+        for unit, fingerprint, posts in batch:
+            with writer.unit(unit, fingerprint):
+                author = views.author(posts[0].author_id)
+                html = template.render(**base, page_kind="person",
+                                       person=PersonPage(author, len(posts)),
+                                       posts=_entries(index, posts, texts))  # fmt: skip
+                writer.write(f"{slug}/{author.page}", html)
 
 
-def _entries(session: Session, index: EventIndex, posts: list[IndexedPost]) -> list[PersonPost]:
-    rows: dict[int, tuple[str, str | None]] = {}
-    for chunk in chunks([p.id for p in posts]):
+def _batches(
+    due: list[tuple[str, str, list[IndexedPost]]], size: int = 2000
+) -> list[list[tuple[str, str, list[IndexedPost]]]]:
+    batches: list[list[tuple[str, str, list[IndexedPost]]]] = [[]]
+    count = 0
+    for item in due:
+        if batches[-1] and count + len(item[2]) > size:
+            batches.append([])
+            count = 0
+        batches[-1].append(item)
+        count += len(item[2])
+    return [b for b in batches if b]
+
+
+def _texts(session: Session, ids: list[int]) -> dict[int, tuple[str, str | None]]:
+    texts: dict[int, tuple[str, str | None]] = {}
+    connection = session.connection()  # Core rows: no ORM work per row
+    for chunk in chunks(ids):
         query = select(Post.id, Post.text, Post.content_warning).where(Post.id.in_(chunk))
-        rows.update((pid, (text or "", cw)) for pid, text, cw in session.execute(query))
+        texts.update((pid, (text or "", cw)) for pid, text, cw in connection.execute(query))
+    return texts
+
+
+def _entries(
+    index: EventIndex, posts: list[IndexedPost], texts: dict[int, tuple[str, str | None]]
+) -> list[PersonPost]:
     entries = []
     for post in posts:
-        text, warning = rows.get(post.id, ("", None))
+        text, warning = texts.get(post.id, ("", None))
         if len(text) > TEXT_LIMIT:
             text = text[:TEXT_LIMIT].rstrip() + "…"
         parent = index.by_uri.get(post.reply_to_uri) if post.reply_to_uri else None
