@@ -96,6 +96,30 @@ def test_a_session_is_two_clicks_from_the_event_overview(db_url: str, tmp_path: 
         watch.assert_clean()
 
 
+def test_the_people_page_filters_and_orders(db_url: str, tmp_path: Path) -> None:
+    database = build_fixture(db_url)
+    out = tmp_path / "site"
+    export_site(database, ExportOptions(out=out, search=False))
+    database.dispose()
+    with serve(out) as origin, browser() as chromium:
+        page = chromium.new_page(viewport={"width": 390, "height": 844})
+        watch = Watch(origin)
+        watch.attach(page)
+        page.goto(origin + "swrb13/people.html")
+        people = page.locator("ol.people > li")
+        assert people.count() == 4
+        assert "@ana@mastodon.example" in people.first.inner_text()  # busiest first
+        page.get_by_label("Find by name or handle").fill("ben")
+        expect(page.locator("ol.people > li:visible")).to_have_count(1)
+        expect(page.get_by_role("status")).to_have_text("1 of 4 shown")
+        page.get_by_label("Find by name or handle").fill("")
+        page.get_by_label("Order").select_option("name")
+        names = [n.strip() for n in page.locator("ol.people > li .who a").all_inner_texts()]
+        assert names[:3] == ["Ānahera Ngata :wave:", "Ben Ōtaki", "Carla"]
+        watch.collect(page)
+        watch.assert_clean()
+
+
 def test_reading_needs_no_javascript_and_works_from_files(db_url: str, tmp_path: Path) -> None:
     database = build_fixture(db_url)
     out = tmp_path / "site"
