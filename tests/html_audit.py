@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 # Inline SVG is allowed only as the theme's charts draw it.
 _SVG_PARTS = {"svg", "rect", "text", "title", "desc"}
-_SCRIPTS = {"../assets/reveal.js", "assets/reveal.js", "../assets/search.js"}
+_SCRIPTS = {"../assets/reveal.js", "assets/reveal.js", "../assets/search.js", "../assets/people.js"}
 
 
 class Audit(HTMLParser):
@@ -26,7 +26,9 @@ class Audit(HTMLParser):
             self._svg += 1
         if self._svg and tag not in _SVG_PARTS:
             self.problems.append(f"unexpected SVG element {where}")
-        if tag in ("iframe", "object", "embed", "style", "base", "form") and tag != "form":
+        if tag in ("iframe", "object", "embed", "style"):
+            self.problems.append(f"forbidden element {where}")
+        if tag == "base" and set(values) != {"target"}:  # the embed page's target alone
             self.problems.append(f"forbidden element {where}")
         if tag == "script" and values.get("src") not in self.scripts:
             self.problems.append(f"script {where}")

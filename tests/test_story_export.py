@@ -49,7 +49,13 @@ class _Scan(HTMLParser):
             self.found.append("inline script")
         if tag == "img" and "x" == dict(attrs).get("src"):
             self.found.append("remote img")
+        values = dict(attrs)
+        card = tag == "meta" and (values.get("property") or values.get("name") or "").startswith(
+            ("og:", "twitter:")
+        )  # a preview card's text: read by other sites as text, acted on by no browser
         for name, value in attrs:
+            if name == "content" and card:
+                continue
             if name.startswith("on") or "javascript:" in (value or "").lower():
                 self.found.append(f"{tag} {name}={value}")
 

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from backchannel.export import stats
+from backchannel.export import sharing, stats
 from backchannel.export.context import AuthorView, MediaView, PostView, Views, time_view
 from backchannel.export.conversations import most_answered
 from backchannel.export.environment import Theme
@@ -91,7 +91,15 @@ def write_event_pages(
     ]
     featured = [p for p in index.posts if p.featured]
     links = stats.link_counts(index)
+    event = base["event"]
     overview = {
+        "share": sharing.card(
+            base["site"],
+            f"{slug}/index.html",
+            event.title,
+            event.description or f"{event.posts:,} posts, {event.starts} to {event.ends}",
+            "website",
+        ),  # fmt: skip
         "days": days,
         "platforms": stats.platform_counts(index),
         "contributors": people[:10],

@@ -36,6 +36,9 @@ HEADERS = {
     "Cache-Control": "no-cache",
 }
 
+# A story's embed page is the one page other sites may frame.
+EMBED_HEADERS = {**HEADERS, "Content-Security-Policy": f"{CSP}; frame-ancestors *"}
+
 
 def site_app(root: Path) -> Any:
     """The ASGI application serving the archive in ``root``."""
@@ -65,10 +68,13 @@ class _Headers:
             await self.app(scope, receive, send)
             return
 
+        framed = str(scope.get("path", "")).endswith("-embed.html")
+
         async def with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers += [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
+                chosen = EMBED_HEADERS if framed else HEADERS
+                headers += [(k.lower().encode(), v.encode()) for k, v in chosen.items()]
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -73,8 +73,9 @@ class ExportOptions:
                          "to have a post removed (set an email address or a web page)")  # fmt: skip
         if not self.base_url.strip():
             lines.append("[export] base_url is not set: the feed and the citations of stories "
-                         "will hold relative links, which break once copied elsewhere (set "
-                         "the address the site will be published at, or pass --base-url)")  # fmt: skip
+                         "will hold relative links, which break once copied elsewhere, and "
+                         "shared links get no preview card nor embed code (set the address "
+                         "the site will be published at, or pass --base-url)")  # fmt: skip
         return lines
 
     @classmethod

@@ -22,11 +22,13 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from backchannel.export import sharing
 from backchannel.export.content import markdown_html
 from backchannel.export.context import PostView, Views, date_text
 from backchannel.export.environment import Theme
 from backchannel.export.feeds import atom_bytes
 from backchannel.export.selection import EventIndex
+from backchannel.export.sharing import ShareCard
 from backchannel.export.writer import SiteWriter
 from backchannel.sanitize import clean_post_html, html_to_text
 from backchannel.store import Story
@@ -77,6 +79,9 @@ class StoryPage:
     posts: int
     toc: tuple[TocEntry, ...]
     cite: Citation
+    embed_href: str = ""  # "story-<slug>-embed.html": the story alone, to be framed
+    oembed_href: str = ""  # its oEmbed description, absolute (only with a base URL)
+    share: ShareCard | None = None  # preview card metadata (only with a base URL)
 
 
 def file_stem(slug: str) -> str:
@@ -243,13 +248,24 @@ def write_stories(theme: Theme, writer: SiteWriter, views: Views, index: EventIn
         stem = file_stem(story.slug)
         blocks, shown = story_blocks(theme, views, story, index, base)
         cite = citation(story, event, site, f"{event.slug}/{stem}.html")
-        page = StoryPage(story.slug, story.title, story.curator or "",
-                         markdown_html(story.description or ""), f"{stem}.html",
-                         f"{stem}.atom", f"{stem}.bib", f"{stem}.json", len(shown),
-                         _toc(blocks), cite)  # fmt: skip
+        description = markdown_html(story.description or "")
+        share = sharing.card(site, f"{event.slug}/{stem}.html", story.title,
+                             html_to_text(str(description)) or event.title, "article",
+                             sharing.first_image(shown))  # fmt: skip
+        oembed_href = sharing.absolute(site, f"{event.slug}/{stem}.oembed.json") if share else ""
+        page = StoryPage(story.slug, story.title, story.curator or "", description,
+                         f"{stem}.html", f"{stem}.atom", f"{stem}.bib", f"{stem}.json",
+                         len(shown), _toc(blocks), cite, f"{stem}-embed.html", oembed_href,
+                         share)  # fmt: skip
         html = theme.get("story.html").render(**base, story=page, blocks=blocks,
-                                              description=page.description)  # fmt: skip
+                                              description=page.description, share=share)  # fmt: skip
         writer.write(f"{event.slug}/{stem}.html", html)
+        embed = theme.get("story_embed.html").render(**base, story=page, blocks=blocks,
+                                                     description=page.description)  # fmt: skip
+        writer.write(f"{event.slug}/{stem}-embed.html", embed)
+        if share:
+            writer.write(f"{event.slug}/{stem}.oembed.json",
+                         sharing.oembed(site, event.slug, stem, story.title, story.curator or ""))  # fmt: skip
         writer.write(f"{event.slug}/{stem}.atom", story_feed(story, event, site, stem, shown))
         writer.write(f"{event.slug}/{stem}.bib", cite.bibtex.encode("utf-8"))
         writer.write(f"{event.slug}/{stem}.json", csl_json(story, event, site, cite))
