@@ -96,6 +96,29 @@ def test_a_session_is_two_clicks_from_the_event_overview(db_url: str, tmp_path: 
         watch.assert_clean()
 
 
+def test_a_conversation_reads_as_one(db_url: str, tmp_path: Path) -> None:
+    database = build_fixture(db_url)
+    out = tmp_path / "site"
+    export_site(database, ExportOptions(out=out, search=False))
+    database.dispose()
+    with serve(out) as origin, browser() as chromium:
+        page = chromium.new_page(viewport={"width": 390, "height": 844})
+        watch = Watch(origin)
+        watch.attach(page)
+        page.goto(origin + "swrb13/2013-11-14.html")
+        reply = page.locator("article:has-text('Lovely welcome, Ana!')")
+        expect(reply.locator(".reply-context q")).to_have_text(
+            "Kia ora koutou! haerenga begins #swrb13"
+        )
+        reply.get_by_role("link", name="Read the conversation (2 posts)").click()
+        expect(page.locator("h1")).to_have_text("A conversation")
+        items = page.locator("ol.thread > li")
+        expect(items).to_have_count(2)
+        expect(items.nth(1)).to_contain_text("answering @ana@mastodon.example")
+        watch.collect(page)
+        watch.assert_clean()
+
+
 def test_the_people_page_filters_and_orders(db_url: str, tmp_path: Path) -> None:
     database = build_fixture(db_url)
     out = tmp_path / "site"

@@ -4,6 +4,7 @@ to whom most. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from backchannel.store.db import Database
 from tests.export_fixture import MASTODON, build_fixture
 
 PARENT = f"{MASTODON}/users/ana/statuses/1001"  # Ana's 08:30 post; Ben's 3k1 answers it
+BEN_REPLY = "at://did:plc:ben/app.bsky.feed.post/3k1"
 
 
 @pytest.fixture
@@ -65,3 +67,28 @@ def test_the_statistics_page_has_the_conversations(database: Database, tmp_path:
     pairs = stats.split('id="replied-to"', 1)[1].split("</figure>", 1)[0]
     assert "@ben.bsky.example → @ana@mastodon.example" in pairs
     assert '<td class="num">1</td>' in pairs
+
+
+def test_a_conversation_has_a_page_and_its_posts_lead_to_it(
+    database: Database, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    day = _export(database, out)
+    pages = list((out / "swrb13").glob("thread-*.html"))
+    assert [p.name for p in pages] == ["thread-p-baf25b56bca5a07a.html"]  # Ana's, answered
+    assert (
+        day.count('<a href="thread-p-baf25b56bca5a07a.html">Read the conversation (2 posts)</a>')
+        == 2
+    )
+
+    # Carla answers Ben's answer: a conversation of three, the answer under the answer.
+    with database.writing() as session:
+        session.execute(update(Post).where(Post.uri == f"{MASTODON}/users/carla/statuses/1002")
+                        .values(reply_to_uri=BEN_REPLY, fetched_at=datetime.now(UTC)))  # fmt: skip
+    day = _export(database, out)
+    thread = pages[0].read_text(encoding="utf-8")
+    order = re.findall(r'<li class="depth-(\d)">\s*<p class="who">.*?@([a-z.@]+)</span>', thread)
+    assert order == [("0", "ana@mastodon.example"), ("1", "ben.bsky.example"),
+                     ("2", "carla@mastodon.example")]  # fmt: skip
+    assert "answering @ben.bsky.example" in thread
+    assert day.count("Read the conversation (3 posts)") == 3

@@ -30,6 +30,7 @@ from backchannel.export.content import (
 )
 from backchannel.export.media import PLACEHOLDER_AVATAR, PLACEHOLDER_IMAGE, MediaResolver
 from backchannel.export.selection import EventIndex, IndexedPost, MediaRow, chunks
+from backchannel.export.threads import ThreadLink, thread_links
 from backchannel.sanitize import safe_url
 from backchannel.store import Post
 
@@ -169,6 +170,7 @@ class PostView:
     poll: tuple[PollOptionView, ...]
     featured: bool
     indexable: bool  # False: kept out of search, data files and feeds
+    thread: ThreadLink | None = None  # the conversation it is part of, when there is one
 
 
 class Views:
@@ -340,6 +342,7 @@ class Views:
             poll=_poll(row["poll"]),
             featured=post.featured,
             indexable=post.indexable,
+            thread=thread_links(self.index).get(post.id),
         )
 
 

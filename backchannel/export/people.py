@@ -70,7 +70,7 @@ def write_people_pages(
     # The texts of a batch of people's posts in one query (one per person cost more
     # than their pages), never the whole event's at once.
     for batch in _batches(due):
-        texts = _texts(session, [p.id for _, _, posts in batch for p in posts])
+        texts = texts_of(session, [p.id for _, _, posts in batch for p in posts])
         for unit, fingerprint, posts in batch:
             with writer.unit(unit, fingerprint):
                 author = views.author(posts[0].author_id)
@@ -94,7 +94,8 @@ def _batches(
     return [b for b in batches if b]
 
 
-def _texts(session: Session, ids: list[int]) -> dict[int, tuple[str, str | None]]:
+def texts_of(session: Session, ids: list[int]) -> dict[int, tuple[str, str | None]]:
+    """The text and content warning of each post of ``ids``."""
     texts: dict[int, tuple[str, str | None]] = {}
     connection = session.connection()  # Core rows: no ORM work per row
     for chunk in chunks(ids):

@@ -191,6 +191,7 @@ class EventIndex:
     links: dict[int, Sequence[str]] = field(default_factory=dict)
     sightings: dict[str, int] = field(default_factory=dict)  # server -> posts
     days: dict[str, list[IndexedPost]] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict)  # what is worked out once an export
 
     def day_of(self, moment: datetime) -> date:
         return moment.astimezone(self.zone).date()

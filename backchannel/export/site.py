@@ -30,6 +30,7 @@ from backchannel.export import (
     people,
     robots,
     search,
+    thread_pages,
     timeline,
     unchanged,
     wall,
@@ -348,6 +349,7 @@ def _export_event(
         with writer.unit(f"{event.slug}/pages", pages_fp):
             pages.write_event_pages(session, theme, writer, views, index, base, days, stories)
     people.write_people_pages(session, theme, writer, views, index, base, event_fp, keys)
+    thread_pages.write_thread_pages(session, theme, writer, views, index, base, event_fp, keys)
     if options.wall:
         wall.write_wall(theme, writer, views, index, base, event_fp)
     with writer.unit(f"{event.slug}/about", event_fp):

@@ -21,6 +21,7 @@ from backchannel.export.context import Views, date_text
 from backchannel.export.environment import Theme
 from backchannel.export.sections import Section, Sectioner, groups, pack
 from backchannel.export.selection import EventIndex, IndexedPost
+from backchannel.export.threads import thread_links
 from backchannel.export.writer import SiteWriter
 
 
@@ -157,6 +158,9 @@ class PostKeys:
                 if parent
                 else None,
             )  # fmt: skip
+        thread = thread_links(index).get(post.id)
+        if thread is not None:  # the link to its conversation names the size
+            parts += (thread.href, thread.posts)
         if post.quote_uri:
             quoted = index.by_uri.get(post.quote_uri)
             if quoted is not None:
