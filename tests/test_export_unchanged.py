@@ -62,8 +62,13 @@ def test_an_export_with_nothing_changed_reads_no_post(
     assert loads == ["swrb13"]
     before = _files(out)
 
+    story_link = '<a href="swrb13/story-day-one.html" dir="auto">Day one in posts</a>'
+    assert story_link in (out / "index.html").read_text(encoding="utf-8")
+
     again = _export(database, out)
     assert loads == ["swrb13"], "nothing changed: no post was read"
+    # The home page, made again, lists the kept event as it was: its stories too.
+    assert story_link in (out / "index.html").read_text(encoding="utf-8")
     assert again.stats.written == 0 and _files(out) == before
     assert (again.posts, again.excluded, again.events) == (first.posts, first.excluded, ["swrb13"])
 

@@ -129,6 +129,7 @@ class EventView:
     ends_utc: str
     posts: int
     href: str  # relative to the site root: "swrb13/index.html"
+    stories: tuple[tuple[str, str], ...] = ()  # (title, href from the site root)
 
 
 @dataclass
@@ -228,7 +229,9 @@ def export_site(
 
 def _summary_view(summary: dict[str, Any]) -> EventView:
     """An event's summary as the previous export recorded it."""
-    return EventView(**dict(summary, hashtags=tuple(summary.get("hashtags") or ())))
+    stories = tuple(tuple(story) for story in summary.get("stories") or ())
+    return EventView(**dict(summary, hashtags=tuple(summary.get("hashtags") or ()),
+                            stories=stories))  # fmt: skip
 
 
 def _count(session: Session, event: Event) -> int:
@@ -365,9 +368,13 @@ def _export_event(
                 f"{event.slug}/feed.atom",
                 feeds.build_feed(index, views, event.slug, options.title, options.base_url),
             )
+    view = replace(view, stories=tuple(
+        (link.title, f"{event.slug}/{link.href}") for link in pages.story_links(stories)
+    ))  # fmt: skip
     with writer.unit(f"{event.slug}/summary", event_fp) as unit:
         unit.data = {k: getattr(view, k) for k in view.__slots__}
         unit.data["hashtags"] = list(view.hashtags)
+        unit.data["stories"] = [list(story) for story in view.stories]
     unchanged.record(writer, event.slug, stamp, len(index.posts), index.excluded)
     log.info("exported %s: %d posts on %d days", event.slug, len(index.posts), len(days))
     return view

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from backchannel.export.charts import Chart, horizontal_bars, vertical_bars
-from backchannel.export.context import platform_label
+from backchannel.export.context import platform_label, time_view
 from backchannel.export.conversations import reply_pairs
 from backchannel.export.selection import EventIndex
 from backchannel.sanitize import safe_url
@@ -135,7 +135,8 @@ def _local_hour(timestamp: int, zone: ZoneInfo) -> datetime:
 
 def charts(index: EventIndex) -> list[Chart]:
     hours = hourly(index)
-    data = [(f"{h.strftime('%Y-%m-%d %H:00')} {h.strftime('%Z')}", n) for h, n in hours]
+    # The hours written as every time of the archive is ("14 November 2013, 09:00 NZDT").
+    data = [(time_view(h, index.zone).local, n) for h, n in hours]
     ticks = [(i, h.strftime("%d %b")) for i, (h, _) in enumerate(hours) if h.hour == 0]
     if hours and hours[0][0].hour != 0:
         ticks.insert(0, (0, hours[0][0].strftime("%d %b %H:00")))
