@@ -124,6 +124,7 @@ class ExportConfig:
     posts_per_page: int = 200
     live: bool = False  # re-export changed pages after each collection
     contact: str = ""  # the organiser's contact for removal requests
+    locale: str = "en_GB"  # names of languages in the archive (checked at export)
 
 
 @dataclass(frozen=True)

@@ -337,8 +337,16 @@ def test_export_command(db_url: str, tmp_path: Path) -> None:
     told = run_cli("export", "--base-url", "https://example.org/a/", config=config)
     assert "contact is not set" in told.stderr and "base_url" not in told.stderr
     complete = write_config(tmp_path, db_url, '[export]\ncontact = "a@example.org"\n'
-                            'base_url = "https://example.org/a/"\n')  # fmt: skip
-    assert "warning" not in run_cli("export", config=complete).stderr
+                            'base_url = "https://example.org/a/"\nlocale = "de"\n')  # fmt: skip
+    quiet = run_cli("export", config=complete)
+    assert quiet.exit_code == 0 and "warning" not in quiet.stderr, quiet.output
+    # Languages named in the archive's locale (CLDR, through Babel).
+    stats = (tmp_path / "site" / "swrb13" / "stats.html").read_text("utf-8")
+    assert "Englisch" in stats and "Arabisch" in stats and ">en<" not in stats
+    wrong = write_config(tmp_path, db_url, '[export]\nlocale = "xx_nowhere"\n')
+    refused = run_cli("export", config=wrong)
+    assert refused.exit_code != 0
+    assert f"{wrong}: export.locale: expected a locale such as en_GB" in refused.output
 
 
 def test_the_contact_is_a_link_when_it_is_an_address_and_text_otherwise() -> None:

@@ -11,7 +11,8 @@ from backchannel.lazy import exports
 __getattr__, __dir__, __all__ = exports(
     __name__,
     {
-        "site": ["ExportOptions", "ExportResult", "Progress", "export_site"],
+        "site": ["ExportResult", "Progress", "export_site"],
+        "options": ["ExportOptions"],
         "context": ["date_text"],
         "selection": ["chunks", "load_index"],
         "writer": ["MANIFEST", "published_events"],

@@ -118,7 +118,7 @@ def write_event_pages(
         "stats.html": (
             "stats.html",
             {
-                "charts": stats.charts(index),
+                "charts": stats.charts(index, base["site"].locale),
                 "days": days,
                 "answered": most_answered(session, index),
             },

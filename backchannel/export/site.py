@@ -38,6 +38,7 @@ from backchannel.export import (
 from backchannel.export.context import Views, date_text, time_view
 from backchannel.export.environment import Theme, load_theme
 from backchannel.export.media import MediaResolver
+from backchannel.export.options import EventView, ExportOptions, SiteView
 from backchannel.export.sections import Sectioner
 from backchannel.export.selection import EventIndex, candidate_posts, load_index
 from backchannel.export.writer import SiteWriter, WriteStats
@@ -47,89 +48,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (posts done, posts in all)
 RESERVED = {"assets", "media", "pagefind"}
-
-
-@dataclass(frozen=True)
-class ExportOptions:
-    """How to export. :meth:`from_config` fills it from ``[export]`` and ``[archive]``."""
-
-    out: Path
-    title: str = "Conference backchannels"
-    base_url: str = ""
-    templates_dir: Path | None = None
-    allow_indexing: bool = False
-    posts_per_page: int = 200
-    contact: str = ""
-    media_dir: Path | None = None
-    allow_bots: bool = False
-    default_opt_in: bool = False  # [consent] default_policy = "opt-in"
-    search: bool = True
-    wall: bool = False  # the live wall page, <event>/wall.html ([export] live)
-
-    def missing(self) -> list[str]:
-        """What the archive will lack for want of a setting: said once per export."""
-        lines = []
-        if not self.contact.strip():
-            lines.append("[export] contact is not set: the archive will not say whom to ask "
-                         "to have a post removed (set an email address or a web page)")  # fmt: skip
-        if not self.base_url.strip():
-            lines.append("[export] base_url is not set: the feed and the citations of stories "
-                         "will hold relative links, which break once copied elsewhere, and "
-                         "shared links get no preview card nor embed code (set the address "
-                         "the site will be published at, or pass --base-url)")  # fmt: skip
-        return lines
-
-    @classmethod
-    def from_config(
-        cls,
-        config: Any,
-        out: Path | None = None,
-        templates_dir: Path | None = None,
-        base_url: str | None = None,
-    ) -> ExportOptions:
-        export = config.export
-        theme = templates_dir or (
-            config.resolve(export.templates_dir) if export.templates_dir else None
-        )
-        return cls(
-            out=out or config.site_dir,
-            title=export.title,
-            base_url=export.base_url if base_url is None else base_url,
-            templates_dir=theme,
-            allow_indexing=export.allow_indexing,
-            posts_per_page=export.posts_per_page,
-            contact=export.contact,
-            media_dir=config.media_dir,
-            allow_bots=config.consent.allow_bots,
-            default_opt_in=config.consent.default_policy == "opt-in",
-            wall=export.live,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class SiteView:
-    title: str
-    base_url: str
-    contact: str
-    robots: str  # the robots meta content
-    csp: str
-    allow_indexing: bool
-
-
-@dataclass(frozen=True, slots=True)
-class EventView:
-    slug: str
-    title: str
-    description: str
-    hashtags: tuple[str, ...]
-    timezone: str
-    starts: str  # "Thursday 14 November 2013"
-    ends: str  # the last day, same form
-    starts_utc: str
-    ends_utc: str
-    posts: int
-    href: str  # relative to the site root: "swrb13/index.html"
-    stories: tuple[tuple[str, str], ...] = ()  # (title, href from the site root)
 
 
 @dataclass
@@ -155,7 +73,7 @@ def export_site(
     result = ExportResult(out=options.out)
     site = SiteView(options.title, options.base_url, options.contact,
                     robots.robots_meta(options.allow_indexing), robots.CSP,
-                    options.allow_indexing)  # fmt: skip
+                    options.allow_indexing, options.locale)  # fmt: skip
     searching: search.SearchBuild | None = None
     try:
         with database.reading() as session:
@@ -323,7 +241,7 @@ def _export_event(
     views = Views(session, index, resolver)
     event_fp = _fingerprint(
         theme.fingerprint, options.title, options.base_url, options.contact,
-        options.allow_indexing, str(options.media_dir), replace(view, posts=0),
+        options.allow_indexing, str(options.media_dir), replace(view, posts=0), options.locale,
         _media_state(session), event.schedule,
     )  # fmt: skip
     day_fps = []

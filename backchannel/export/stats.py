@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from backchannel.export.charts import Chart, horizontal_bars, vertical_bars
 from backchannel.export.context import platform_label, time_view
 from backchannel.export.conversations import reply_pairs
+from backchannel.export.locale_names import DEFAULT_LOCALE, language_name
 from backchannel.export.selection import EventIndex
 from backchannel.sanitize import safe_url
 
@@ -93,9 +94,11 @@ def coverage(index: EventIndex) -> list[SourceCoverage]:
     ]
 
 
-def language_counts(index: EventIndex) -> list[tuple[str, int]]:
-    counts = Counter((p.language or "unknown").lower() for p in index.posts)
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+def language_counts(index: EventIndex, locale: str = DEFAULT_LOCALE) -> list[tuple[str, int]]:
+    """Posts by language, the languages named in ``locale`` ("Māori", not ``mi``)."""
+    counts = Counter((p.language or "").lower() for p in index.posts)
+    named = [(language_name(code, locale) if code else "Not said", n) for code, n in counts.items()]
+    return sorted(named, key=lambda kv: (-kv[1], kv[0]))
 
 
 def hourly(index: EventIndex) -> list[tuple[datetime, int]]:
@@ -133,7 +136,7 @@ def _local_hour(timestamp: int, zone: ZoneInfo) -> datetime:
     return local.replace(minute=0, second=0, microsecond=0)
 
 
-def charts(index: EventIndex) -> list[Chart]:
+def charts(index: EventIndex, locale: str = DEFAULT_LOCALE) -> list[Chart]:
     hours = hourly(index)
     # The hours written as every time of the archive is ("14 November 2013, 09:00 NZDT").
     data = [(time_view(h, index.zone).local, n) for h, n in hours]
@@ -143,7 +146,9 @@ def charts(index: EventIndex) -> list[Chart]:
     return [
         vertical_bars("posts-per-hour", "Posts per hour", data, ticks, "Hour"),
         horizontal_bars("platforms", "Posts by platform", platform_counts(index), "Platform"),
-        horizontal_bars("languages", "Posts by language", language_counts(index), "Language"),
+        horizontal_bars(
+            "languages", "Posts by language", language_counts(index, locale), "Language"
+        ),
         horizontal_bars(
             "replied-to",
             "Who replied to whom most",
