@@ -167,7 +167,16 @@ def test_reading_needs_no_javascript_and_works_from_files(db_url: str, tmp_path:
 
 
 def test_axe_finds_no_violation_on_any_kind_of_archive_page(db_url: str, tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from backchannel.store import Event
+
     database = build_fixture(db_url)
+    with database.writing() as session:  # a session: its headings and its page
+        session.scalar(select(Event)).schedule = [
+            {"title": "Opening keynote", "start": "2013-11-13T19:00:00Z",
+             "end": "2013-11-13T20:30:00Z"},
+        ]  # fmt: skip
     out = tmp_path / "site"
     # Three posts a page: days with pagers; the story has two curator's notes.
     export_site(database, ExportOptions(out=out, posts_per_page=3))

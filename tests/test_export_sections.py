@@ -106,3 +106,25 @@ def test_the_sessions_of_the_schedule_head_their_posts(database: Database, tmp_p
         "11:00–13:00 Workshops · 2 posts", "13:00–14:00 · 1 post", "14:00–15:00 · 1 post",
     ]  # fmt: skip
     assert _times(html)[0] == ("08:00–09:30 Opening keynote", "3 posts", "#s-1")
+
+
+def test_a_session_has_a_page_with_its_most_answered_posts(
+    database: Database, tmp_path: Path
+) -> None:
+    with database.writing() as session:  # the keynote: 08:00 to 09:30 NZDT
+        session.scalar(select(Event)).schedule = [
+            {"title": "Opening keynote", "start": "2013-11-13T19:00:00Z",
+             "end": "2013-11-13T20:30:00Z"},
+        ]  # fmt: skip
+    out = tmp_path / "site"
+    _export(database, out, per_page=200)
+    day = _page(out)
+    assert '<a href="session-1.html">The session\'s page' in day
+    page = (out / "swrb13" / "session-1.html").read_text(encoding="utf-8")
+    assert '<h1 dir="auto">Opening keynote</h1>' in page
+    assert "Thursday 14 November 2013, 08:00–09:30 (Pacific/Auckland) · 3 posts" in page
+    answered = page.split('id="answered-heading"', 1)[1].split("</section>", 1)[0]
+    assert "Kia ora koutou!" in answered and "1 reply in this archive" in answered
+    everything = page.split('id="posts-heading"', 1)[1]
+    assert everything.count('<li><p class="who">') == 3
+    assert "answering @ana@mastodon.example" in everything

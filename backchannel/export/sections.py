@@ -28,6 +28,7 @@ class Section:
     start: str  # local "09:00"
     end: str  # local "10:00"
     session: bool  # a session of the schedule, not an hour
+    page: str = ""  # a session's own page: "session-3.html"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,9 +112,14 @@ class Sectioner:
         if section is None:
             start = session.start.astimezone(self.zone).strftime("%H:%M")
             end = session.end.astimezone(self.zone).strftime("%H:%M")
-            section = Section(f"s-{session.number}", session.title, start, end, True)
+            section = Section(f"s-{session.number}", session.title, start, end, True,
+                              session_file(session.number))  # fmt: skip
             self._made[session.number] = section
         return section
+
+
+def session_file(number: int) -> str:
+    return f"session-{number}.html"
 
 
 def groups(items: Iterable[T], section_of: Any) -> list[tuple[Section, list[T]]]:

@@ -30,6 +30,7 @@ from backchannel.export import (
     people,
     robots,
     search,
+    session_pages,
     thread_pages,
     timeline,
     unchanged,
@@ -271,6 +272,8 @@ def _export_event(
             pages.write_event_pages(session, theme, writer, views, index, base, days, stories)
     people.write_people_pages(session, theme, writer, views, index, base, event_fp, keys)
     thread_pages.write_thread_pages(session, theme, writer, views, index, base, event_fp, keys)
+    session_pages.write_session_pages(session, theme, writer, views, index, base, event_fp, keys,
+                                      sectioner)  # fmt: skip
     if options.wall:
         wall.write_wall(theme, writer, views, index, base, event_fp)
     with writer.unit(f"{event.slug}/about", event_fp):

@@ -68,6 +68,7 @@ class PageSection:
     continued: bool  # it began on an earlier page
     first_index: int  # 1-based position of its first post here on the day
     posts: tuple[Markup, ...]
+    page: str = ""  # a session's own page
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,7 +303,7 @@ def _page_sections(
         out.append(PageSection(
             section.key, section.label, section.start, section.end, section.session,
             len(in_day), members[0] is not in_day[0], first + at,
-            rendered[at : at + len(members)],
+            rendered[at : at + len(members)], section.page,
         ))  # fmt: skip
         at += len(members)
     return tuple(out)

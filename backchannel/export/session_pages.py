@@ -1,0 +1,99 @@
+"""A page per session of the event's schedule (``session-<n>.html``): its title and
+time, its most answered and most boosted posts, and all its posts as their text,
+each linked to its place in the timeline. A post is the session's when the day pages
+put it under the session's heading (:class:`~backchannel.export.sections.Sectioner`).
+Each page is a unit made from its posts' keys and the schedule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from backchannel.export.context import Views, date_text, time_view
+from backchannel.export.environment import Theme
+from backchannel.export.people import TEXT_LIMIT, texts_of
+from backchannel.export.sections import Section, Sectioner
+from backchannel.export.selection import EventIndex, IndexedPost
+from backchannel.export.thread_pages import ThreadPost
+from backchannel.export.writer import SiteWriter
+
+TOP = 3  # posts in each of "most answered" and "most boosted"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPage:
+    title: str
+    date: str  # "Thursday 14 November 2013"
+    start: str
+    end: str
+    posts: int
+
+
+def write_session_pages(
+    session: Session,
+    theme: Theme,
+    writer: SiteWriter,
+    views: Views,
+    index: EventIndex,
+    base: dict[str, Any],
+    event_fingerprint: str,
+    keys: dict[int, str],
+    sectioner: Sectioner,
+) -> None:
+    members: dict[str, tuple[Section, list[IndexedPost]]] = {}
+    for post in index.posts:
+        section = sectioner.of(post)
+        if section.session:
+            members.setdefault(section.key, (section, []))[1].append(post)
+    replies: Counter[int] = Counter()
+    for post in index.posts:
+        parent = index.by_uri.get(post.reply_to_uri) if post.reply_to_uri else None
+        if parent is not None and parent is not post:
+            replies[parent.id] += 1
+    template = theme.get("session.html")
+    slug = index.event.slug
+    for section, posts in members.values():
+        digest = hashlib.sha256(f"{event_fingerprint}|{section}".encode())
+        for post in posts:
+            digest.update(f"{keys[post.id]}:{replies[post.id]};".encode())
+        unit = f"{slug}/session/{section.page}"
+        if writer.keep_unit(unit, digest.hexdigest()):
+            continue
+        with writer.unit(unit, digest.hexdigest()):
+            entries = _entries(session, views, index, posts)
+            by_id = {post.id: entry for post, entry in zip(posts, entries, strict=True)}
+            answered = sorted((p for p in posts if replies[p.id]),
+                              key=lambda p: (-replies[p.id], p.created_at))[:TOP]  # fmt: skip
+            boosted = sorted((p for p in posts if p.counts[1]),
+                             key=lambda p: (-p.counts[1], p.created_at))[:TOP]  # fmt: skip
+            page = SessionPage(section.label, date_text(posts[0].day), section.start,
+                               section.end, len(posts))  # fmt: skip
+            html = template.render(
+                **base, page_kind="session", session=page, posts=entries,
+                answered=[(by_id[p.id], replies[p.id]) for p in answered],
+                boosted=[(by_id[p.id], p.counts[1]) for p in boosted],
+            )  # fmt: skip
+            writer.write(f"{slug}/{section.page}", html)
+
+
+def _entries(session: Session, views: Views, index: EventIndex,
+             posts: list[IndexedPost]) -> list[ThreadPost]:  # fmt: skip
+    texts = texts_of(session, [post.id for post in posts])
+    entries = []
+    for post in posts:
+        text, warning = texts.get(post.id, ("", None))
+        if len(text) > TEXT_LIMIT:
+            text = text[:TEXT_LIMIT].rstrip() + "…"
+        parent = index.by_uri.get(post.reply_to_uri) if post.reply_to_uri else None
+        entries.append(ThreadPost(
+            views.author(post.author_id), time_view(post.created_at, index.zone), post.href,
+            text, (warning or "").strip() or None, 0,
+            index.authors[parent.author_id].handle if parent else None,
+            len(index.media.get(post.id, ())),
+        ))  # fmt: skip
+    return entries
