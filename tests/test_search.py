@@ -129,3 +129,28 @@ def test_search_across_groups_leads_to_a_later_page(
         page.goto(origin + f"swrb13/search.html?q={WORDS['cw_text'].split()[-1]}")
         expect(page.locator("#search-status")).to_contain_text("Nothing found")
         watch.assert_clean()
+
+
+@pytest.mark.browser
+def test_search_as_you_type_and_the_server_note_only_from_files(
+    database: Database, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    export(database, out)
+    with serve(out) as origin, browser() as chromium:
+        page = chromium.new_page()
+        watch = Watch(origin)
+        watch.attach(page)
+        page.goto(origin + "swrb13/search.html")
+        expect(page.locator("#search-needs-server")).to_be_hidden()  # served: search works
+        page.get_by_label("Search posts, people and hashtags").press_sequentially(
+            WORDS["searchable"], delay=30
+        )  # no Enter
+        expect(page.locator("#search-status")).to_contain_text("result")
+        assert page.locator("#search-results a").count() >= 1
+        assert f"q={WORDS['searchable']}" in page.url
+        watch.collect(page)
+        watch.assert_clean()
+        opened = chromium.new_page()  # the same page opened as a file
+        opened.goto((out / "swrb13" / "search.html").as_uri())
+        expect(opened.locator("#search-needs-server")).to_be_visible()

@@ -7,6 +7,7 @@
   const input = document.getElementById("search-input");
   const status = document.getElementById("search-status");
   const list = document.getElementById("search-results");
+  const serverNote = document.getElementById("search-needs-server");
   const root = new URL(form.dataset.root || "./", document.baseURI);
   const event = form.dataset.event;
   const bundles = new URL(form.dataset.pagefind, document.baseURI); // …/pagefind/pagefind.js
@@ -122,7 +123,9 @@
     return first;
   }
 
+  let runs = 0; // typing starts searches that may end out of order: the last one wins
   async function run(query) {
+    const ticket = ++runs;
     state = null;
     list.replaceChildren();
     if (more) more.hidden = true;
@@ -136,9 +139,11 @@
       api = await load();
     } catch (error) {
       status.textContent = "Search is not available here (it needs the archive served by a web server).";
+      if (serverNote) serverNote.hidden = false;
       return;
     }
     const search = await api.search(query, { filters: { event } });
+    if (ticket !== runs) return;
     const current = { results: search.results, next: 0, subs: [], shown: 0 };
     state = current;
     await showMore(current);
@@ -153,13 +158,30 @@
     });
   }
 
+  function remember(query) {
+    const url = new URL(location.href);
+    url.searchParams.set("q", query);
+    history.replaceState(null, "", url);
+  }
   form.addEventListener("submit", (submitted) => {
     submitted.preventDefault();
-    const url = new URL(location.href);
-    url.searchParams.set("q", input.value);
-    history.replaceState(null, "", url);
+    clearTimeout(typing);
+    remember(input.value);
     run(input.value);
   });
+  // Search as you type: once the typing pauses, and from two characters on.
+  let typing = null;
+  input.addEventListener("input", () => {
+    clearTimeout(typing);
+    const query = input.value;
+    if (query.trim().length === 1) return;
+    typing = setTimeout(() => {
+      remember(query);
+      run(query);
+    }, 300);
+  });
+  // Opened from files, search cannot run: say so where it matters, not everywhere.
+  if (location.protocol === "file:" && serverNote) serverNote.hidden = false;
   const initial = new URLSearchParams(location.search).get("q");
   if (initial) {
     input.value = initial;
