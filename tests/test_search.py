@@ -154,3 +154,20 @@ def test_search_as_you_type_and_the_server_note_only_from_files(
         opened = chromium.new_page()  # the same page opened as a file
         opened.goto((out / "swrb13" / "search.html").as_uri())
         expect(opened.locator("#search-needs-server")).to_be_visible()
+
+
+@pytest.mark.browser
+def test_a_result_says_who_and_when_and_its_excerpt_is_the_post(
+    database: Database, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    export(database, out)
+    with serve(out) as origin, browser() as chromium:
+        page = chromium.new_page()
+        page.goto(origin + "swrb13/search.html?q=haerenga")  # in Ana's post, after :wave:
+        expect(page.locator("#search-status")).to_contain_text("result")
+        result = page.locator("#search-results li").first
+        title = result.locator("a").inner_text()
+        assert title == "Ānahera Ngata (@ana@mastodon.example), 14 November 2013, 08:30 NZDT"
+        excerpt = result.locator("p").inner_text()
+        assert "haerenga" in excerpt and ":wave:" not in excerpt and "@ana" not in excerpt

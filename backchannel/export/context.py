@@ -39,7 +39,7 @@ _MONTHS = ("January February March April May June July August September October 
            "November December").split()  # fmt: skip
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _DAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
-_SHORTCODE = re.compile(r"(?<![\w:]):[A-Za-z0-9_]{2,}:(?![\w:])")
+SHORTCODE = re.compile(r"(?<![\w:]):[A-Za-z0-9_]{2,}:(?![\w:])")
 
 
 def platform_label(platform: str) -> str:
@@ -369,7 +369,7 @@ def first_line(text: str, limit: int = 100) -> str:
     """A post's first line, cut at a word near ``limit`` characters ("…" when cut),
     without custom emoji shortcodes (``:wave:``: no image to show them in a quote)."""
     line = next((part.strip() for part in text.splitlines() if part.strip()), "")
-    line = " ".join(_SHORTCODE.sub("", line).split())
+    line = " ".join(SHORTCODE.sub("", line).split())
     if len(line) <= limit:
         return line
     cut = line[:limit]

@@ -30,10 +30,11 @@ from html import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backchannel.export.context import SHORTCODE, time_view
 from backchannel.export.selection import EventIndex, IndexedPost, chunks
 from backchannel.store import EventPost, Post
 
-FORMAT = 2  # bump when the pages below change: every group is indexed again
+FORMAT = 3  # bump when the pages below change: every group is indexed again
 TARGET_GROUPS = 16  # posts / size: about this many groups for dense ids
 MAX_GROUPS = 32  # id span / size: never more groups than this, however sparse the ids
 MIN_SIZE = 256
@@ -75,7 +76,9 @@ def plan_groups(index: EventIndex, version: str) -> list[Group]:
     states = _States(index)
     for number in sorted(members):
         group_posts = members[number]
-        digest = hashlib.sha256(repr((FORMAT, version, size, index.event.slug)).encode())
+        digest = hashlib.sha256(
+            repr((FORMAT, version, size, index.event.slug, index.event.timezone)).encode()
+        )  # the time zone: each record's heading says when, in it
         digest.update(index.event.title.encode("utf-8"))
         digest.update("".join(map(states.of, group_posts)).encode("utf-8"))
         groups.append(Group(f"g{number}", group_posts, digest.hexdigest()))
@@ -147,6 +150,11 @@ def _texts(session: Session, index: EventIndex, group: Group) -> dict[int, str]:
     return texts
 
 
+def _no_shortcodes(text: str) -> str:
+    """Custom emoji shortcodes (``:wave:``) left out: a result cannot show them."""
+    return " ".join(SHORTCODE.sub("", text).split()) if ":" in text else text
+
+
 def _escape(text: str) -> str:
     """``html.escape`` without quotes (only element content is escaped here), skipped
     for the many texts that need none."""
@@ -164,12 +172,14 @@ def group_pages(session: Session, index: EventIndex, group: Group) -> dict[str, 
     for post in group.posts:
         byline = bylines.get(post.author_id)
         if byline is None:
+            # The result's title: who and when; the excerpt is then the post's own words.
             author = index.authors[post.author_id]
-            name = escape(author.display_name or author.handle, quote=False)
-            byline = bylines[post.author_id] = f"{name}</h2>\n<p>@{escape(author.handle)}</p>"
-        record = f'<h2 id="{post.id}-{post.anchor}-by">{byline}'
+            name = escape(_no_shortcodes(author.display_name) or author.handle, quote=False)
+            byline = bylines[post.author_id] = f"{name} (@{escape(author.handle)})"
+        when = escape(time_view(post.created_at, index.zone).local, quote=False)
+        record = f'<h2 id="{post.id}-{post.anchor}-by">{byline}, {when}</h2>'
         if not post.has_cw:
-            text = texts.get(post.id) or ""
+            text = _no_shortcodes(texts.get(post.id) or "")
             record += f"\n<p>{_escape(text)}</p>"
             for media in index.media.get(post.id, ()):
                 if media.alt:

@@ -59,17 +59,29 @@
     return target.pathname + target.hash;
   }
 
-  // An excerpt holds text and <mark>: copy exactly that, as text nodes.
-  function excerpt(html) {
+  // An excerpt holds text and <mark>: copy exactly that, as text nodes. Pagefind starts
+  // it with the record's heading (who and when), which the link shows already: the
+  // excerpt keeps the post's own words.
+  function excerpt(html, title) {
     const out = document.createElement("p");
     const doc = new DOMParser().parseFromString(html, "text/html");
+    const whole = doc.body.textContent || "";
+    let skip = whole.startsWith(title) ? title.length : 0;
     for (const node of doc.body.childNodes) {
+      let text = node.textContent || "";
+      if (skip) {
+        const cut = Math.min(skip, text.length);
+        text = text.slice(cut);
+        skip -= cut;
+        if (!skip) text = text.replace(/^[.\s]+/, "");
+        if (!text) continue;
+      }
       if (node.nodeType === Node.ELEMENT_NODE && node.nodeName === "MARK") {
         const mark = document.createElement("mark");
-        mark.textContent = node.textContent;
+        mark.textContent = text;
         out.append(mark);
       } else {
-        out.append(document.createTextNode(node.textContent || ""));
+        out.append(document.createTextNode(text));
       }
     }
     return out;
@@ -80,7 +92,7 @@
     const link = document.createElement("a");
     link.href = url;
     link.textContent = title;
-    li.append(link, excerpt(text));
+    li.append(link, excerpt(text, title));
     return li;
   }
 
