@@ -171,3 +171,23 @@ def test_a_result_says_who_and_when_and_its_excerpt_is_the_post(
         assert title == "Ānahera Ngata (@ana@mastodon.example), 14 November 2013, 08:30 NZDT"
         excerpt = result.locator("p").inner_text()
         assert "haerenga" in excerpt and ":wave:" not in excerpt and "@ana" not in excerpt
+
+
+def test_temporary_folders_of_killed_exports_are_swept(tmp_path: Path) -> None:
+    import os
+    import tempfile
+    import time
+
+    from backchannel.export.search import LEFTOVER_AGE, TEMP_PREFIX, sweep_leftovers
+
+    old = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
+    (old / "site").mkdir()
+    (old / "site" / "page.html").write_text("left by a killed export")
+    then = time.time() - LEFTOVER_AGE - 60
+    os.utime(old, (then, then))
+    young = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))  # another export's, running now
+    try:
+        assert sweep_leftovers() >= 1
+        assert not old.exists() and young.is_dir()
+    finally:
+        young.rmdir()

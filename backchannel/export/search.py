@@ -90,6 +90,7 @@ class SearchBuild:
     def __init__(self, writer: SiteWriter) -> None:
         self.writer = writer
         self.version = pagefind_version()
+        sweep_leftovers()
         self._runs: list[_Run] = []
         self._executor: ThreadPoolExecutor | None = None
         self._binary: Path | None = None
@@ -145,7 +146,7 @@ class SearchBuild:
         if self._executor is None:
             workers = max(1, min(4, os.cpu_count() or 1))
             self._executor = ThreadPoolExecutor(workers, thread_name_prefix="pagefind")
-        temp = tempfile.TemporaryDirectory(prefix="backchannel-pagefind-")
+        temp = tempfile.TemporaryDirectory(prefix=TEMP_PREFIX)
         site = Path(temp.name) / "site"
         for relative, text in pages.items():
             path = site / relative
@@ -158,6 +159,31 @@ class SearchBuild:
         log.info("indexing %s (%d pages) with pagefind", unit, len(pages))
         future = self._executor.submit(_run_pagefind, command)
         self._runs.append(_Run(unit, fingerprint, target, temp, future, runtime))
+
+
+TEMP_PREFIX = "backchannel-pagefind-"
+LEFTOVER_AGE = 2 * 3600  # seconds: older than any run (an hour at most) can be
+
+
+def sweep_leftovers() -> int:
+    """Remove the temporary folders of exports killed while Pagefind ran (a killed
+    process cannot clean up after itself); a folder younger than any run may be another
+    export's, and stays. Returns how many went."""
+    import shutil
+    import time
+
+    gone = 0
+    limit = time.time() - LEFTOVER_AGE
+    for folder in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"):
+        try:
+            if folder.is_dir() and folder.stat().st_mtime < limit:
+                shutil.rmtree(folder)
+                gone += 1
+        except OSError:
+            continue  # another user's, or gone meanwhile: not ours to worry about
+    if gone:
+        log.info("removed %d temporary folders of interrupted exports", gone)
+    return gone
 
 
 def _wanted(relative: str, runtime: bool) -> bool:
