@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from backchannel.export import ExportOptions, export_site
-from backchannel.store import Event
+from backchannel.store import Event, Post
 from backchannel.store.db import Database
 from tests.export_fixture import build_fixture
 
@@ -128,3 +128,12 @@ def test_a_session_has_a_page_with_its_most_answered_posts(
     everything = page.split('id="posts-heading"', 1)[1]
     assert everything.count('<li><p class="who">') == 3
     assert "answering @ana@mastodon.example" in everything
+
+    # Boosts show on the session's page: a new count makes it again.
+    with database.writing() as session:
+        session.execute(update(Post).where(Post.uri.endswith("/statuses/1001"))
+                        .values(repost_count=7))  # fmt: skip
+    _export(database, out, per_page=200)
+    page = (out / "swrb13" / "session-1.html").read_text(encoding="utf-8")
+    boosted = page.split('id="boosted-heading"', 1)[1].split("</section>", 1)[0]
+    assert "Kia ora koutou!" in boosted and "7 boosts" in boosted

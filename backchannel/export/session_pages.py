@@ -60,7 +60,8 @@ def write_session_pages(
     for section, posts in members.values():
         digest = hashlib.sha256(f"{event_fingerprint}|{section}".encode())
         for post in posts:
-            digest.update(f"{keys[post.id]}:{replies[post.id]};".encode())
+            # Its boosts show here (not in a post's key: the timeline does not show them).
+            digest.update(f"{keys[post.id]}:{replies[post.id]}:{post.counts[1]};".encode())
         unit = f"{slug}/session/{section.page}"
         if writer.keep_unit(unit, digest.hexdigest()):
             continue
