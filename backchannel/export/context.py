@@ -9,7 +9,6 @@ from ``prefix`` (``"../"`` on event pages, which all sit one folder deep).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -28,7 +27,9 @@ from backchannel.export.content import (
     name_image_urls,
     post_html,
 )
+from backchannel.export.excerpts import first_line
 from backchannel.export.media import PLACEHOLDER_AVATAR, PLACEHOLDER_IMAGE, MediaResolver
+from backchannel.export.page_files import person_file
 from backchannel.export.selection import EventIndex, IndexedPost, MediaRow, chunks
 from backchannel.export.threads import ThreadLink, thread_links
 from backchannel.sanitize import safe_url
@@ -39,7 +40,6 @@ _MONTHS = ("January February March April May June July August September October 
            "November December").split()  # fmt: skip
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _DAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
-SHORTCODE = re.compile(r"(?<![\w:]):[A-Za-z0-9_]{2,}:(?![\w:])")
 
 
 def platform_label(platform: str) -> str:
@@ -356,27 +356,6 @@ def _json(value: object) -> Any:
     if isinstance(value, str):
         return None if value in _EMPTY_JSON else json.loads(value)
     return value
-
-
-def person_file(handle: str, uri: str) -> str:
-    """A person's page in an event: their handle made safe for a file name, and a
-    digest of their URI (two handles can make the same name)."""
-    name = re.sub(r"[^a-z0-9]+", "-", handle.casefold()).strip("-")[:60] or "person"
-    return f"person-{name}-{hashlib.sha256(uri.encode('utf-8')).hexdigest()[:6]}.html"
-
-
-def first_line(text: str, limit: int = 100) -> str:
-    """A post's first line, cut at a word near ``limit`` characters ("…" when cut),
-    without custom emoji shortcodes (``:wave:``: no image to show them in a quote)."""
-    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
-    line = " ".join(SHORTCODE.sub("", line).split())
-    if len(line) <= limit:
-        return line
-    cut = line[:limit]
-    space = cut.rfind(" ")
-    if space >= limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,.;:") + "…"
 
 
 def _snapshot_url(snapshot: object) -> str | None:

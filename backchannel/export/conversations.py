@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backchannel.export.context import first_line, time_view
+from backchannel.export.context import time_view
+from backchannel.export.excerpts import first_line
 from backchannel.export.selection import EventIndex
+from backchannel.export.threads import answers
 from backchannel.store import Post
 
 
@@ -28,13 +30,9 @@ class AnsweredPost:
 
 
 def most_answered(session: Session, index: EventIndex, limit: int = 10) -> list[AnsweredPost]:
-    counts: Counter[int] = Counter()
-    parents = {}
-    for post in index.posts:
-        parent = index.by_uri.get(post.reply_to_uri) if post.reply_to_uri else None
-        if parent is not None and parent is not post:
-            counts[parent.id] += 1
-            parents[parent.id] = parent
+    children = answers(index)
+    counts = {pid: len(posts) for pid, posts in children.items()}
+    parents = {post.id: post for post in index.posts if post.id in children}
     top = sorted(counts, key=lambda pid: (-counts[pid], parents[pid].created_at, pid))[:limit]
     texts = dict(session.execute(select(Post.id, Post.text).where(Post.id.in_(top))).all())
     return [
@@ -51,11 +49,12 @@ def most_answered(session: Session, index: EventIndex, limit: int = 10) -> list[
 
 def reply_pairs(index: EventIndex, limit: int = 10) -> list[tuple[str, int]]:
     """("@who → @whom", replies), most first: one person answering another."""
+    children = answers(index)
     counts: Counter[tuple[str, str]] = Counter()
-    for post in index.posts:
-        parent = index.by_uri.get(post.reply_to_uri) if post.reply_to_uri else None
-        if parent is not None and parent.author_id != post.author_id:
-            who = index.authors[post.author_id].handle
-            counts[who, index.authors[parent.author_id].handle] += 1
+    for parent in index.posts:
+        for post in children.get(parent.id, ()):
+            if post.author_id != parent.author_id:
+                who = index.authors[post.author_id].handle
+                counts[who, index.authors[parent.author_id].handle] += 1
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     return [(f"@{who} → @{whom}", n) for (who, whom), n in ordered]

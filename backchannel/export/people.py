@@ -94,6 +94,11 @@ def _batches(
     return [b for b in batches if b]
 
 
+def bounded(text: str) -> str:
+    """A post's text as these pages show it: up to :data:`TEXT_LIMIT` characters."""
+    return text if len(text) <= TEXT_LIMIT else text[:TEXT_LIMIT].rstrip() + "…"
+
+
 def texts_of(session: Session, ids: list[int]) -> dict[int, tuple[str, str | None]]:
     """The text and content warning of each post of ``ids``."""
     texts: dict[int, tuple[str, str | None]] = {}
@@ -110,8 +115,7 @@ def _entries(
     entries = []
     for post in posts:
         text, warning = texts.get(post.id, ("", None))
-        if len(text) > TEXT_LIMIT:
-            text = text[:TEXT_LIMIT].rstrip() + "…"
+        text = bounded(text)
         parent = index.by_uri.get(post.reply_to_uri) if post.reply_to_uri else None
         entries.append(PersonPost(
             time_view(post.created_at, index.zone), post.href, text,

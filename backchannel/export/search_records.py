@@ -30,7 +30,8 @@ from html import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backchannel.export.context import SHORTCODE, time_view
+from backchannel.export.context import time_view
+from backchannel.export.excerpts import without_shortcodes
 from backchannel.export.selection import EventIndex, IndexedPost, chunks
 from backchannel.store import EventPost, Post
 
@@ -150,11 +151,6 @@ def _texts(session: Session, index: EventIndex, group: Group) -> dict[int, str]:
     return texts
 
 
-def _no_shortcodes(text: str) -> str:
-    """Custom emoji shortcodes (``:wave:``) left out: a result cannot show them."""
-    return " ".join(SHORTCODE.sub("", text).split()) if ":" in text else text
-
-
 def _escape(text: str) -> str:
     """``html.escape`` without quotes (only element content is escaped here), skipped
     for the many texts that need none."""
@@ -174,12 +170,12 @@ def group_pages(session: Session, index: EventIndex, group: Group) -> dict[str, 
         if byline is None:
             # The result's title: who and when; the excerpt is then the post's own words.
             author = index.authors[post.author_id]
-            name = escape(_no_shortcodes(author.display_name) or author.handle, quote=False)
+            name = escape(without_shortcodes(author.display_name) or author.handle, quote=False)
             byline = bylines[post.author_id] = f"{name} (@{escape(author.handle)})"
         when = escape(time_view(post.created_at, index.zone).local, quote=False)
         record = f'<h2 id="{post.id}-{post.anchor}-by">{byline}, {when}</h2>'
         if not post.has_cw:
-            text = _no_shortcodes(texts.get(post.id) or "")
+            text = without_shortcodes(texts.get(post.id) or "")
             record += f"\n<p>{_escape(text)}</p>"
             for media in index.media.get(post.id, ()):
                 if media.alt:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from backchannel.export.page_files import session_file
 from backchannel.export.selection import EventIndex, IndexedPost
 
 T = TypeVar("T")
@@ -116,10 +117,6 @@ class Sectioner:
                               session_file(session.number))  # fmt: skip
             self._made[session.number] = section
         return section
-
-
-def session_file(number: int) -> str:
-    return f"session-{number}.html"
 
 
 def groups(items: Iterable[T], section_of: Any) -> list[tuple[Section, list[T]]]:

@@ -8,18 +8,18 @@ Each page is a unit made from its posts' keys and the schedule.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from backchannel.export.context import Views, date_text, time_view
+from backchannel.export.context import Views, date_text
 from backchannel.export.environment import Theme
-from backchannel.export.people import TEXT_LIMIT, texts_of
+from backchannel.export.people import texts_of
 from backchannel.export.sections import Section, Sectioner
 from backchannel.export.selection import EventIndex, IndexedPost
-from backchannel.export.thread_pages import ThreadPost
+from backchannel.export.thread_pages import text_post
+from backchannel.export.threads import answers
 from backchannel.export.writer import SiteWriter
 
 TOP = 3  # posts in each of "most answered" and "most boosted"
@@ -50,25 +50,23 @@ def write_session_pages(
         section = sectioner.of(post)
         if section.session:
             members.setdefault(section.key, (section, []))[1].append(post)
-    replies: Counter[int] = Counter()
-    for post in index.posts:
-        parent = index.by_uri.get(post.reply_to_uri) if post.reply_to_uri else None
-        if parent is not None and parent is not post:
-            replies[parent.id] += 1
+    children = answers(index)
+    replies = {pid: len(posts) for pid, posts in children.items()}
     template = theme.get("session.html")
     slug = index.event.slug
     for section, posts in members.values():
         digest = hashlib.sha256(f"{event_fingerprint}|{section}".encode())
         for post in posts:
             # Its boosts show here (not in a post's key: the timeline does not show them).
-            digest.update(f"{keys[post.id]}:{replies[post.id]}:{post.counts[1]};".encode())
+            digest.update(f"{keys[post.id]}:{replies.get(post.id, 0)}:{post.counts[1]};".encode())
         unit = f"{slug}/session/{section.page}"
         if writer.keep_unit(unit, digest.hexdigest()):
             continue
         with writer.unit(unit, digest.hexdigest()):
-            entries = _entries(session, views, index, posts)
+            texts = texts_of(session, [post.id for post in posts])
+            entries = [text_post(views, index, post, texts) for post in posts]
             by_id = {post.id: entry for post, entry in zip(posts, entries, strict=True)}
-            answered = sorted((p for p in posts if replies[p.id]),
+            answered = sorted((p for p in posts if p.id in replies),
                               key=lambda p: (-replies[p.id], p.created_at))[:TOP]  # fmt: skip
             boosted = sorted((p for p in posts if p.counts[1]),
                              key=lambda p: (-p.counts[1], p.created_at))[:TOP]  # fmt: skip
@@ -80,21 +78,3 @@ def write_session_pages(
                 boosted=[(by_id[p.id], p.counts[1]) for p in boosted],
             )  # fmt: skip
             writer.write(f"{slug}/{section.page}", html)
-
-
-def _entries(session: Session, views: Views, index: EventIndex,
-             posts: list[IndexedPost]) -> list[ThreadPost]:  # fmt: skip
-    texts = texts_of(session, [post.id for post in posts])
-    entries = []
-    for post in posts:
-        text, warning = texts.get(post.id, ("", None))
-        if len(text) > TEXT_LIMIT:
-            text = text[:TEXT_LIMIT].rstrip() + "…"
-        parent = index.by_uri.get(post.reply_to_uri) if post.reply_to_uri else None
-        entries.append(ThreadPost(
-            views.author(post.author_id), time_view(post.created_at, index.zone), post.href,
-            text, (warning or "").strip() or None, 0,
-            index.authors[parent.author_id].handle if parent else None,
-            len(index.media.get(post.id, ())),
-        ))  # fmt: skip
-    return entries

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from backchannel.export.context import AuthorView, TimeView, Views, time_view
 from backchannel.export.environment import Theme
-from backchannel.export.people import TEXT_LIMIT, texts_of
-from backchannel.export.selection import EventIndex
-from backchannel.export.threads import thread_file, threads
+from backchannel.export.page_files import thread_file
+from backchannel.export.people import bounded, texts_of
+from backchannel.export.selection import EventIndex, IndexedPost
+from backchannel.export.threads import threads
 from backchannel.export.writer import SiteWriter
 
 
@@ -55,17 +56,19 @@ def write_thread_pages(
             continue
         with writer.unit(unit, digest.hexdigest()):
             texts = texts_of(session, [post.id for post, _ in members])
-            posts = []
-            for post, depth in members:
-                text, warning = texts.get(post.id, ("", None))
-                if len(text) > TEXT_LIMIT:
-                    text = text[:TEXT_LIMIT].rstrip() + "…"
-                parent = index.by_uri.get(post.reply_to_uri) if depth else None
-                posts.append(ThreadPost(
-                    views.author(post.author_id), time_view(post.created_at, index.zone),
-                    post.href, text, (warning or "").strip() or None, depth,
-                    index.authors[parent.author_id].handle if parent else None,
-                    len(index.media.get(post.id, ())),
-                ))  # fmt: skip
+            posts = [text_post(views, index, post, texts, depth) for post, depth in members]
             html = template.render(**base, page_kind="thread", posts=posts)
             writer.write(f"{slug}/{thread_file(root)}", html)
+
+
+def text_post(views: Views, index: EventIndex, post: IndexedPost,
+              texts: dict[int, tuple[str, str | None]], depth: int = 0) -> ThreadPost:  # fmt: skip
+    """A post as a conversation's or a session's page shows it: who, when, its text."""
+    text, warning = texts.get(post.id, ("", None))
+    parent = index.by_uri.get(post.reply_to_uri) if post.reply_to_uri else None
+    return ThreadPost(
+        views.author(post.author_id), time_view(post.created_at, index.zone), post.href,
+        bounded(text), (warning or "").strip() or None, depth,
+        index.authors[parent.author_id].handle if parent else None,
+        len(index.media.get(post.id, ())),
+    )  # fmt: skip

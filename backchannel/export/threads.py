@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from backchannel.export.page_files import thread_file
 from backchannel.export.selection import EventIndex, IndexedPost
 
 
@@ -19,25 +20,30 @@ class ThreadLink:
     posts: int  # in the conversation, the first post included
 
 
-def thread_file(root: IndexedPost) -> str:
-    return f"thread-{root.anchor}.html"
+def answers(index: EventIndex) -> dict[int, list[IndexedPost]]:
+    """The archived answers to each archived post, in time order (once an export)."""
+    found = index.cache.get("answers")
+    if found is None:
+        found = index.cache["answers"] = {}
+        for post in index.posts:
+            parent = index.by_uri.get(post.reply_to_uri) if post.reply_to_uri else None
+            if parent is not None and parent is not post:
+                found.setdefault(parent.id, []).append(post)
+    return found
 
 
 def threads(index: EventIndex) -> dict[int, list[tuple[IndexedPost, int]]]:
     """Each conversation of two posts or more in the archive, by its first post's id:
     its posts in reading order (each after the post it answers, in time order), with
-    their depth (0 for the first post)."""
-    children: dict[int, list[IndexedPost]] = {}
-    roots: list[IndexedPost] = []
-    for post in index.posts:  # in time order: a parent comes before its replies
-        parent = index.by_uri.get(post.reply_to_uri) if post.reply_to_uri else None
-        if parent is not None and parent is not post:
-            children.setdefault(parent.id, []).append(post)
-        else:
-            roots.append(post)
-    found: dict[int, list[tuple[IndexedPost, int]]] = {}
-    for root in roots:
-        if root.id not in children:
+    their depth (0 for the first post). Worked out once an export."""
+    found = index.cache.get("threads")
+    if found is not None:
+        return found
+    children = answers(index)
+    answering = {child.id for posts in children.values() for child in posts}
+    found = index.cache["threads"] = {}
+    for root in index.posts:
+        if root.id not in children or root.id in answering:
             continue
         members: list[tuple[IndexedPost, int]] = []
         stack = [(root, 0)]
