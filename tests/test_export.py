@@ -343,6 +343,11 @@ def test_export_command(db_url: str, tmp_path: Path) -> None:
     # Languages named in the archive's locale (CLDR, through Babel).
     stats = (tmp_path / "site" / "swrb13" / "stats.html").read_text("utf-8")
     assert "Englisch" in stats and "Arabisch" in stats and ">en<" not in stats
+    # Dates and times in the locale too, one way on every page.
+    day = (tmp_path / "site" / "swrb13" / "2013-11-14.html").read_text("utf-8")
+    assert "<h1>Donnerstag, 14. November 2013</h1>" in day
+    assert ">14. November 2013, 09:" in day and "Thursday" not in day
+    assert "14. Nov." in stats  # the chart's axis
     wrong = write_config(tmp_path, db_url, '[export]\nlocale = "xx_nowhere"\n')
     refused = run_cli("export", config=wrong)
     assert refused.exit_code != 0

@@ -29,7 +29,7 @@ def test_open_event_expand_warning_search_and_screenshot(
         page.goto(origin + "index.html")
         page.get_by_role("link", name="SWRB conference 2013").click()
         assert page.locator("h1").inner_text() == "SWRB conference 2013"
-        page.get_by_role("link", name="Thursday 14 November 2013").first.click()
+        page.get_by_role("link", name="Thursday, 14 November 2013").first.click()
         assert page.url.endswith("swrb13/2013-11-14.html")
 
         # The content warning is collapsed; its content shows once expanded.
@@ -76,8 +76,8 @@ def test_a_session_is_two_clicks_from_the_event_overview(db_url: str, tmp_path: 
         watch = Watch(origin)
         watch.attach(page)
         page.goto(origin + "swrb13/index.html")
-        page.get_by_role("link", name="Thursday 14 November 2013").first.click()
-        times = page.get_by_role("navigation", name="Times of Thursday 14 November 2013")
+        page.get_by_role("link", name="Thursday, 14 November 2013").first.click()
+        times = page.get_by_role("navigation", name="Times of Thursday, 14 November 2013")
         times.get_by_role("link", name="Workshops").click()
         page.wait_for_url("**/2013-11-14-2.html#s-1")
         heading = page.locator(":target")
@@ -153,7 +153,7 @@ def test_reading_needs_no_javascript_and_works_from_files(db_url: str, tmp_path:
         page = context.new_page()
         page.goto((out / "index.html").as_uri())
         page.get_by_role("link", name="SWRB conference 2013").click()
-        page.get_by_role("link", name="Friday 15 November 2013").first.click()
+        page.get_by_role("link", name="Friday, 15 November 2013").first.click()
         assert "see you" not in page.content()
         # Sensitive media blurred, then revealed without any script.
         image = page.locator(".media.sensitive img").first

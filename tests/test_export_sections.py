@@ -122,7 +122,7 @@ def test_a_session_has_a_page_with_its_most_answered_posts(
     assert '<a href="session-1.html">The session\'s page' in day
     page = (out / "swrb13" / "session-1.html").read_text(encoding="utf-8")
     assert '<h1 dir="auto">Opening keynote</h1>' in page
-    assert "Thursday 14 November 2013, 08:00–09:30 (Pacific/Auckland) · 3 posts" in page
+    assert "Thursday, 14 November 2013, 08:00–09:30 (Pacific/Auckland) · 3 posts" in page
     answered = page.split('id="answered-heading"', 1)[1].split("</section>", 1)[0]
     assert "Kia ora koutou!" in answered and "1 reply in this archive" in answered
     everything = page.split('id="posts-heading"', 1)[1]

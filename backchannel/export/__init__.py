@@ -13,7 +13,7 @@ __getattr__, __dir__, __all__ = exports(
     {
         "site": ["ExportResult", "Progress", "export_site"],
         "options": ["ExportOptions"],
-        "context": ["date_text"],
+        "dates": ["date_text"],
         "selection": ["chunks", "load_index"],
         "writer": ["MANIFEST", "published_events"],
         "search": ["pagefind_binary"],

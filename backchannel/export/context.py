@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 from sqlalchemy import String, select, type_coerce
@@ -27,6 +25,7 @@ from backchannel.export.content import (
     name_image_urls,
     post_html,
 )
+from backchannel.export.dates import TimeView
 from backchannel.export.excerpts import first_line
 from backchannel.export.media import PLACEHOLDER_AVATAR, PLACEHOLDER_IMAGE, MediaResolver
 from backchannel.export.page_files import person_file
@@ -36,58 +35,11 @@ from backchannel.sanitize import safe_url
 from backchannel.store import Post
 
 PLATFORMS = {"mastodon": "Mastodon", "bluesky": "Bluesky"}
-_MONTHS = ("January February March April May June July August September October "
-           "November December").split()  # fmt: skip
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
-_DAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
 
 
 def platform_label(platform: str) -> str:
     return PLATFORMS.get(platform, platform.capitalize())
-
-
-@dataclass(frozen=True, slots=True)
-class TimeView:
-    utc: str  # "2013-11-13T20:30:00Z", for <time datetime>
-    local: str  # "14 November 2013, 09:30 NZDT"
-    clock: str  # "09:30"
-    date: str  # "Thursday 14 November 2013"
-    day: str  # "2013-11-14" (local)
-    zone: str  # "NZDT"
-
-
-def time_view(moment: datetime, zone: ZoneInfo) -> TimeView:
-    local = moment.astimezone(zone)
-    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
-    abbreviation = local.tzname() or ""
-    clock = f"{local.hour:02d}:{local.minute:02d}"
-    month = _MONTHS[local.month - 1]
-    return TimeView(
-        utc=utc_text(utc),
-        local=f"{local.day} {month} {local.year}, {clock} {abbreviation}",
-        clock=clock,
-        date=f"{_DAYS[local.weekday()]} {local.day} {month} {local.year}",
-        day=f"{local.year:04d}-{local.month:02d}-{local.day:02d}",
-        zone=abbreviation,
-    )
-
-
-def local_text(moment: datetime, zone: ZoneInfo) -> str:
-    """:attr:`TimeView.local` alone (the data files want only that, for every post)."""
-    local = moment.astimezone(zone)
-    month = _MONTHS[local.month - 1]
-    return f"{local.day} {month} {local.year}, {local.hour:02d}:{local.minute:02d} {local.tzname() or ''}"
-
-
-def utc_text(utc: datetime) -> str:
-    """``2013-11-13T20:30:00Z`` for a UTC time (whole seconds, as <time> wants)."""
-    return utc.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
-
-
-def date_text(day: str) -> str:
-    """``2013-11-14`` -> ``Thursday 14 November 2013``."""
-    moment = datetime.fromisoformat(day)
-    return f"{_DAYS[moment.weekday()]} {moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,7 +258,7 @@ class Views:
         quote: QuoteView | None,
         excerpts: dict[int, str] | None = None,
     ) -> PostView:
-        zone = self.index.zone
+        dates = self.index.dates
         reply = None
         if post.reply_to_uri:
             parent = self.index.by_uri.get(post.reply_to_uri)
@@ -318,7 +270,7 @@ class Views:
                 reply = ReplyView(False, None, None)
         edited = None
         if post.edited_at is not None and post.edited_at > post.created_at:
-            edited = time_view(post.edited_at, zone)
+            edited = dates.time(post.edited_at)
         return PostView(
             anchor=post.anchor,
             uri=post.uri,
@@ -327,7 +279,7 @@ class Views:
             platform=post.platform,
             platform_label=platform_label(post.platform),
             author=self.author(post.author_id),
-            time=time_view(post.created_at, zone),
+            time=dates.time(post.created_at),
             edited=edited,
             html=post_html(row["html"], emoji_map(row["emojis"]), paths, self.prefix),
             text=row["text"],

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backchannel.export.context import time_view
 from backchannel.export.excerpts import first_line
 from backchannel.export.selection import EventIndex
 from backchannel.export.threads import answers
@@ -38,7 +37,7 @@ def most_answered(session: Session, index: EventIndex, limit: int = 10) -> list[
     return [
         AnsweredPost(
             index.authors[parents[pid].author_id].handle,
-            time_view(parents[pid].created_at, index.zone).local,
+            index.dates.local(parents[pid].created_at),
             parents[pid].href,
             "" if parents[pid].has_cw else first_line(texts.get(pid) or ""),
             counts[pid],

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backchannel.export.context import local_text, utc_text
+from backchannel.export.dates import utc_text
 from backchannel.export.selection import EventIndex, IndexedPost, chunks
 from backchannel.export.writer import SiteWriter
 from backchannel.store import Post
@@ -59,7 +59,7 @@ def _record(index: EventIndex, post: IndexedPost, row: Any, slug: str) -> dict[s
         "archive_url": f"{slug}/{post.href}",
         "platform": post.platform,
         "created_at": _utc(post.created_at),
-        "created_local": local_text(post.created_at, index.zone),
+        "created_local": index.dates.local(post.created_at),
         "edited_at": _utc(post.edited_at),
         "author_handle": author.handle,
         "author_name": author.display_name,

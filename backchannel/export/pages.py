@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from backchannel.export import sharing, stats
-from backchannel.export.context import AuthorView, MediaView, PostView, Views, time_view
+from backchannel.export.context import AuthorView, MediaView, PostView, Views
 from backchannel.export.conversations import most_answered
 from backchannel.export.environment import Theme
 from backchannel.export.selection import EventIndex
@@ -149,7 +149,7 @@ def _write_gallery(
                     post.href,
                     views.author(post.author_id),
                     post.sensitive or post.has_cw,
-                    time_view(post.created_at, index.zone).local,
+                    index.dates.local(post.created_at),
                 )  # fmt: skip
 
     every = items()

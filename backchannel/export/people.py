@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backchannel.export.context import AuthorView, TimeView, Views, time_view
+from backchannel.export.context import AuthorView, Views
+from backchannel.export.dates import TimeView
 from backchannel.export.environment import Theme
 from backchannel.export.selection import EventIndex, IndexedPost, chunks
 from backchannel.export.writer import SiteWriter
@@ -118,7 +119,7 @@ def _entries(
         text = bounded(text)
         parent = index.by_uri.get(post.reply_to_uri) if post.reply_to_uri else None
         entries.append(PersonPost(
-            time_view(post.created_at, index.zone), post.href, text,
+            index.dates.time(post.created_at), post.href, text,
             (warning or "").strip() or None,
             index.authors[parent.author_id].handle if parent else None,
             parent.href if parent else None,

@@ -30,7 +30,6 @@ from html import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backchannel.export.context import time_view
 from backchannel.export.excerpts import without_shortcodes
 from backchannel.export.selection import EventIndex, IndexedPost, chunks
 from backchannel.store import EventPost, Post
@@ -172,7 +171,7 @@ def group_pages(session: Session, index: EventIndex, group: Group) -> dict[str, 
             author = index.authors[post.author_id]
             name = escape(without_shortcodes(author.display_name) or author.handle, quote=False)
             byline = bylines[post.author_id] = f"{name} (@{escape(author.handle)})"
-        when = escape(time_view(post.created_at, index.zone).local, quote=False)
+        when = escape(index.dates.local(post.created_at), quote=False)
         record = f'<h2 id="{post.id}-{post.anchor}-by">{byline}, {when}</h2>'
         if not post.has_cw:
             text = without_shortcodes(texts.get(post.id) or "")

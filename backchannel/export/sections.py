@@ -63,6 +63,7 @@ class Sectioner:
 
     def __init__(self, index: EventIndex) -> None:
         self.zone = index.zone
+        self.dates = index.dates
         self.sessions = schedule(index.event)
         self._starts = [s.start for s in self.sessions]
         self._hours: dict[tuple[str, int, int], Section] = {}
@@ -101,8 +102,8 @@ class Sectioner:
         key = (day, local.hour, offset)  # an hour repeated when clocks go back: two
         section = self._hours.get(key)
         if section is None:
-            start = f"{local.hour:02d}:00"
-            end = f"{(local.hour + 1) % 24:02d}:00"
+            start = self.dates.clock(local.hour, 0)
+            end = self.dates.clock((local.hour + 1) % 24, 0)
             clash = sum(1 for k in self._hours if k[:2] == key[:2])
             name = f"t-{local.hour:02d}00" + (f"-{clash + 1}" if clash else "")
             section = self._hours[key] = Section(name, f"{start}–{end}", start, end, False)
@@ -111,8 +112,8 @@ class Sectioner:
     def _session(self, session: _Session) -> Section:
         section = self._made.get(session.number)
         if section is None:
-            start = session.start.astimezone(self.zone).strftime("%H:%M")
-            end = session.end.astimezone(self.zone).strftime("%H:%M")
+            start, end = (moment.astimezone(self.zone) for moment in (session.start, session.end))
+            start, end = (self.dates.clock(m.hour, m.minute) for m in (start, end))
             section = Section(f"s-{session.number}", session.title, start, end, True,
                               session_file(session.number))  # fmt: skip
             self._made[session.number] = section

@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +33,8 @@ from sqlalchemy.orm import Session
 
 from backchannel import consent
 from backchannel.consent import Policy, Verdict, author_verdict, verdict
+from backchannel.export.dates import Dates
+from backchannel.export.locale_names import DEFAULT_LOCALE
 from backchannel.store import (
     Author,
     Event,
@@ -192,17 +195,27 @@ class EventIndex:
     sightings: dict[str, int] = field(default_factory=dict)  # server -> posts
     days: dict[str, list[IndexedPost]] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)  # what is worked out once an export
+    locale: str = DEFAULT_LOCALE  # the archive's ([export] locale)
+
+    @cached_property
+    def dates(self) -> Dates:
+        """How the archive writes this event's dates and times."""
+        return Dates(self.zone, self.locale)
 
     def day_of(self, moment: datetime) -> date:
         return moment.astimezone(self.zone).date()
 
 
 def load_index(
-    session: Session, event: Event, allow_bots: bool = False, default_opt_in: bool = False
+    session: Session,
+    event: Event,
+    allow_bots: bool = False,
+    default_opt_in: bool = False,
+    locale: str = DEFAULT_LOCALE,
 ) -> EventIndex:
     zone = ZoneInfo(event.timezone)
     policy = event_policy(session, event, allow_bots, default_opt_in)
-    index = EventIndex(event=event, zone=zone, policy=policy)
+    index = EventIndex(event=event, zone=zone, policy=policy, locale=locale)
     candidates = candidate_posts(event.id)
     column = candidates.order_by(None).subquery().c.author_id
     author_ids = list(session.scalars(select(column).distinct().order_by(column)))

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from backchannel.export.context import Views, date_text
+from backchannel.export.context import Views
 from backchannel.export.environment import Theme
 from backchannel.export.people import texts_of
 from backchannel.export.sections import Section, Sectioner
@@ -70,7 +70,7 @@ def write_session_pages(
                               key=lambda p: (-replies[p.id], p.created_at))[:TOP]  # fmt: skip
             boosted = sorted((p for p in posts if p.counts[1]),
                              key=lambda p: (-p.counts[1], p.created_at))[:TOP]  # fmt: skip
-            page = SessionPage(section.label, date_text(posts[0].day), section.start,
+            page = SessionPage(section.label, index.dates.date(posts[0].day), section.start,
                                section.end, len(posts))  # fmt: skip
             html = template.render(
                 **base, page_kind="session", session=page, posts=entries,

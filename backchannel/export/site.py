@@ -36,7 +36,8 @@ from backchannel.export import (
     unchanged,
     wall,
 )
-from backchannel.export.context import Views, date_text, time_view
+from backchannel.export.context import Views
+from backchannel.export.dates import utc_text
 from backchannel.export.environment import Theme, load_theme
 from backchannel.export.media import MediaResolver
 from backchannel.export.options import EventView, ExportOptions, SiteView
@@ -170,10 +171,10 @@ def _event_view(index: EventIndex) -> EventView:
         description=event.description or "",
         hashtags=tuple(event.hashtags or ()),
         timezone=event.timezone,
-        starts=date_text(time_view(event.starts_at, index.zone).day),
-        ends=date_text(time_view(last, index.zone).day),
-        starts_utc=time_view(event.starts_at, index.zone).utc,
-        ends_utc=time_view(event.ends_at, index.zone).utc,
+        starts=index.dates.time(event.starts_at).date,
+        ends=index.dates.time(last).date,
+        starts_utc=utc_text(event.starts_at),
+        ends_utc=utc_text(event.ends_at),
         posts=len(index.posts),
         href=f"{event.slug}/index.html",
     )
@@ -229,7 +230,7 @@ def _export_event(
     index_ready: Callable[[EventIndex], None],
     stamp: str | None,
 ) -> EventView:
-    index = load_index(session, event, options.allow_bots, options.default_opt_in)
+    index = load_index(session, event, options.allow_bots, options.default_opt_in, options.locale)
     for reason, count in index.excluded.items():
         result.excluded[reason] = result.excluded.get(reason, 0) + count
     result.posts += len(index.posts)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from backchannel.export.charts import Chart, horizontal_bars, vertical_bars
-from backchannel.export.context import platform_label, time_view
+from backchannel.export.context import platform_label
 from backchannel.export.conversations import reply_pairs
 from backchannel.export.locale_names import DEFAULT_LOCALE, language_name
 from backchannel.export.selection import EventIndex
@@ -139,10 +139,11 @@ def _local_hour(timestamp: int, zone: ZoneInfo) -> datetime:
 def charts(index: EventIndex, locale: str = DEFAULT_LOCALE) -> list[Chart]:
     hours = hourly(index)
     # The hours written as every time of the archive is ("14 November 2013, 09:00 NZDT").
-    data = [(time_view(h, index.zone).local, n) for h, n in hours]
-    ticks = [(i, h.strftime("%d %b")) for i, (h, _) in enumerate(hours) if h.hour == 0]
+    data = [(index.dates.local(h), n) for h, n in hours]
+    ticks = [(i, index.dates.short_date(h)) for i, (h, _) in enumerate(hours) if h.hour == 0]
     if hours and hours[0][0].hour != 0:
-        ticks.insert(0, (0, hours[0][0].strftime("%d %b %H:00")))
+        first = hours[0][0]
+        ticks.insert(0, (0, f"{index.dates.short_date(first)} {index.dates.clock(first.hour, 0)}"))
     return [
         vertical_bars("posts-per-hour", "Posts per hour", data, ticks, "Hour"),
         horizontal_bars("platforms", "Posts by platform", platform_counts(index), "Platform"),

@@ -24,7 +24,8 @@ from markupsafe import Markup
 
 from backchannel.export import sharing
 from backchannel.export.content import markdown_html
-from backchannel.export.context import PostView, Views, date_text
+from backchannel.export.context import PostView, Views
+from backchannel.export.dates import long_date
 from backchannel.export.environment import Theme
 from backchannel.export.feeds import atom_bytes
 from backchannel.export.selection import EventIndex
@@ -122,7 +123,7 @@ def _bib(text: str) -> str:
 def citation(story: Story, event: Any, site: Any, relative: str) -> Citation:
     moment = story.updated_at
     iso = moment.date().isoformat()
-    day = date_text(iso).split(" ", 1)[1]
+    day = long_date(iso)
     url = f"{site.base_url.rstrip('/')}/{relative}" if site.base_url else relative
     who = story.curator or "Unknown curator"
     text = (f"{who} ({moment.year}). {story.title}. Storyboard of {event.title}. "

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from backchannel.export.context import AuthorView, TimeView, Views, time_view
+from backchannel.export.context import AuthorView, Views
+from backchannel.export.dates import TimeView
 from backchannel.export.environment import Theme
 from backchannel.export.page_files import thread_file
 from backchannel.export.people import bounded, texts_of
@@ -67,7 +68,7 @@ def text_post(views: Views, index: EventIndex, post: IndexedPost,
     text, warning = texts.get(post.id, ("", None))
     parent = index.by_uri.get(post.reply_to_uri) if post.reply_to_uri else None
     return ThreadPost(
-        views.author(post.author_id), time_view(post.created_at, index.zone), post.href,
+        views.author(post.author_id), index.dates.time(post.created_at), post.href,
         bounded(text), (warning or "").strip() or None, depth,
         index.authors[parent.author_id].handle if parent else None,
         len(index.media.get(post.id, ())),

@@ -17,7 +17,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from backchannel.export.context import Views, date_text
+from backchannel.export.context import Views
 from backchannel.export.environment import Theme
 from backchannel.export.sections import Section, Sectioner, groups, pack
 from backchannel.export.selection import EventIndex, IndexedPost
@@ -108,7 +108,7 @@ def paginate(
 
 
 def day_links(index: EventIndex) -> list[DayLink]:
-    return [DayLink(d, date_text(d), len(p), page_file(d, 1)) for d, p in index.days.items()]
+    return [DayLink(d, index.dates.date(d), len(p), page_file(d, 1)) for d, p in index.days.items()]
 
 
 class PostKeys:
