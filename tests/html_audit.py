@@ -8,7 +8,10 @@ from urllib.parse import urlsplit
 
 # Inline SVG is allowed only as the theme's charts draw it.
 _SVG_PARTS = {"svg", "rect", "text", "title", "desc"}
-_SCRIPTS = {"../assets/reveal.js", "assets/reveal.js", "../assets/search.js", "../assets/people.js"}
+_SCRIPTS = {
+    "../assets/reveal.js", "assets/reveal.js", "../assets/viewer.js", "assets/viewer.js",
+    "../assets/search.js", "../assets/people.js",
+}  # fmt: skip
 
 
 class Audit(HTMLParser):

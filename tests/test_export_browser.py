@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from backchannel.export import ExportOptions, export_site
+from backchannel.store.db import Database
 from tests.axe import violations, with_axe
 from tests.export_browser import Watch, browser, serve
 from tests.export_fixture import WORDS, build_fixture
@@ -208,3 +210,78 @@ def test_the_axe_check_reports_what_it_should() -> None:
         found = " ".join(violations(page))
         context.close()
     assert "image-alt" in found and "button-name" in found
+
+
+def _store_keynote_image(database: Database, media_dir: Path, width: int, height: int) -> None:
+    """The keynote post's first image as if ``media fetch`` had stored it; the server
+    said it is 1200x800, the file is smaller (a ratio or another rendition)."""
+    from sqlalchemy import update
+
+    from backchannel.sandbox.images import png
+    from backchannel.store import Media
+
+    data = png("keynote", width, height)
+    sha = hashlib.sha256(data).hexdigest()
+    (media_dir / sha[:2]).mkdir(parents=True)
+    (media_dir / sha[:2] / f"{sha}.png").write_bytes(data)
+    with database.writing() as session:
+        session.execute(
+            update(Media)
+            .where(Media.remote_url.like("%/media/keynote.jpg"))
+            .values(
+                sha256=sha,
+                local_path=f"{sha[:2]}/{sha}.png",
+                content_type="image/png",
+                fetch_state="done",
+            )  # fmt: skip
+        )
+
+
+def test_an_image_enlarges_and_closes_with_the_keyboard_and_is_never_scaled_up(
+    db_url: str, tmp_path: Path
+) -> None:
+    database = build_fixture(db_url)
+    media_dir = tmp_path / "media"
+    _store_keynote_image(database, media_dir, 40, 30)
+    out = tmp_path / "site"
+    export_site(database, ExportOptions(out=out, search=False, media_dir=media_dir))
+    database.dispose()
+    day = (out / "swrb13" / "2013-11-14.html").read_text("utf-8")
+    # The file's own size on the page (the server's 1200x800 would stretch it 30 times).
+    assert 'width="40" height="30"' in day and 'width="1200"' not in day
+    with serve(out) as origin, browser() as chromium:
+        page = chromium.new_page(viewport={"width": 1000, "height": 900})
+        watch = Watch(origin)
+        watch.attach(page)
+        page.goto(origin + "swrb13/2013-11-14.html")
+        link = page.locator("a.zoom").first
+        thumbnail = link.locator("img")
+        thumbnail.scroll_into_view_if_needed()
+        expect(thumbnail).to_have_js_property("complete", True)
+        assert thumbnail.evaluate("e => e.getBoundingClientRect().width") <= 40
+        link.focus()
+        page.keyboard.press("Enter")
+        viewer = page.get_by_role("dialog", name="Enlarged image")
+        expect(viewer).to_be_visible()
+        enlarged = viewer.locator("img")
+        expect(enlarged).to_have_attribute("alt", "Keynote speaker at the lectern")
+        expect(enlarged).to_have_js_property("naturalWidth", 40)
+        assert enlarged.evaluate("e => e.getBoundingClientRect().width") <= 40  # never upscaled
+        expect(viewer.locator("figcaption")).to_have_text("Keynote speaker at the lectern")
+        page.keyboard.press("Escape")
+        expect(viewer).to_be_hidden()
+        assert page.evaluate("document.activeElement.classList.contains('zoom')")
+        # The Close button and a click beside the image close it too.
+        link.click()
+        expect(viewer).to_be_visible()
+        viewer.get_by_role("button", name="Close").click()
+        expect(viewer).to_be_hidden()
+        watch.collect(page)
+        watch.assert_clean()
+        # Without script the link opens the image file itself.
+        context = chromium.new_context(java_script_enabled=False)
+        bare = context.new_page()
+        bare.goto(origin + "swrb13/2013-11-14.html")
+        bare.locator("a.zoom").first.click()
+        bare.wait_for_url("**/media/**.png")
+        context.close()

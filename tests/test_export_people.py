@@ -92,7 +92,8 @@ def test_a_hostile_person_page_runs_nothing(db_url: str, tmp_path: Path) -> None
     html = pages[0].read_text(encoding="utf-8")
     tags = re.findall(r"<[a-zA-Z][^>]*>", html)  # the elements: strangers' text is escaped
     assert [t for t in tags if t.startswith("<script")] == [
-        '<script src="../assets/reveal.js" defer>'
+        '<script src="../assets/reveal.js" defer>',
+        '<script src="../assets/viewer.js" defer>',
     ]
     assert not [t for t in tags if "onerror" in t or "onload" in t or "javascript:" in t]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

@@ -181,14 +181,16 @@ class Views:
         kind = media.kind
         if local and kind in ("video", "gifv", "audio") and _is_image(media.content_type):
             kind = "image"  # the still (poster, thumbnail) kept in place of the file
+        # The stored file's own pixels, never the server's figures (see resolver.size).
+        size = self.resolver.size(media.sha256) if local and kind == "image" else None
         return MediaView(
             kind=kind,
             src=self.prefix + (local or PLACEHOLDER_IMAGE),
             local=local is not None,
             alt=alt or f"{media.kind.capitalize()} without a description",
             described=bool(alt),
-            width=media.width,
-            height=media.height,
+            width=size[0] if size else None,
+            height=size[1] if size else None,
         )
 
     # -- posts --------------------------------------------------------------------

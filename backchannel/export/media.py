@@ -40,6 +40,7 @@ class MediaResolver:
         self.writer = writer
         self.media_dir = media_dir.resolve() if media_dir else None
         self._emoji: dict[str, str | None] = {}
+        self._sizes: dict[str, tuple[int, int] | None] = {}  # sha256 -> the file's pixels
 
     def site_path(
         self,
@@ -64,7 +65,16 @@ class MediaResolver:
         sha = sha256.lower()
         relative = f"media/{sha[:2]}/{sha}{ext}"
         self.writer.copy(relative, source, digest=sha)
+        if sha not in self._sizes:
+            self._sizes[sha] = pixel_size(source)
         return relative
+
+    def size(self, sha256: str | None) -> tuple[int, int] | None:
+        """The width and height of a stored image :meth:`site_path` copied, in pixels,
+        read from the file: the server's figures may be an aspect ratio only (Bluesky's
+        ``aspectRatio``) or another rendition's, and an image is never shown larger
+        than it is."""
+        return self._sizes.get(sha256.lower()) if sha256 else None
 
     def emoji_paths(self, session: Session, urls: set[str]) -> dict[str, str | None]:
         """Local copies of custom emoji, by their remote URL (None: not stored)."""
@@ -88,3 +98,16 @@ class MediaResolver:
             if path:
                 self.writer.use(path)  # maybe copied for an earlier page: this one needs it too
         return paths
+
+
+def pixel_size(path: Path) -> tuple[int, int] | None:
+    """An image file's width and height from its header (Pillow reads no more), or
+    None for a file that is not an image Pillow knows (a video, a damaged file)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except Exception:  # noqa: BLE001 - any unreadable file is simply not measured
+        return None
+    return (width, height) if width > 0 and height > 0 else None
