@@ -121,7 +121,7 @@ class ExportConfig:
     base_url: str = ""  # where the site will be published; optional
     templates_dir: str = ""  # a theme folder searched before the packaged theme
     allow_indexing: bool = False  # let search engines and AI crawlers in
-    posts_per_page: int = 200
+    posts_per_page: int = 100
     live: bool = False  # re-export changed pages after each collection
     contact: str = ""  # the organiser's contact for removal requests
     locale: str = "en_GB"  # names of languages in the archive (checked at export)

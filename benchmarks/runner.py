@@ -26,12 +26,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from benchmarks import phone
 from benchmarks.data import SLUG
 from benchmarks.report import Row, machine, table
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-ALL = ("ingest", "requests", "export", "startup", "studio", "postgres")
+ALL = ("ingest", "requests", "export", "startup", "studio", "postgres", "phone")
 PLATFORMS = ("mastodon", "bluesky")
 
 
@@ -350,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
             runner.requests(request_sizes)
         if "studio" in chosen:
             studio(runner, [max(sizes)])
+        if "phone" in chosen:
+            phone.phone(runner)
         if "postgres" in chosen and args.database_url:
             runner.archive([max(sizes)], args.database_url, True, True, charge="postgres")
         elif "postgres" in chosen:

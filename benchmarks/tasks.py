@@ -271,9 +271,9 @@ def task_export_baseline(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _tasks() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
-    from benchmarks import tasks_requests, tasks_studio
+    from benchmarks import phone, tasks_requests, tasks_studio
 
-    found = {**globals(), **vars(tasks_requests), **vars(tasks_studio)}
+    found = {**globals(), **vars(tasks_requests), **vars(tasks_studio), **vars(phone)}
     return {
         name.removeprefix("task_"): fn for name, fn in found.items() if name.startswith("task_")
     }

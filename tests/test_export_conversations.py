@@ -87,7 +87,7 @@ def test_a_conversation_has_a_page_and_its_posts_lead_to_it(
                         .values(reply_to_uri=BEN_REPLY, fetched_at=datetime.now(UTC)))  # fmt: skip
     day = _export(database, out)
     thread = pages[0].read_text(encoding="utf-8")
-    order = re.findall(r'<li class="depth-(\d)">\s*<p class="who">.*?@([a-z.@]+)</span>', thread)
+    order = re.findall(r'<li class="depth-(\d)">\s*<h2 class="who">.*?@([a-z.@]+)</span>', thread)
     assert order == [("0", "ana@mastodon.example"), ("1", "ben.bsky.example"),
                      ("2", "carla@mastodon.example")]  # fmt: skip
     assert "answering @ben.bsky.example" in thread

@@ -126,7 +126,7 @@ def test_a_session_has_a_page_with_its_most_answered_posts(
     answered = page.split('id="answered-heading"', 1)[1].split("</section>", 1)[0]
     assert "Kia ora koutou!" in answered and "1 reply in this archive" in answered
     everything = page.split('id="posts-heading"', 1)[1]
-    assert everything.count('<li><p class="who">') == 3
+    assert everything.count('<li><h3 class="who">') == 3
     assert "answering @ana@mastodon.example" in everything
 
     # Boosts show on the session's page: a new count makes it again.

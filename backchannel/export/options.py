@@ -20,7 +20,7 @@ class ExportOptions:
     base_url: str = ""
     templates_dir: Path | None = None
     allow_indexing: bool = False
-    posts_per_page: int = 200
+    posts_per_page: int = 100
     contact: str = ""
     media_dir: Path | None = None
     allow_bots: bool = False

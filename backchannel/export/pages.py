@@ -22,7 +22,7 @@ from backchannel.export.timeline import DayLink
 from backchannel.export.writer import SiteWriter
 from backchannel.store import Story
 
-GALLERY_PAGE = 120
+GALLERY_PAGE = 60  # a page of the gallery stays under 15 screens of a phone
 
 
 @dataclass(frozen=True, slots=True)
