@@ -124,7 +124,10 @@ class ExportConfig:
     posts_per_page: int = 100
     live: bool = False  # re-export changed pages after each collection
     contact: str = ""  # the organiser's contact for removal requests
-    locale: str = "en_GB"  # names of languages in the archive (checked at export)
+    locale: str = "en_GB"  # dates, times and language names (checked at export)
+    accent: str = ""  # the accent colour, e.g. "#1f6f54" (checked at export)
+    accent_dark: str = ""  # the same in dark mode
+    logo: str = ""  # a PNG, JPEG, WebP or GIF beside the site title
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from backchannel.errors import ConfigError
+from backchannel.export.branding import (
+    DARK_BACKGROUND,
+    LIGHT_BACKGROUND,
+    Branding,
+    LogoView,
+    check_accent,
+    load_logo,
+)
 from backchannel.export.locale_names import DEFAULT_LOCALE, valid_locale
 
 
@@ -27,7 +35,8 @@ class ExportOptions:
     default_opt_in: bool = False  # [consent] default_policy = "opt-in"
     search: bool = True
     wall: bool = False  # the live wall page, <event>/wall.html ([export] live)
-    locale: str = DEFAULT_LOCALE  # language names in the archive (CLDR, through Babel)
+    locale: str = DEFAULT_LOCALE  # dates, times and language names (CLDR, through Babel)
+    branding: Branding = Branding()  # [export] accent, accent_dark, logo (checked)
 
     def missing(self) -> list[str]:
         """What the archive will lack for want of a setting: said once per export."""
@@ -54,6 +63,15 @@ class ExportOptions:
         if not valid_locale(export.locale):
             raise ConfigError(config.path, "export.locale", "expected a locale such as en_GB, "
                               f"en_NZ, mi_NZ or de, got {export.locale!r}")  # fmt: skip
+        branding = Branding(
+            check_accent(config.path, "export.accent", export.accent, LIGHT_BACKGROUND,
+                         "the light background"),
+            check_accent(config.path, "export.accent_dark", export.accent_dark,
+                         DARK_BACKGROUND, "the dark background"),
+            load_logo(config.path, "export.logo", config.resolve(export.logo))
+            if export.logo.strip()
+            else None,
+        )  # fmt: skip
         theme = templates_dir or (
             config.resolve(export.templates_dir) if export.templates_dir else None
         )
@@ -70,6 +88,7 @@ class ExportOptions:
             default_opt_in=config.consent.default_policy == "opt-in",
             wall=export.live,
             locale=export.locale,
+            branding=branding,
         )
 
 
@@ -82,6 +101,8 @@ class SiteView:
     csp: str
     allow_indexing: bool
     locale: str = DEFAULT_LOCALE
+    brand_css: bool = False  # assets/brand.css holds [export] accent colours
+    logo: LogoView | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,9 +73,13 @@ def export_site(
     writer = SiteWriter(options.out)
     resolver = MediaResolver(writer, options.media_dir)
     result = ExportResult(out=options.out)
+    brand = options.branding
+    # The look is the theme's and the organiser's: a new accent or logo renders every page.
+    theme = replace(theme, fingerprint=f"{theme.fingerprint}|{brand.fingerprint}")
     site = SiteView(options.title, options.base_url, options.contact,
                     robots.robots_meta(options.allow_indexing), robots.CSP,
-                    options.allow_indexing, options.locale)  # fmt: skip
+                    options.allow_indexing, options.locale, brand.stylesheet() is not None,
+                    brand.logo_view())  # fmt: skip
     searching: search.SearchBuild | None = None
     try:
         with database.reading() as session:
@@ -318,3 +322,8 @@ def _write_common(
         about.write_site_about(theme, writer, site, events, default)
         for name, path in theme.static_files().items():
             writer.write(f"assets/{name}", path.read_bytes())
+        stylesheet = options.branding.stylesheet()
+        if stylesheet is not None:
+            writer.write("assets/brand.css", stylesheet)
+        if options.branding.logo is not None:
+            writer.write(options.branding.logo.name, options.branding.logo.data)
