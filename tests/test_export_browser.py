@@ -188,17 +188,44 @@ def test_axe_finds_no_violation_on_any_kind_of_archive_page(db_url: str, tmp_pat
     )
     problems: dict[str, list[str]] = {}
     with serve(out) as origin, browser() as chromium:
-        context = chromium.new_context()
-        with_axe(context)
-        page = context.new_page()
-        for relative in pages:
-            page.goto(origin + relative, wait_until="load")
-            found = violations(page)
-            if found:
-                problems[relative] = found
-        context.close()
+        for scheme in ("light", "dark"):  # both of the default theme's colour schemes
+            context = chromium.new_context(color_scheme=scheme)
+            with_axe(context)
+            page = context.new_page()
+            for relative in pages:
+                page.goto(origin + relative, wait_until="load")
+                found = violations(page)
+                if found:
+                    problems[f"{relative} ({scheme})"] = found
+            context.close()
     assert len(pages) > 8
     assert problems == {}
+
+
+def test_dark_mode_and_print_render(db_url: str, tmp_path: Path, artifacts_dir: Path) -> None:
+    database = build_fixture(db_url)
+    out = tmp_path / "site"
+    export_site(database, ExportOptions(out=out, search=False))
+    database.dispose()
+    story = sorted((out / "swrb13").glob("story-*[!d].html"))[0].name
+    with serve(out) as origin, browser() as chromium:
+        dark = chromium.new_page(color_scheme="dark", viewport={"width": 390, "height": 844})
+        dark.goto(origin + "swrb13/2013-11-14.html")
+        background = dark.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(21, 24, 28)", background
+        dark.screenshot(path=str(artifacts_dir / "archive-dark-day.png"), full_page=True)
+        printed = chromium.new_page()
+        printed.goto(origin + f"swrb13/{story}")
+        printed.emulate_media(media="print")
+        # Navigation and the footer leave the paper; the story and its posts stay.
+        assert not printed.locator(".event-nav").first.is_visible()
+        assert not printed.locator(".site-footer").is_visible()
+        assert printed.locator("h1").is_visible() and printed.locator(".post").first.is_visible()
+        link = printed.locator('.original a[href^="http"]').first  # where the post is
+        assert "<http" in link.evaluate("e => getComputedStyle(e, '::after').content")
+        pdf = printed.pdf(path=str(artifacts_dir / "story-print.pdf"), format="A4")
+        assert pdf.startswith(b"%PDF") and len(pdf) > 5_000
+        printed.screenshot(path=str(artifacts_dir / "story-print.png"), full_page=True)
 
 
 def test_the_axe_check_reports_what_it_should() -> None:
