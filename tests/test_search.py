@@ -191,3 +191,100 @@ def test_temporary_folders_of_killed_exports_are_swept(tmp_path: Path) -> None:
         assert not old.exists() and young.is_dir()
     finally:
         young.rmdir()
+
+
+def _add_posts(database: Database, *posts: tuple[str, object, str]) -> None:
+    """Mastodon posts (key, author, text) on the 14th, a minute apart, in this order."""
+    from sqlalchemy import select
+
+    from backchannel.collectors.base import Page
+    from backchannel.consent.rule import Policy
+    from backchannel.store.models import EventSource
+    from backchannel.store.writer import save_page
+    from tests.export_fixture import TAG, _nz, mastodon_post
+
+    made = [
+        mastodon_post(key, author, _nz(14, 16, minute), f"<p>{text}</p>", text=text)
+        for minute, (key, author, text) in enumerate(posts)
+    ]
+    with database.writing() as session:
+        source = session.scalar(select(EventSource).where(EventSource.platform == "mastodon"))
+        save_page(session, source, TAG, Page(posts=made, cursor={"n": 3}), Policy())
+
+
+@pytest.mark.browser
+def test_the_whole_phrase_first_then_every_word_then_the_rest(
+    database: Database, tmp_path: Path
+) -> None:
+    from tests.export_fixture import ANA, DINA
+
+    _add_posts(
+        database,
+        ("2001", ANA, "Peer supervision in rural teams"),  # one word, first in the page
+        ("2002", DINA, "What sustains us? Good supervision"),  # both words, not together
+        ("2003", ANA, "Reflective supervision sustains practice"),  # the phrase, last
+    )
+    out = tmp_path / "site"
+    export(database, out)
+    with serve(out) as origin, browser() as chromium:
+        page = chromium.new_page()
+        page.goto(origin + "swrb13/search.html?q=supervision%20sustains")
+        expect(page.locator("#search-status")).to_contain_text("result")
+        texts = page.locator("#search-results li p").all_inner_texts()
+        order = [next((n for n, t in enumerate(texts) if words in t), None) for words in (
+            "Reflective supervision sustains", "What sustains us", "Peer supervision")]  # fmt: skip
+        assert None not in order and order == sorted(order), texts
+        # One word alone: Pagefind's own order (the page's order) stands.
+        page.goto(origin + "swrb13/search.html?q=sustains")
+        expect(page.locator("#search-status")).to_contain_text("2 results")
+
+
+@pytest.mark.browser
+def test_results_narrowed_by_day_platform_and_person(database: Database, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    export(database, out)
+    search = (out / "swrb13" / "search.html").read_text("utf-8")
+    assert '<option value="2013-11-14.html">Thursday, 14 November 2013</option>' in search
+    assert '<option value="bluesky">Bluesky</option>' in search
+    with serve(out) as origin, browser() as chromium:
+        page = chromium.new_page()
+        watch = Watch(origin)
+        watch.attach(page)
+        page.goto(origin + "swrb13/search.html?q=swrb13")
+        status = page.locator("#search-status")
+        expect(status).to_contain_text("result")
+        everything = page.locator("#search-results li a").all_inner_texts()
+        assert any("@ben.bsky.example" in t for t in everything)
+        assert any("@ana@mastodon.example" in t for t in everything)
+
+        page.get_by_label("Platform").select_option("bluesky")
+        expect(page.locator("#search-results li a").first).to_contain_text("bsky.example")
+        bluesky = page.locator("#search-results li a").all_inner_texts()
+        assert bluesky and all("bsky.example" in t for t in bluesky), bluesky
+        assert "platform=bluesky" in page.url
+
+        page.get_by_label("Platform").select_option("")
+        page.get_by_label("Person").fill("ānahera")
+        expect(page.locator("#search-results li a").first).to_contain_text("Ānahera")
+        page.wait_for_timeout(600)
+        ana = page.locator("#search-results li a").all_inner_texts()
+        assert ana and all(t.startswith("Ānahera Ngata") for t in ana), ana
+
+        page.get_by_label("Day", exact=True).select_option("2013-11-15.html")
+        page.wait_for_timeout(600)
+        both = page.locator("#search-results li a").all_inner_texts()
+        assert both and len(both) < len(ana), (both, ana)
+        assert all(t.startswith("Ānahera") and "15 November 2013" in t for t in both), both
+        page.get_by_label("Person").fill("nobody-of-that-name")
+        expect(status).to_contain_text("Nothing found")
+        page.get_by_label("Person").fill("")
+        page.wait_for_timeout(600)
+        friday = page.locator("#search-results li a").all_inner_texts()
+        assert friday and all("15 November 2013" in t for t in friday), friday
+        # The address keeps the narrowing: opened again, it is the same search.
+        again = chromium.new_page()
+        again.goto(page.url)
+        expect(again.locator("#search-day")).to_have_value("2013-11-15.html")
+        expect(again.locator("#search-status")).to_contain_text("result")
+        watch.collect(page)
+        watch.assert_clean()

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from backchannel.export import sharing, stats
-from backchannel.export.context import AuthorView, MediaView, PostView, Views
+from backchannel.export.context import AuthorView, MediaView, PostView, Views, platform_label
 from backchannel.export.conversations import most_answered
 from backchannel.export.environment import Theme
 from backchannel.export.selection import EventIndex
@@ -123,7 +123,16 @@ def write_event_pages(
                 "answered": most_answered(session, index),
             },
         ),  # fmt: skip
-        "search.html": ("search.html", {}),
+        "search.html": (
+            "search.html",
+            {
+                "days": days,
+                "platforms": [
+                    (key, platform_label(key))
+                    for key in sorted({post.platform for post in index.posts})
+                ],
+            },
+        ),  # fmt: skip
     }
     for name, (template, extra) in pages.items():
         # Streamed: the people and links pages grow with the event.

@@ -1,8 +1,8 @@
 """What the search index holds, and in which groups.
 
 Every post whose author is indexable is one search result: a heading (the author's
-name; its id ``<post id>-<anchor>-by``, the post's heading anchor behind its database
-id) followed by the handle, the text, the image
+name; its id ``<post id>-<anchor>-by-<platform>``, the post's heading anchor behind its
+database id, then its platform) followed by the handle, the text, the image
 descriptions, the quoted post's text and the hashtags. A post behind a content
 warning contributes its author only: the warning and the text it covers are never
 in the index, so never in a snippet. Pagefind is given these small pages instead of
@@ -34,7 +34,7 @@ from backchannel.export.excerpts import without_shortcodes
 from backchannel.export.selection import EventIndex, IndexedPost, chunks
 from backchannel.store import EventPost, Post
 
-FORMAT = 3  # bump when the pages below change: every group is indexed again
+FORMAT = 4  # bump when the pages below change: every group is indexed again
 TARGET_GROUPS = 16  # posts / size: about this many groups for dense ids
 MAX_GROUPS = 32  # id span / size: never more groups than this, however sparse the ids
 MIN_SIZE = 256
@@ -172,7 +172,9 @@ def group_pages(session: Session, index: EventIndex, group: Group) -> dict[str, 
             name = escape(without_shortcodes(author.display_name) or author.handle, quote=False)
             byline = bylines[post.author_id] = f"{name} (@{escape(author.handle)})"
         when = escape(index.dates.local(post.created_at), quote=False)
-        record = f'<h2 id="{post.id}-{post.anchor}-by">{byline}, {when}</h2>'
+        # The id: the post's database id (to find its page), its heading's anchor, and
+        # its platform (the results' platform filter).
+        record = f'<h2 id="{post.id}-{post.anchor}-by-{post.platform}">{byline}, {when}</h2>'
         if not post.has_cw:
             text = without_shortcodes(texts.get(post.id) or "")
             record += f"\n<p>{_escape(text)}</p>"

@@ -8,6 +8,9 @@
   const status = document.getElementById("search-status");
   const list = document.getElementById("search-results");
   const serverNote = document.getElementById("search-needs-server");
+  const dayFilter = document.getElementById("search-day");
+  const platformFilter = document.getElementById("search-platform");
+  const personFilter = document.getElementById("search-person");
   const root = new URL(form.dataset.root || "./", document.baseURI);
   const event = form.dataset.event;
   const bundles = new URL(form.dataset.pagefind, document.baseURI); // …/pagefind/pagefind.js
@@ -38,9 +41,10 @@
   // Records link to "<day's first page>#<post id>-<anchor>": the id finds a post on a
   // later page of its day in the day's places (pages shift as posts are added, the
   // index does not), and the link keeps the anchor only.
+  const RECORD = /^#(\d+)-(p-[0-9a-f]+-by)(?:-([a-z]+))?$/; // id, anchor, platform
   async function place(url) {
     const target = new URL(url, document.baseURI);
-    const found = /^#(\d+)-(p-[0-9a-f]+-by)$/.exec(target.hash);
+    const found = RECORD.exec(target.hash);
     if (!found) return null;
     const entry = target.pathname.split("/").pop();
     target.hash = found[2];
@@ -100,6 +104,48 @@
   // common word can match hundreds of posts, and laying them all out at once took a
   // browser 22 s. Each day's page of the index is loaded only when its turn comes.
   const SHOWN = 50;
+
+  // Filters (day, platform, person) apply to each post: a page of the index holds a
+  // day's posts of every platform and person.
+  function filters() {
+    return {
+      day: dayFilter ? dayFilter.value : "",
+      platform: platformFilter ? platformFilter.value : "",
+      person: personFilter ? normal(personFilter.value).split(" ").filter(Boolean) : [],
+    };
+  }
+  function wanted(sub, chosen) {
+    const target = new URL(sub.url, document.baseURI);
+    const found = RECORD.exec(target.hash);
+    if (chosen.day && target.pathname.split("/").pop() !== chosen.day) return false;
+    if (chosen.platform && (!found || found[3] !== chosen.platform)) return false;
+    const who = normal(sub.title);
+    return chosen.person.every((word) => who.includes(word));
+  }
+
+  // Pagefind ranks pages (a day's posts); within them, and among the pages loaded so
+  // far, posts holding the whole phrase come first, then those holding every word
+  // (a word's stem: "sustains" finds "sustain"), then the rest, each in Pagefind's order.
+  function normal(text) {
+    return text.toLocaleLowerCase().replace(/[^\p{L}\p{N}#@]+/gu, " ").trim();
+  }
+  function stem(word) {
+    return word.length <= 4 ? word : word.slice(0, Math.max(4, word.length - 3));
+  }
+  function ranked(page, terms) {
+    const subs = page.sub_results || [];
+    if (terms.length < 2) return subs;
+    const words = (page.content || "").split(/\s+/);
+    const starts = (page.anchors || []).map((a) => a.location).sort((a, b) => a - b);
+    const phrase = ` ${terms.join(" ")} `;
+    for (const sub of subs) {
+      const start = sub.anchor ? sub.anchor.location : 0;
+      const end = starts.find((at) => at > start) ?? words.length;
+      const text = ` ${normal(words.slice(start, end).join(" "))} `;
+      sub.rank = text.includes(phrase) ? 2 : terms.every((t) => text.includes(` ${stem(t)}`)) ? 1 : 0;
+    }
+    return subs;
+  }
   const more = document.getElementById("search-more");
   let state = null;
 
@@ -113,10 +159,12 @@
         current.next += batch.length;
         const pages = await Promise.all(batch.map((r) => r.data()));
         if (current !== state) return;
-        for (const page of pages) current.subs.push(...(page.sub_results || []));
+        for (const page of pages) current.subs.push(...ranked(page, current.terms));
+        current.subs.sort((a, b) => (b.rank || 0) - (a.rank || 0)); // stable: Pagefind's order within
         continue;
       }
       const sub = current.subs.shift();
+      if (!wanted(sub, current.chosen)) continue;
       const url = await place(sub.url);
       if (current !== state) return;
       if (!url) continue;
@@ -156,7 +204,8 @@
     }
     const search = await api.search(query, { filters: { event } });
     if (ticket !== runs) return;
-    const current = { results: search.results, next: 0, subs: [], shown: 0 };
+    const terms = normal(query).split(" ").filter(Boolean);
+    const current = { results: search.results, next: 0, subs: [], shown: 0, terms, chosen: filters() };
     state = current;
     await showMore(current);
   }
@@ -173,7 +222,22 @@
   function remember(query) {
     const url = new URL(location.href);
     url.searchParams.set("q", query);
+    const fields = [["day", dayFilter], ["platform", platformFilter], ["person", personFilter]];
+    for (const [name, field] of fields) {
+      if (field && field.value) url.searchParams.set(name, field.value);
+      else url.searchParams.delete(name);
+    }
     history.replaceState(null, "", url);
+  }
+  // A filter changed: the same search again, narrowed.
+  for (const field of [dayFilter, platformFilter]) {
+    if (field) field.addEventListener("change", () => { remember(input.value); run(input.value); });
+  }
+  if (personFilter) {
+    personFilter.addEventListener("input", () => {
+      clearTimeout(typing);
+      typing = setTimeout(() => { remember(input.value); run(input.value); }, 300);
+    });
   }
   form.addEventListener("submit", (submitted) => {
     submitted.preventDefault();
@@ -194,7 +258,11 @@
   });
   // Opened from files, search cannot run: say so where it matters, not everywhere.
   if (location.protocol === "file:" && serverNote) serverNote.hidden = false;
-  const initial = new URLSearchParams(location.search).get("q");
+  const asked = new URLSearchParams(location.search);
+  if (dayFilter) dayFilter.value = asked.get("day") || "";
+  if (platformFilter) platformFilter.value = asked.get("platform") || "";
+  if (personFilter) personFilter.value = asked.get("person") || "";
+  const initial = asked.get("q");
   if (initial) {
     input.value = initial;
     run(initial);
