@@ -288,3 +288,30 @@ def test_results_narrowed_by_day_platform_and_person(database: Database, tmp_pat
         expect(again.locator("#search-status")).to_contain_text("result")
         watch.collect(page)
         watch.assert_clean()
+
+
+@pytest.mark.browser
+def test_a_search_box_on_every_page_leads_to_the_results(
+    database: Database, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    export(database, out)
+    for page_file in (out / "swrb13").glob("*.html"):
+        if page_file.name.endswith("-embed.html") or page_file.name == "search.html":
+            continue
+        assert 'class="quick-search" role="search"' in page_file.read_text("utf-8"), page_file
+    assert 'class="quick-search"' not in (out / "swrb13" / "search.html").read_text("utf-8")
+    with serve(out) as origin, browser() as chromium:
+        page = chromium.new_page()
+        page.goto(origin + "swrb13/people.html")
+        box = page.get_by_role("search", name="Search SWRB conference 2013")
+        box.get_by_role("searchbox").fill(WORDS["searchable"])
+        box.get_by_role("searchbox").press("Enter")
+        page.wait_for_url(f"**/swrb13/search.html?q={WORDS['searchable']}")
+        expect(page.locator("#search-status")).to_contain_text("result")
+        page.goto(origin + "index.html")  # the home page: a box per event
+        home = page.get_by_role("search", name="Search SWRB conference 2013")
+        home.get_by_role("searchbox").fill("haerenga")
+        home.get_by_role("button", name="Search").click()
+        page.wait_for_url("**/swrb13/search.html?q=haerenga")
+        expect(page.locator("#search-results li").first).to_contain_text("haerenga")
