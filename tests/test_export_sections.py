@@ -137,3 +137,37 @@ def test_a_session_has_a_page_with_its_most_answered_posts(
     page = (out / "swrb13" / "session-1.html").read_text(encoding="utf-8")
     boosted = page.split('id="boosted-heading"', 1)[1].split("</section>", 1)[0]
     assert "Kia ora koutou!" in boosted and "7 boosts" in boosted
+
+
+def test_a_session_says_its_room_from_the_schedule_file(
+    database: Database, tmp_path: Path
+) -> None:
+    from backchannel.curation.drafting import (
+        parse_schedule,
+        schedule_of,
+        schedule_toml,
+        set_schedule,
+    )
+    from backchannel.errors import InputError
+
+    text = (
+        '[[session]]\ntitle = "Opening keynote"\nstart = "2013-11-14 08:00"\n'
+        'end = "2013-11-14 09:30"\nroom = "Te Pae <b>Hall</b> 1"\n'
+    )
+    with database.writing() as session:
+        event = session.scalar(select(Event))
+        sessions = parse_schedule(text, event)
+        assert sessions[0].room == "Te Pae <b>Hall</b> 1"
+        set_schedule(event, sessions)
+        assert 'room = "Te Pae <b>Hall</b> 1"' in schedule_toml(event)  # what the studio shows
+        assert schedule_of(event)[0].room == "Te Pae <b>Hall</b> 1"
+        for wrong in ("room = 3", f'room = "{"x" * 201}"'):
+            with pytest.raises(InputError, match="room: expected text of 200 characters"):
+                parse_schedule(text.replace('room = "Te Pae <b>Hall</b> 1"', wrong), event)
+    out = tmp_path / "site"
+    _export(database, out, per_page=200)
+    room = 'Te Pae &lt;b&gt;Hall&lt;/b&gt; 1'  # a stranger's text: escaped, never markup
+    day = _page(out)
+    assert f'<span class="room">· <span dir="auto">{room}</span></span>' in day
+    page = (out / "swrb13" / "session-1.html").read_text(encoding="utf-8")
+    assert f'(Pacific/Auckland) · <span dir="auto">{room}</span> · 3 posts' in page

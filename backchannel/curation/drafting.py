@@ -38,12 +38,15 @@ from backchannel.events import get_event, parse_hashtag, parse_local_time
 from backchannel.export import chunks, date_text, load_index
 from backchannel.store import Author, Event, Post
 
+MAX_ROOM = 200  # characters of a session's room
+
 
 @dataclass(frozen=True)
 class ScheduledSession:
     title: str
     start: datetime
     end: datetime
+    room: str = ""  # where it is held (optional)
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,11 @@ def parse_schedule(text: str, event: Event, path: str = "the schedule") -> list[
         end = _moment(entry.get("end"), zone, f"{where} ({title}) end")
         if end <= start:
             raise InputError(f"{where} ({title}): ends before it starts")
-        sessions.append(ScheduledSession(title, start, end))
+        room = entry.get("room", "")
+        if not isinstance(room, str) or len(room) > MAX_ROOM:
+            raise InputError(f"{where} ({title}): room: expected text of {MAX_ROOM} "
+                             "characters at most")  # fmt: skip
+        sessions.append(ScheduledSession(title, start, end, " ".join(room.split())))
     return sorted(sessions, key=lambda s: s.start)
 
 
@@ -111,13 +118,16 @@ def schedule_toml(event: Event) -> str:
         f"[[session]]\ntitle = {json.dumps(s.title, ensure_ascii=False)}\n"
         f'start = "{s.start.astimezone(zone):%Y-%m-%d %H:%M}"\n'
         f'end = "{s.end.astimezone(zone):%Y-%m-%d %H:%M}"\n'
+        + (f"room = {json.dumps(s.room, ensure_ascii=False)}\n" if s.room else "")
         for s in schedule_of(event)
     )
 
 
 def set_schedule(event: Event, sessions: list[ScheduledSession]) -> None:
     event.schedule = [
-        {"title": s.title, "start": _iso(s.start), "end": _iso(s.end)} for s in sessions
+        {"title": s.title, "start": _iso(s.start), "end": _iso(s.end)}
+        | ({"room": s.room} if s.room else {})
+        for s in sessions
     ]  # type: ignore[misc]
 
 
@@ -130,6 +140,7 @@ def schedule_of(event: Event) -> list[ScheduledSession]:
                     entry["title"],
                     datetime.fromisoformat(entry["start"]),
                     datetime.fromisoformat(entry["end"]),
+                    str(entry.get("room") or ""),
                 )  # fmt: skip
             )
     return sorted(sessions, key=lambda s: s.start)

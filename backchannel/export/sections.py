@@ -30,6 +30,7 @@ class Section:
     end: str  # local "10:00"
     session: bool  # a session of the schedule, not an hour
     page: str = ""  # a session's own page: "session-3.html"
+    room: str = ""  # where a session is held, when the schedule says
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ class _Session:
     end: datetime
     title: str
     number: int
+    room: str = ""
 
 
 def schedule(event: Any) -> list[_Session]:
@@ -48,11 +50,12 @@ def schedule(event: Any) -> list[_Session]:
             start = datetime.fromisoformat(entry["start"]).astimezone(UTC)
             end = datetime.fromisoformat(entry["end"]).astimezone(UTC)
             title = str(entry["title"]).strip()
+            room = str(entry.get("room") or "").strip()
         except (KeyError, TypeError, ValueError):
             continue  # the file was checked when it was read: an old row, ignored
         if title and end > start:
-            found.append((start, title, end))
-    return [_Session(s, e, t, n) for n, (s, t, e) in enumerate(sorted(found), start=1)]
+            found.append((start, title, end, room))
+    return [_Session(s, e, t, n, r) for n, (s, t, e, r) in enumerate(sorted(found), start=1)]
 
 
 class Sectioner:
@@ -115,7 +118,7 @@ class Sectioner:
             start, end = (moment.astimezone(self.zone) for moment in (session.start, session.end))
             start, end = (self.dates.clock(m.hour, m.minute) for m in (start, end))
             section = Section(f"s-{session.number}", session.title, start, end, True,
-                              session_file(session.number))  # fmt: skip
+                              session_file(session.number), session.room)  # fmt: skip
             self._made[session.number] = section
         return section
 

@@ -32,6 +32,7 @@ class SessionPage:
     start: str
     end: str
     posts: int
+    room: str = ""
 
 
 def write_session_pages(
@@ -71,7 +72,7 @@ def write_session_pages(
             boosted = sorted((p for p in posts if p.counts[1]),
                              key=lambda p: (-p.counts[1], p.created_at))[:TOP]  # fmt: skip
             page = SessionPage(section.label, index.dates.date(posts[0].day), section.start,
-                               section.end, len(posts))  # fmt: skip
+                               section.end, len(posts), section.room)  # fmt: skip
             html = template.render(
                 **base, page_kind="session", session=page, posts=entries,
                 answered=[(by_id[p.id], replies[p.id]) for p in answered],

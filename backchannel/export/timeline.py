@@ -69,6 +69,7 @@ class PageSection:
     first_index: int  # 1-based position of its first post here on the day
     posts: tuple[Markup, ...]
     page: str = ""  # a session's own page
+    room: str = ""  # where the session is held, when the schedule says
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,7 +304,7 @@ def _page_sections(
         out.append(PageSection(
             section.key, section.label, section.start, section.end, section.session,
             len(in_day), members[0] is not in_day[0], first + at,
-            rendered[at : at + len(members)], section.page,
+            rendered[at : at + len(members)], section.page, section.room,
         ))  # fmt: skip
         at += len(members)
     return tuple(out)
