@@ -139,9 +139,7 @@ def test_a_session_has_a_page_with_its_most_answered_posts(
     assert "Kia ora koutou!" in boosted and "7 boosts" in boosted
 
 
-def test_a_session_says_its_room_from_the_schedule_file(
-    database: Database, tmp_path: Path
-) -> None:
+def test_a_session_says_its_room_from_the_schedule_file(database: Database, tmp_path: Path) -> None:
     from backchannel.curation.drafting import (
         parse_schedule,
         schedule_of,
@@ -166,7 +164,7 @@ def test_a_session_says_its_room_from_the_schedule_file(
                 parse_schedule(text.replace('room = "Te Pae <b>Hall</b> 1"', wrong), event)
     out = tmp_path / "site"
     _export(database, out, per_page=200)
-    room = 'Te Pae &lt;b&gt;Hall&lt;/b&gt; 1'  # a stranger's text: escaped, never markup
+    room = "Te Pae &lt;b&gt;Hall&lt;/b&gt; 1"  # a stranger's text: escaped, never markup
     day = _page(out)
     assert f'<span class="room">· <span dir="auto">{room}</span></span>' in day
     page = (out / "swrb13" / "session-1.html").read_text(encoding="utf-8")
