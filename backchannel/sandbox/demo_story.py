@@ -49,9 +49,11 @@ def import_demo_story(db: Database, report: Callable[[str, Any], None]) -> None:
     """Give the demo event its schedule and import the sample storyboard."""
     with db.writing() as session:
         event = get_event(session, conference.SLUG)
-        set_schedule(
-            event, [ScheduledSession(s.title, s.starts_at, s.ends_at) for s in conference.SESSIONS]
-        )
+        set_schedule(event, [
+            ScheduledSession(s.title, s.starts_at, s.ends_at,
+                             "Main auditorium" if s.keynote else "Seminar room 2")
+            for s in conference.SESSIONS
+        ])  # fmt: skip
     with db.writing() as session:
         result = import_story(session, _live_addresses(session, demo_story_text()), STORY_FILE)
         story = result.story
