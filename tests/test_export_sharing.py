@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from backchannel.export import ExportOptions, export_site
@@ -48,13 +49,25 @@ def test_cards_embed_and_oembed_with_a_base_url(tmp_path: Path) -> None:
     assert meta["og:url"] == f"{BASE}swrb13/story-day-one.html"
     assert meta["og:title"] == "Day one in posts" and meta["og:type"] == "article"
     assert meta["og:description"] == "The first day, as it was told."
-    assert meta["twitter:card"] == "summary"  # no picture of the story is kept yet
+    # No picture of the story is kept: a card is drawn from its title.
+    assert meta["twitter:card"] == "summary_large_image"
+    assert meta["og:image"] == meta["twitter:image"] == f"{BASE}swrb13/story-day-one-card.png"
+    with Image.open(out / "swrb13" / "story-day-one-card.png") as card:
+        assert (card.format, card.size) == ("PNG", (1200, 630))
+        assert card.getpixel((5, 5)) == (0x1F, 0x6F, 0x54)  # the accent colour
+        # Its title in white letters: the top half holds far more white than the rest.
+        whites = sum(1 for x in range(0, 1200, 4) for y in range(150, 400, 4)
+                     if card.getpixel((x, y)) == (255, 255, 255))  # fmt: skip
+        assert whites > 500, whites
     oembed_link = f'<link rel="alternate" type="application/json+oembed" href="{BASE}swrb13/story-day-one.oembed.json"'
     assert oembed_link in story
     answer = json.loads((out / "swrb13" / "story-day-one.oembed.json").read_text("utf-8"))
     assert answer["version"] == "1.0" and answer["type"] == "rich"
     assert f'src="{BASE}swrb13/story-day-one-embed.html"' in answer["html"]
-    assert _meta((out / "swrb13" / "index.html").read_text("utf-8"))["og:type"] == "website"
+    event = _meta((out / "swrb13" / "index.html").read_text("utf-8"))
+    assert event["og:type"] == "website" and event["og:image"] == f"{BASE}swrb13/card.png"
+    with Image.open(out / "swrb13" / "card.png") as card:
+        assert card.size == (1200, 630)
 
     embed = (out / "swrb13" / "story-day-one-embed.html").read_text(encoding="utf-8")
     assert "<script" not in embed and "<nav" not in embed and '<base target="_blank">' in embed
@@ -65,6 +78,7 @@ def test_without_a_base_url_no_card_nor_oembed(tmp_path: Path) -> None:
     out = _site(tmp_path, "")
     story = (out / "swrb13" / "story-day-one.html").read_text(encoding="utf-8")
     assert _meta(story) == {} and "json+oembed" not in story
+    assert not (out / "swrb13" / "story-day-one-card.png").exists()  # nobody would see it
     assert not (out / "swrb13" / "story-day-one.oembed.json").exists()
     assert (out / "swrb13" / "story-day-one-embed.html").is_file()
 
@@ -120,3 +134,19 @@ def test_only_the_embed_page_may_be_framed(tmp_path: Path) -> None:
                 assert refused is None or "Day one in posts" not in refused.content()
         finally:
             blog.shutdown()
+
+
+def test_a_card_is_drawn_only_from_the_title_and_in_every_letter(tmp_path: Path) -> None:
+    from backchannel.export.cards import _font, _lines, draw_card
+
+    assert _font("bold", 64) is not None, "install fonts-dejavu-core: cards need a font"
+    one = draw_card("Hui-ā-Tau: whānau, Ōtautahi", "SWRB", "A storyboard by Ngaio")
+    assert one == draw_card("Hui-ā-Tau: whānau, Ōtautahi", "SWRB", "A storyboard by Ngaio")
+    assert one != draw_card("Hui-a-Tau: whanau, Otautahi", "SWRB", "A storyboard by Ngaio")
+    font = _font("bold", 64)
+    # The font has the letters of Māori names (Pillow's own font draws them as boxes).
+    missing = bytes(font.getmask("\ue000"))
+    assert all(bytes(font.getmask(letter)) != missing for letter in "āēīōūĀŌüñç")
+    long = _lines("word " * 200, font, 1056, 4)
+    assert len(long) == 4 and long[-1].endswith("…")
+    assert all(font.getlength(line) <= 1056 for line in _lines("x" * 300, font, 1056, 9))

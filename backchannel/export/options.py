@@ -103,6 +103,7 @@ class SiteView:
     locale: str = DEFAULT_LOCALE
     brand_css: bool = False  # assets/brand.css holds [export] accent colours
     logo: LogoView | None = None
+    accent: str = ""  # [export] accent (a drawn story card's colour)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from backchannel.export import sharing, stats
+from backchannel.export import cards, sharing, stats
 from backchannel.export.context import AuthorView, MediaView, PostView, Views, platform_label
 from backchannel.export.conversations import most_answered
 from backchannel.export.environment import Theme
@@ -91,14 +91,24 @@ def write_event_pages(
     ]
     featured = [p for p in index.posts if p.featured]
     links = stats.link_counts(index)
-    event = base["event"]
+    event, site = base["event"], base["site"]
+    dates = event.starts if event.starts == event.ends else f"{event.starts} to {event.ends}"
+    card = None
+    if site.base_url:  # the event's card: its title, dates and hashtags, drawn
+        tags = " ".join(f"#{tag}" for tag in event.hashtags)
+        drawn = cards.draw_card(event.title, dates, f"{tags} · {site.title}".strip(" ·"),
+                                site.accent)  # fmt: skip
+        if drawn is not None:
+            card = f"{slug}/card.png"
+            writer.write(card, drawn)
     overview = {
         "share": sharing.card(
-            base["site"],
+            site,
             f"{slug}/index.html",
             event.title,
-            event.description or f"{event.posts:,} posts, {event.starts} to {event.ends}",
+            event.description or f"{event.posts:,} posts, {dates}",
             "website",
+            card,
         ),  # fmt: skip
         "days": days,
         "platforms": stats.platform_counts(index),

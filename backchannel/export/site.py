@@ -79,7 +79,7 @@ def export_site(
     site = SiteView(options.title, options.base_url, options.contact,
                     robots.robots_meta(options.allow_indexing), robots.CSP,
                     options.allow_indexing, options.locale, brand.stylesheet() is not None,
-                    brand.logo_view())  # fmt: skip
+                    brand.logo_view(), brand.accent)  # fmt: skip
     searching: search.SearchBuild | None = None
     try:
         with database.reading() as session:

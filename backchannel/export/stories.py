@@ -22,7 +22,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from backchannel.export import sharing
+from backchannel.export import cards, sharing
 from backchannel.export.content import markdown_html
 from backchannel.export.context import PostView, Views
 from backchannel.export.dates import long_date
@@ -250,9 +250,17 @@ def write_stories(theme: Theme, writer: SiteWriter, views: Views, index: EventIn
         blocks, shown = story_blocks(theme, views, story, index, base)
         cite = citation(story, event, site, f"{event.slug}/{stem}.html")
         description = markdown_html(story.description or "")
+        image = sharing.first_image(shown)
+        if image is None and site.base_url:  # a card drawn from its title instead
+            byline = (
+                f"A storyboard by {story.curator} · {site.title}" if story.curator else site.title
+            )
+            drawn = cards.draw_card(story.title, event.title, byline, site.accent)
+            if drawn is not None:
+                image = f"{event.slug}/{stem}-card.png"
+                writer.write(image, drawn)
         share = sharing.card(site, f"{event.slug}/{stem}.html", story.title,
-                             html_to_text(str(description)) or event.title, "article",
-                             sharing.first_image(shown))  # fmt: skip
+                             html_to_text(str(description)) or event.title, "article", image)  # fmt: skip
         oembed_href = sharing.absolute(site, f"{event.slug}/{stem}.oembed.json") if share else ""
         page = StoryPage(story.slug, story.title, story.curator or "", description,
                          f"{stem}.html", f"{stem}.atom", f"{stem}.bib", f"{stem}.json",
