@@ -95,6 +95,11 @@ class Dates:
         moment = date.fromisoformat(day)
         return self._date(moment.year, moment.month, moment.day)[1]
 
+    def long_date(self, day: str) -> str:
+        """``2013-11-14`` -> ``14 November 2013``."""
+        moment = date.fromisoformat(day)
+        return self._date(moment.year, moment.month, moment.day)[0]
+
     def short_date(self, moment: datetime) -> str:
         """``14 Nov`` (``Nov 14`` in ``en_US``): a chart's axis."""
         local = moment.astimezone(self.zone)
@@ -113,5 +118,4 @@ def date_text(day: str, locale: str = DEFAULT_LOCALE) -> str:
 
 def long_date(day: str, locale: str = DEFAULT_LOCALE) -> str:
     """``2013-11-14`` -> ``14 November 2013`` (a citation's date)."""
-    moment = date.fromisoformat(day)
-    return Dates(ZoneInfo("UTC"), locale)._date(moment.year, moment.month, moment.day)[0]
+    return Dates(ZoneInfo("UTC"), locale).long_date(day)
