@@ -312,3 +312,23 @@ def test_an_image_enlarges_and_closes_with_the_keyboard_and_is_never_scaled_up(
         bare.locator("a.zoom").first.click()
         bare.wait_for_url("**/media/**.png")
         context.close()
+
+
+def test_chart_words_stay_legible_on_a_phone(db_url: str, tmp_path: Path) -> None:
+    database = build_fixture(db_url)
+    out = tmp_path / "site"
+    export_site(database, ExportOptions(out=out, search=False))
+    database.dispose()
+    with serve(out) as origin, browser() as chromium:
+        page = chromium.new_page(viewport={"width": 390, "height": 844})
+        page.goto(origin + "swrb13/stats.html")
+        sizes = page.evaluate(
+            """() => [...document.querySelectorAll('.chart text')].map(
+                 (t) => t.getBoundingClientRect().height)"""
+        )
+        assert sizes and min(sizes) >= 10, sizes  # 11 and 13 px type, never shrunk
+        # A chart wider than the phone scrolls in its frame, and the page does not.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        frame = page.locator(".chart-frame").first
+        frame.focus()
+        assert page.evaluate("document.activeElement.classList.contains('chart-frame')")
