@@ -315,3 +315,28 @@ def test_a_search_box_on_every_page_leads_to_the_results(
         home.get_by_role("button", name="Search").click()
         page.wait_for_url("**/swrb13/search.html?q=haerenga")
         expect(page.locator("#search-results li").first).to_contain_text("haerenga")
+
+
+@pytest.mark.browser
+def test_a_result_names_the_session_it_was_posted_in(database: Database, tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from backchannel.store import Event
+
+    out = tmp_path / "site"
+    export(database, out)
+    with database.writing() as session:  # 08:00 to 09:30 NZDT on the 14th
+        session.scalar(select(Event)).schedule = [
+            {"title": "Opening <keynote>", "start": "2013-11-13T19:00:00Z",
+             "end": "2013-11-13T20:30:00Z"},
+        ]  # fmt: skip
+    export(database, out)  # the schedule changed: the index is made again
+    with serve(out) as origin, browser() as chromium:
+        page = chromium.new_page()
+        page.goto(origin + "swrb13/search.html?q=haerenga")
+        expect(page.locator("#search-status")).to_contain_text("result")
+        title = page.locator("#search-results li a").first.inner_text()
+        assert title == (
+            "Ānahera Ngata (@ana@mastodon.example), 14 November 2013, 08:30 NZDT"
+            " · Opening <keynote>"
+        )

@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backchannel.export.excerpts import without_shortcodes
+from backchannel.export.sections import Sectioner
 from backchannel.export.selection import EventIndex, IndexedPost, chunks
 from backchannel.store import EventPost, Post
 
@@ -80,6 +81,7 @@ def plan_groups(index: EventIndex, version: str) -> list[Group]:
             repr((FORMAT, version, size, index.event.slug, index.event.timezone)).encode()
         )  # the time zone: each record's heading says when, in it
         digest.update(index.event.title.encode("utf-8"))
+        digest.update(repr(index.event.schedule).encode("utf-8"))  # sessions name results
         digest.update("".join(map(states.of, group_posts)).encode("utf-8"))
         groups.append(Group(f"g{number}", group_posts, digest.hexdigest()))
     return groups
@@ -163,6 +165,7 @@ def group_pages(session: Session, index: EventIndex, group: Group) -> dict[str, 
     texts = _texts(session, index, group)
     slug = index.event.slug
     bylines: dict[int, str] = {}  # author id -> heading text and handle, escaped
+    sectioner = Sectioner(index)  # a post made during a session: the result names it
     days: dict[str, list[str]] = {}
     for post in group.posts:
         byline = bylines.get(post.author_id)
@@ -172,6 +175,9 @@ def group_pages(session: Session, index: EventIndex, group: Group) -> dict[str, 
             name = escape(without_shortcodes(author.display_name) or author.handle, quote=False)
             byline = bylines[post.author_id] = f"{name} (@{escape(author.handle)})"
         when = escape(index.dates.local(post.created_at), quote=False)
+        section = sectioner.of(post)
+        if section.session:
+            when += f" · {escape(section.label, quote=False)}"
         # The id: the post's database id (to find its page), its heading's anchor, and
         # its platform (the results' platform filter).
         record = f'<h2 id="{post.id}-{post.anchor}-by-{post.platform}">{byline}, {when}</h2>'
