@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 # Inline SVG is allowed only as the theme's charts draw it.
-_SVG_PARTS = {"svg", "rect", "text", "title", "desc"}
+_SVG_PARTS = {"svg", "rect", "text", "title", "desc", "line"}
 _SCRIPTS = {
     "../assets/reveal.js", "assets/reveal.js", "../assets/viewer.js", "assets/viewer.js",
     "../assets/search.js", "../assets/people.js",

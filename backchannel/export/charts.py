@@ -42,6 +42,7 @@ class Chart:
     label_header: str  # the data table's column headings
     value_header: str
     rows: tuple[tuple[str, int], ...]
+    axes: tuple[tuple[float, float, float, float], ...] = ()  # lines: x1, y1, x2, y2
 
 
 def horizontal_bars(
@@ -93,7 +94,9 @@ def vertical_bars(
         bars.append(Bar(label, value, round(x, 2), round(10 + plot_h - h, 2),
                         round(step * 0.8, 2), round(h, 2), x, 0))  # fmt: skip
     tick_views = [Tick(text, round(left + i * step, 2), 10 + plot_h + 16) for i, text in ticks]
-    tick_views.append(Tick(str(top), 2, 20))
+    # The value axis: its top and zero written beside it; the time axis along the foot.
+    tick_views += [Tick(str(top), 2, 20), Tick("0", 2, 10 + plot_h)]
+    axes = ((left - 4, 10, left - 4, 10 + plot_h), (left - 4, 10 + plot_h, width, 10 + plot_h))
     busiest = max(data, key=lambda row: row[1]) if data else None
     description = (
         f"{title}, {len(data)} hours in all; the busiest was {busiest[0]} with {busiest[1]} posts."
@@ -101,7 +104,8 @@ def vertical_bars(
         else f"{title}: no posts."
     )
     return Chart(chart_id, title, description, False, max(width, 200), plot_h + bottom + 10,
-                 tuple(bars), tuple(tick_views), label_header, value_header, tuple(data))  # fmt: skip
+                 tuple(bars), tuple(tick_views), label_header, value_header, tuple(data),
+                 axes)  # fmt: skip
 
 
 def _share(value: int, total: int) -> str:
