@@ -181,7 +181,9 @@ def test_the_fixture_event_exports(fixture_db: Database, tmp_path: Path) -> None
     assert stats.count("<desc id=") == 4 and stats.count("<table>") == 4
     # Posts per hour has axes: the value axis (its top and zero) and the time along the foot.
     hourly = stats.split('id="posts-per-hour"', 1)[1].split("</svg>", 1)[0]
-    assert hourly.count('<line class="axis"') == 2 and '<text class="tick" x="2" y="190">0<' in hourly
+    assert (
+        hourly.count('<line class="axis"') == 2 and '<text class="tick" x="2" y="190">0<' in hourly
+    )
 
 
 def test_data_files_have_the_documented_columns(sqlite_fixture: Database, tmp_path: Path) -> None:
