@@ -24,6 +24,7 @@ import logging
 import os
 import subprocess
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
@@ -32,7 +33,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from backchannel.errors import ExportError
-from backchannel.export.search_records import day_places, group_pages, plan_groups
+from backchannel.export.search_records import day_places, plan_groups, write_group_pages
 from backchannel.export.selection import EventIndex
 from backchannel.export.writer import SiteWriter
 
@@ -102,8 +103,8 @@ class SearchBuild:
             unit = f"{ROOT}/{slug}/{group.key}"
             if self.writer.keep_unit(unit, group.fingerprint):
                 continue
-            pages = group_pages(session, index, group)
-            self._start(unit, group.fingerprint, unit, pages)
+            self._start(unit, group.fingerprint, unit,
+                        lambda site, group=group: write_group_pages(session, index, group, site))  # fmt: skip
         places = day_places(index)
         listing = {"groups": [g.key for g in groups], "paged": sorted(places)}
         self.writer.write(f"{ROOT}/{slug}/groups.json", _json(listing))
@@ -117,7 +118,7 @@ class SearchBuild:
         """Wait for the runs and copy their output in. False when nothing was indexed."""
         runtime_fp = f"{self.version}:{_RUNTIME_PAGE}"
         if not self.writer.keep_unit(RUNTIME_UNIT, runtime_fp):
-            self._start(RUNTIME_UNIT, runtime_fp, ROOT, {"index.html": _RUNTIME_PAGE}, True)
+            self._start(RUNTIME_UNIT, runtime_fp, ROOT, _runtime_page, True)
         try:
             for run in self._runs:
                 run.future.result()
@@ -139,8 +140,15 @@ class SearchBuild:
             run.temp.cleanup()
 
     def _start(
-        self, unit: str, fingerprint: str, target: str, pages: dict[str, str], runtime: bool = False
+        self,
+        unit: str,
+        fingerprint: str,
+        target: str,
+        write: Callable[[Path], None],
+        runtime: bool = False,
     ) -> None:
+        """Write the pages to index (``write`` fills the folder it is given), then run
+        Pagefind over them on a worker thread."""
         if self._binary is None:
             self._binary = pagefind_binary()
         if self._executor is None:
@@ -148,17 +156,20 @@ class SearchBuild:
             self._executor = ThreadPoolExecutor(workers, thread_name_prefix="pagefind")
         temp = tempfile.TemporaryDirectory(prefix=TEMP_PREFIX)
         site = Path(temp.name) / "site"
-        for relative, text in pages.items():
-            path = site / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+        site.mkdir()
+        write(site)
         command = [
             str(self._binary), "--site", str(site), "--output-path", str(Path(temp.name) / "out"),
             "--force-language", "en", "--silent",
         ]  # fmt: skip
-        log.info("indexing %s (%d pages) with pagefind", unit, len(pages))
+        log.info("indexing %s (%d pages) with pagefind", unit,
+                 sum(1 for path in site.rglob("*.html")))  # fmt: skip
         future = self._executor.submit(_run_pagefind, command)
         self._runs.append(_Run(unit, fingerprint, target, temp, future, runtime))
+
+
+def _runtime_page(site: Path) -> None:
+    (site / "index.html").write_text(_RUNTIME_PAGE, encoding="utf-8")
 
 
 TEMP_PREFIX = "backchannel-pagefind-"

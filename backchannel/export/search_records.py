@@ -24,8 +24,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+from contextlib import ExitStack
 from dataclasses import dataclass
 from html import escape
+from pathlib import Path
+from typing import TextIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -160,55 +163,76 @@ def _escape(text: str) -> str:
     return text
 
 
-def group_pages(session: Session, index: EventIndex, group: Group) -> dict[str, str]:
-    """The pages Pagefind indexes for ``group``: one per day, at the day's entry page."""
+def write_group_pages(session: Session, index: EventIndex, group: Group, site: Path) -> None:
+    """The pages Pagefind indexes for ``group``, written under ``site``: one per day, at
+    the day's entry page. Each record goes to its file as it is made: a group holds
+    thousands of posts, and their pages held whole cost the export its peak memory."""
     texts = _texts(session, index, group)
     slug = index.event.slug
     bylines: dict[int, str] = {}  # author id -> heading text and handle, escaped
     sectioner = Sectioner(index)  # a post made during a session: the result names it
-    days: dict[str, list[str]] = {}
-    for post in group.posts:
-        byline = bylines.get(post.author_id)
-        if byline is None:
-            # The result's title: who and when; the excerpt is then the post's own words.
-            author = index.authors[post.author_id]
-            name = escape(without_shortcodes(author.display_name) or author.handle, quote=False)
-            byline = bylines[post.author_id] = f"{name} (@{escape(author.handle)})"
-        when = escape(index.dates.local(post.created_at), quote=False)
-        section = sectioner.of(post)
-        if section.session:
-            when += f" · {escape(section.label, quote=False)}"
-        # The id: the post's database id (to find its page), its heading's anchor, and
-        # its platform (the results' platform filter).
-        record = f'<h2 id="{post.id}-{post.anchor}-by-{post.platform}">{byline}, {when}</h2>'
-        if not post.has_cw:
-            text = without_shortcodes(texts.get(post.id) or "")
-            record += f"\n<p>{_escape(text)}</p>"
-            for media in index.media.get(post.id, ()):
-                if media.alt:
-                    record += f"\n<p>{_escape(media.alt)}</p>"
-            quoted = _quoted(index, post)
-            if quoted is not None:
-                quote = escape(texts.get(quoted.id) or "", quote=False)
-                record += f"\n<blockquote>{quote}</blockquote>"
-            tags = index.tags.get(post.id)
-            if tags:
-                # Only the tags the text does not show already: every word indexed costs.
-                lower = text.lower()
-                missing = [f"#{escape(t, quote=False)}" for t in tags if f"#{t}" not in lower]
-                if missing:
-                    record += f"\n<p>{' '.join(missing)}</p>"
-        days.setdefault(post.day, []).append(record)
-    pages = {}
     title = escape(index.event.title)
-    for day, records in days.items():
-        head = (
-            f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title} '
-            f'{day}</title></head><body data-pagefind-body data-pagefind-filter="event:'
-            f'{escape(slug)}">\n'
-        )
-        pages[f"{slug}/{day_entry(index, day)}"] = head + "\n".join(records) + "\n</body></html>\n"
-    return pages
+    with ExitStack() as files:
+        opened: dict[str, TextIO] = {}
+        for post in group.posts:
+            record = _record(index, post, texts, bylines, sectioner)
+            handle = opened.get(post.day)
+            if handle is None:
+                path = site / slug / day_entry(index, post.day)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                handle = opened[post.day] = files.enter_context(
+                    path.open("w", encoding="utf-8", newline="\n")
+                )
+                handle.write(
+                    f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title} '
+                    f'{post.day}</title></head><body data-pagefind-body data-pagefind-filter="event:'
+                    f'{escape(slug)}">\n{record}'
+                )  # fmt: skip
+            else:
+                handle.write(f"\n{record}")
+        for handle in opened.values():
+            handle.write("\n</body></html>\n")
+
+
+def _record(
+    index: EventIndex,
+    post: IndexedPost,
+    texts: dict[int, str],
+    bylines: dict[int, str],
+    sectioner: Sectioner,
+) -> str:
+    """One post's record: its heading (who, when, the session), then its words."""
+    byline = bylines.get(post.author_id)
+    if byline is None:
+        # The result's title: who and when; the excerpt is then the post's own words.
+        author = index.authors[post.author_id]
+        name = escape(without_shortcodes(author.display_name) or author.handle, quote=False)
+        byline = bylines[post.author_id] = f"{name} (@{escape(author.handle)})"
+    when = escape(index.dates.local(post.created_at), quote=False)
+    section = sectioner.of(post)
+    if section.session:
+        when += f" · {escape(section.label, quote=False)}"
+    # The id: the post's database id (to find its page), its heading's anchor, and
+    # its platform (the results' platform filter).
+    record = f'<h2 id="{post.id}-{post.anchor}-by-{post.platform}">{byline}, {when}</h2>'
+    if not post.has_cw:
+        text = without_shortcodes(texts.get(post.id) or "")
+        record += f"\n<p>{_escape(text)}</p>"
+        for media in index.media.get(post.id, ()):
+            if media.alt:
+                record += f"\n<p>{_escape(media.alt)}</p>"
+        quoted = _quoted(index, post)
+        if quoted is not None:
+            quote = escape(texts.get(quoted.id) or "", quote=False)
+            record += f"\n<blockquote>{quote}</blockquote>"
+        tags = index.tags.get(post.id)
+        if tags:
+            # Only the tags the text does not show already: every word indexed costs.
+            lower = text.lower()
+            missing = [f"#{escape(t, quote=False)}" for t in tags if f"#{t}" not in lower]
+            if missing:
+                record += f"\n<p>{' '.join(missing)}</p>"
+    return record
 
 
 def day_places(index: EventIndex) -> dict[str, dict[str, str]]:
