@@ -1,6 +1,7 @@
-"""A story's preview card drawn at export time, when none of its posts has a picture
-kept in the archive: 1200x630 PNG (what Open Graph and Twitter's large cards show),
-the story's title on the archive's accent colour, the event and the curator beneath.
+"""A preview card drawn at export time, for a story none of whose posts has a picture
+kept in the archive and for each event: 1200x630 PNG (what Open Graph and Twitter's
+large cards show), the title on the archive's accent colour, what it belongs to above
+and who made it beneath.
 
 Drawn with Pillow in a font found on the machine (DejaVu Sans, as Debian's
 ``fonts-dejavu-core`` installs it, else Liberation Sans or Noto Sans): Pillow's own
@@ -40,7 +41,9 @@ def _font(weight: str, size: int) -> Any:
     return None
 
 
+@lru_cache(maxsize=1)
 def available() -> bool:
+    """Whether cards can be drawn here; said once a process when they cannot."""
     found = _font("bold", 64) is not None and _font("regular", 34) is not None
     if not found:
         log.warning("no font to draw story cards with (install fonts-dejavu-core): a story "
@@ -102,3 +105,15 @@ def draw_card(title: str, event: str, byline: str, accent: str = "") -> bytes | 
     out = io.BytesIO()
     image.save(out, "PNG", optimize=True)
     return out.getvalue()
+
+
+def write_card(writer: Any, site: Any, path: str, title: str, top: str, byline: str) -> str | None:
+    """Draw a card into the site at ``path`` (from its root) and return ``path``; None
+    without a base URL (no preview would ever fetch it) or without a font."""
+    if not site.base_url:
+        return None
+    drawn = draw_card(title, top, byline, site.accent)
+    if drawn is None:
+        return None
+    writer.write(path, drawn)
+    return path

@@ -93,14 +93,9 @@ def write_event_pages(
     links = stats.link_counts(index)
     event, site = base["event"], base["site"]
     dates = event.starts if event.starts == event.ends else f"{event.starts} to {event.ends}"
-    card = None
-    if site.base_url:  # the event's card: its title, dates and hashtags, drawn
-        tags = " ".join(f"#{tag}" for tag in event.hashtags)
-        drawn = cards.draw_card(event.title, dates, f"{tags} · {site.title}".strip(" ·"),
-                                site.accent)  # fmt: skip
-        if drawn is not None:
-            card = f"{slug}/card.png"
-            writer.write(card, drawn)
+    tags = " ".join(f"#{tag}" for tag in event.hashtags)  # the event's card: drawn
+    card = cards.write_card(writer, site, f"{slug}/card.png", event.title, dates,
+                            f"{tags} · {site.title}".strip(" ·"))  # fmt: skip
     overview = {
         "share": sharing.card(
             site,

@@ -112,11 +112,14 @@ class Sectioner:
             section = self._hours[key] = Section(name, f"{start}–{end}", start, end, False)
         return section
 
+    def _clock(self, moment: datetime) -> str:
+        local = moment.astimezone(self.zone)
+        return self.dates.clock(local.hour, local.minute)
+
     def _session(self, session: _Session) -> Section:
         section = self._made.get(session.number)
         if section is None:
-            start, end = (moment.astimezone(self.zone) for moment in (session.start, session.end))
-            start, end = (self.dates.clock(m.hour, m.minute) for m in (start, end))
+            start, end = (self._clock(moment) for moment in (session.start, session.end))
             section = Section(f"s-{session.number}", session.title, start, end, True,
                               session_file(session.number), session.room)  # fmt: skip
             self._made[session.number] = section

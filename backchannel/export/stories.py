@@ -250,15 +250,11 @@ def write_stories(theme: Theme, writer: SiteWriter, views: Views, index: EventIn
         blocks, shown = story_blocks(theme, views, story, index, base)
         cite = citation(story, event, site, f"{event.slug}/{stem}.html")
         description = markdown_html(story.description or "")
-        image = sharing.first_image(shown)
-        if image is None and site.base_url:  # a card drawn from its title instead
-            byline = (
-                f"A storyboard by {story.curator} · {site.title}" if story.curator else site.title
-            )
-            drawn = cards.draw_card(story.title, event.title, byline, site.accent)
-            if drawn is not None:
-                image = f"{event.slug}/{stem}-card.png"
-                writer.write(image, drawn)
+        byline = f"A storyboard by {story.curator} · {site.title}" if story.curator else site.title
+        # The first picture kept in the story, else a card drawn from its title.
+        image = sharing.first_image(shown) or cards.write_card(
+            writer, site, f"{event.slug}/{stem}-card.png", story.title, event.title, byline
+        )
         share = sharing.card(site, f"{event.slug}/{stem}.html", story.title,
                              html_to_text(str(description)) or event.title, "article", image)  # fmt: skip
         oembed_href = sharing.absolute(site, f"{event.slug}/{stem}.oembed.json") if share else ""

@@ -230,13 +230,17 @@
     history.replaceState(null, "", url);
   }
   // A filter changed: the same search again, narrowed.
+  function again() {
+    remember(input.value);
+    run(input.value);
+  }
   for (const field of [dayFilter, platformFilter]) {
-    if (field) field.addEventListener("change", () => { remember(input.value); run(input.value); });
+    if (field) field.addEventListener("change", again);
   }
   if (personFilter) {
     personFilter.addEventListener("input", () => {
       clearTimeout(typing);
-      typing = setTimeout(() => { remember(input.value); run(input.value); }, 300);
+      typing = setTimeout(again, 300);
     });
   }
   form.addEventListener("submit", (submitted) => {
