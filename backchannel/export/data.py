@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backchannel.export.dates import utc_text
-from backchannel.export.selection import EventIndex, IndexedPost, chunks
+from backchannel.export.selection import EventIndex, IndexedPost, KeyColumn, chunks
 from backchannel.export.writer import SiteWriter
 from backchannel.store import Post
 
@@ -110,10 +110,10 @@ _LISTS = [COLUMNS.index(c) for c in ("tags", "links")]
 _ALT = COLUMNS.index("media_alt")
 
 
-def _chunk_key(index: EventIndex, slug: str, keys: dict[int, str], chunk: list[IndexedPost]) -> str:
+def _chunk_key(index: EventIndex, slug: str, keys: KeyColumn, chunk: list[IndexedPost]) -> str:
     payload = [slug, index.event.timezone]
     payload += [
-        [keys[p.id], p.counts, index.links.get(p.id, []), index.authors[p.author_id].uri]
+        [keys[p], p.counts, index.links.get(p.id, []), index.authors[p.author_id].uri]
         for p in chunk
     ]
     text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
@@ -187,7 +187,7 @@ def write_data(
     writer: SiteWriter,
     index: EventIndex,
     slug: str,
-    keys: dict[int, str] | None = None,
+    keys: KeyColumn | None = None,
     previous: dict[str, Any] | None = None,
 ) -> tuple[int, str]:
     """Write both files; returns the number of rows and where each chunk of rows sits

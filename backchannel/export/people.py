@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from backchannel.export.context import AuthorView, Views
 from backchannel.export.dates import TimeView
 from backchannel.export.environment import Theme
-from backchannel.export.selection import EventIndex, IndexedPost, chunks
+from backchannel.export.selection import EventIndex, IndexedPost, KeyColumn, chunks
 from backchannel.export.writer import SiteWriter
 from backchannel.store import Post
 
@@ -53,7 +53,7 @@ def write_people_pages(
     index: EventIndex,
     base: dict[str, Any],
     event_fingerprint: str,
-    keys: dict[int, str],
+    keys: KeyColumn,
 ) -> None:
     by_author: dict[int, list[IndexedPost]] = {}
     for post in index.posts:
@@ -64,7 +64,7 @@ def write_people_pages(
     for author_id, posts in by_author.items():
         digest = hashlib.sha256(event_fingerprint.encode())
         for post in posts:
-            digest.update(keys[post.id].encode())
+            digest.update(keys[post].encode())
         unit = f"{slug}/person/{index.authors[author_id].uri}"
         if not writer.keep_unit(unit, digest.hexdigest()):
             due.append((unit, digest.hexdigest(), posts))

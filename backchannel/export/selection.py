@@ -33,6 +33,16 @@ from sqlalchemy.orm import Session
 
 from backchannel import consent
 from backchannel.consent import Policy, Verdict, author_verdict, verdict
+from backchannel.export.columns import (
+    KEY_BYTES,
+    IndexedPost,
+    KeyColumn,
+    PostColumns,
+    PostRange,
+    PostsByUri,
+    anchor_for,
+    as_range,
+)
 from backchannel.export.dates import Dates
 from backchannel.export.locale_names import DEFAULT_LOCALE
 from backchannel.store import (
@@ -48,6 +58,12 @@ from backchannel.store import (
 )
 
 _IN_CHUNK = 500
+
+__all__ = [  # the index's parts, imported from here by the export's modules
+    "KEY_BYTES", "AuthorRow", "EventIndex", "IndexedPost", "KeyColumn", "MediaRow",
+    "PostColumns", "PostRange", "PostsByUri", "anchor_for", "as_range", "candidate_posts",
+    "chunks", "event_policy", "load_index",
+]  # fmt: skip
 
 
 def event_policy(
@@ -95,52 +111,6 @@ def candidate_posts(event_id: int) -> Select[Any]:
     )
 
 
-def anchor_for(uri: str) -> str:
-    """A post's anchor: derived from its canonical URI, so every export keeps it."""
-    return "p-" + hashlib.sha256(uri.encode("utf-8")).hexdigest()[:16]
-
-
-@dataclass(slots=True)
-class IndexedPost:
-    id: int
-    uri: str
-    created_at: datetime
-    author_id: int
-    platform: str
-    language: str | None
-    reply_to_uri: str | None
-    quote_uri: str | None
-    featured: bool
-    edited_at: datetime | None
-    version: int  # a digest of the fetch time and content id: changes on a refetch
-    sensitive: bool
-    has_cw: bool
-    counts: tuple[int, int, int, int]
-    indexable: bool
-    day: str  # the local date, ISO (one string shared by the posts of a day)
-    page: str = ""  # "<day page>.html", set once days are paginated (shared too)
-
-    @property
-    def anchor(self) -> str:
-        return anchor_for(self.uri)
-
-    @property
-    def href(self) -> str:
-        """``"<day page>.html#<anchor>"``: made when asked, not kept for every post."""
-        return f"{self.page}#{anchor_for(self.uri)}"
-
-    def fingerprint(self) -> tuple[Any, ...]:
-        return (
-            self.uri,
-            self.created_at.isoformat(),
-            self.author_id,
-            self.featured,
-            self.edited_at.isoformat() if self.edited_at else None,
-            self.version,
-            self.indexable,
-        )
-
-
 @dataclass(slots=True)
 class AuthorRow:
     id: int
@@ -184,8 +154,9 @@ class EventIndex:
     event: Event
     zone: ZoneInfo
     policy: Policy
-    posts: list[IndexedPost] = field(default_factory=list)  # chronological
-    by_uri: dict[str, IndexedPost] = field(default_factory=dict)
+    columns: PostColumns = field(default_factory=PostColumns)
+    posts: PostRange = field(init=False)  # chronological
+    by_uri: PostsByUri = field(init=False)
     authors: dict[int, AuthorRow] = field(default_factory=dict)
     excluded: dict[str, int] = field(default_factory=dict)  # reason -> posts
     media: dict[int, list[MediaRow]] = field(default_factory=dict)  # post id -> rows
@@ -193,9 +164,13 @@ class EventIndex:
     tags: dict[int, Sequence[str]] = field(default_factory=dict)  # equal ones shared
     links: dict[int, Sequence[str]] = field(default_factory=dict)
     sightings: dict[str, int] = field(default_factory=dict)  # server -> posts
-    days: dict[str, list[IndexedPost]] = field(default_factory=dict)
+    days: dict[str, PostRange] = field(default_factory=dict)  # each a range of posts
     cache: dict[str, Any] = field(default_factory=dict)  # what is worked out once an export
     locale: str = DEFAULT_LOCALE  # the archive's ([export] locale)
+
+    def __post_init__(self) -> None:
+        self.posts = PostRange(self.columns)
+        self.by_uri = PostsByUri(self.columns)
 
     @cached_property
     def dates(self) -> Dates:
@@ -234,10 +209,11 @@ def load_index(
                     author.bot, decided.index, [list(e) for e in author.emojis or []],
                 )  # fmt: skip
     excluded: dict[str, int] = defaultdict(int)
-    shared: dict[Any, Any] = {}  # one copy of each day, platform and language string
+    columns, rows = index.columns, index.by_uri.rows
+    day_of: dict[date, int] = {}
     # Streamed in batches: never every candidate row at once beside the index.
-    rows = session.connection().execute(candidates.execution_options(yield_per=2000))
-    for row in rows:
+    result = session.connection().execute(candidates.execution_options(yield_per=2000))
+    for row in result:
         (pid, uri, created, author_id, platform, language, reply_to, quote, state,
          edited, fetched, cid, sensitive, has_cw, r, b, lk, q, visibility) = row  # fmt: skip
         decided = verdict(state, None, visibility, author_verdicts[author_id])
@@ -245,26 +221,30 @@ def load_index(
             excluded[decided.reason or "excluded"] += 1
             continue
         created = _utc(created)
-        if edited is not None:
-            edited = _utc(edited)
         local = created.astimezone(zone).date()
-        day = shared.get(local)
+        day = day_of.get(local)
         if day is None:
-            day = shared[local] = local.isoformat()
+            day = day_of[local] = columns.code(local.isoformat())
         # A reply or quote of an archived post shares that post's URI string.
-        if reply_to is not None and reply_to in index.by_uri:
-            reply_to = index.by_uri[reply_to].uri
-        if quote is not None and quote in index.by_uri:
-            quote = index.by_uri[quote].uri
-        post = IndexedPost(
-            pid, uri, created, index.authors[author_id].id, shared.setdefault(platform, platform),
-            shared.setdefault(language, language), reply_to, quote, state == "featured",
-            edited, _version(fetched, cid), bool(sensitive), bool(has_cw),
-            shared.setdefault((r, b, lk, q), (r, b, lk, q)), decided.index, day,
+        if reply_to is not None and reply_to in rows:
+            reply_to = columns.uris[rows[reply_to]]
+        if quote is not None and quote in rows:
+            quote = columns.uris[rows[quote]]
+        rows[uri] = columns.add(
+            pid, uri, created, author_id, columns.code(platform), columns.code(language),
+            reply_to, quote, _utc(edited) if edited is not None else None, day,
+            _version(fetched, cid), (r or 0, b or 0, lk or 0, q or 0),
+            featured=state == "featured", sensitive=bool(sensitive), has_cw=bool(has_cw),
+            indexable=decided.index,
         )  # fmt: skip
-        index.posts.append(post)
-        index.by_uri[uri] = post
-        index.days.setdefault(post.day, []).append(post)
+    first = 0
+    for local, code in day_of.items():  # the days in order: the rows are chronological
+        last = first
+        while last < len(columns.ids) and columns.days[last] == code:
+            last += 1
+        index.days[local.isoformat()] = PostRange(columns, first, last)
+        first = last
+    index.posts = PostRange(columns)
     index.excluded = dict(sorted(excluded.items()))
     _load_children(session, index)
     return index
@@ -285,8 +265,8 @@ def _version(fetched: str | None, cid: str | None) -> int:
 def _load_children(session: Session, index: EventIndex) -> None:
     """Tags, links, media and sightings of the event's posts: one query each, joined
     on the event (not one per chunk of ids), keeping only the published posts."""
-    # Keyed by the post's own id object: one int per post, not one per dictionary.
-    wanted = {p.id: p.id for p in index.posts}
+    # Keyed by one int object a post, not one per dictionary.
+    wanted = {post_id: post_id for post_id in index.columns.ids}
     names: dict[str, str] = {}  # one copy of each tag name and link
     in_event = (
         select(EventPost.post_id).where(EventPost.event_id == index.event.id).scalar_subquery()

@@ -17,7 +17,7 @@ from backchannel.export.context import Views
 from backchannel.export.environment import Theme
 from backchannel.export.people import texts_of
 from backchannel.export.sections import Section, Sectioner
-from backchannel.export.selection import EventIndex, IndexedPost
+from backchannel.export.selection import EventIndex, IndexedPost, KeyColumn
 from backchannel.export.thread_pages import text_post
 from backchannel.export.threads import answers
 from backchannel.export.writer import SiteWriter
@@ -43,7 +43,7 @@ def write_session_pages(
     index: EventIndex,
     base: dict[str, Any],
     event_fingerprint: str,
-    keys: dict[int, str],
+    keys: KeyColumn,
     sectioner: Sectioner,
 ) -> None:
     members: dict[str, tuple[Section, list[IndexedPost]]] = {}
@@ -59,7 +59,7 @@ def write_session_pages(
         digest = hashlib.sha256(f"{event_fingerprint}|{section}".encode())
         for post in posts:
             # Its boosts show here (not in a post's key: the timeline does not show them).
-            digest.update(f"{keys[post.id]}:{replies.get(post.id, 0)}:{post.counts[1]};".encode())
+            digest.update(f"{keys[post]}:{replies.get(post.id, 0)}:{post.counts[1]};".encode())
         unit = f"{slug}/session/{section.page}"
         if writer.keep_unit(unit, digest.hexdigest()):
             continue

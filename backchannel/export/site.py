@@ -42,7 +42,7 @@ from backchannel.export.environment import Theme, load_theme
 from backchannel.export.media import MediaResolver
 from backchannel.export.options import EventView, ExportOptions, SiteView
 from backchannel.export.sections import Sectioner
-from backchannel.export.selection import EventIndex, candidate_posts, load_index
+from backchannel.export.selection import EventIndex, KeyColumn, candidate_posts, load_index
 from backchannel.export.writer import SiteWriter, WriteStats
 from backchannel.store import Database, Event, Media, change_count
 
@@ -190,7 +190,7 @@ def _fingerprint(*parts: Any) -> str:
 
 
 def _pages_fingerprint(
-    event_fp: str, index: EventIndex, keys: dict[int, str], days: list[Any], stories: list[Any]
+    event_fp: str, index: EventIndex, keys: KeyColumn, days: list[Any], stories: list[Any]
 ) -> str:
     """Everything the event's other pages (overview, timeline, people, links, statistics,
     media, stories, search) are made from: each post's key and what the aggregates read
@@ -200,7 +200,7 @@ def _pages_fingerprint(
     # export's peak of memory (a third of the index again on 100,000 posts).
     digest = hashlib.sha256()
     for p in index.posts:
-        digest.update(repr((keys[p.id], p.page, p.platform, p.language, p.counts, p.sensitive,
+        digest.update(repr((keys[p], p.page, p.platform, p.language, p.counts, p.sensitive,
                             p.has_cw, p.reply_to_uri, p.quote_uri)).encode())  # fmt: skip
     for post_id in sorted(index.links):
         digest.update(repr((post_id, index.links[post_id])).encode())
@@ -252,7 +252,7 @@ def _export_event(
     )  # fmt: skip
     day_fps = []
     post_keys = timeline.PostKeys(event_fp, index)
-    keys = {p.id: post_keys.key(p) for p in index.posts}
+    keys = post_keys.column()
     fragments: timeline.Fragments | None = None
     for position, day in enumerate(days):
         posts = chunks[day.day]

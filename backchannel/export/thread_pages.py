@@ -18,7 +18,7 @@ from backchannel.export.dates import TimeView
 from backchannel.export.environment import Theme
 from backchannel.export.page_files import thread_file
 from backchannel.export.people import bounded, texts_of
-from backchannel.export.selection import EventIndex, IndexedPost
+from backchannel.export.selection import EventIndex, IndexedPost, KeyColumn
 from backchannel.export.threads import threads
 from backchannel.export.writer import SiteWriter
 
@@ -43,14 +43,14 @@ def write_thread_pages(
     index: EventIndex,
     base: dict[str, Any],
     event_fingerprint: str,
-    keys: dict[int, str],
+    keys: KeyColumn,
 ) -> None:
     slug = index.event.slug
     template = theme.get("thread.html")
     for members in threads(index).values():
         digest = hashlib.sha256(event_fingerprint.encode())
         for post, depth in members:
-            digest.update(f"{keys[post.id]}:{depth};".encode())
+            digest.update(f"{keys[post]}:{depth};".encode())
         root = members[0][0]
         unit = f"{slug}/thread/{root.uri}"
         if writer.keep_unit(unit, digest.hexdigest()):

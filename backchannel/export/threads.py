@@ -27,7 +27,7 @@ def answers(index: EventIndex) -> dict[int, list[IndexedPost]]:
         found = index.cache["answers"] = {}
         for post in index.posts:
             parent = index.by_uri.get(post.reply_to_uri) if post.reply_to_uri else None
-            if parent is not None and parent is not post:
+            if parent is not None and parent != post:
                 found.setdefault(parent.id, []).append(post)
     return found
 

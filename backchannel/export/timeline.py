@@ -20,7 +20,14 @@ from markupsafe import Markup
 from backchannel.export.context import Views
 from backchannel.export.environment import Theme
 from backchannel.export.sections import Section, Sectioner, groups, pack
-from backchannel.export.selection import EventIndex, IndexedPost
+from backchannel.export.selection import (
+    KEY_BYTES,
+    EventIndex,
+    IndexedPost,
+    KeyColumn,
+    PostRange,
+    as_range,
+)
 from backchannel.export.threads import thread_links
 from backchannel.export.writer import SiteWriter
 
@@ -92,14 +99,12 @@ def page_file(day: str, number: int) -> str:
     return f"{day}.html" if number == 1 else f"{day}-{number}.html"
 
 
-def paginate(
-    index: EventIndex, per_page: int, sectioner: Sectioner
-) -> dict[str, list[list[IndexedPost]]]:
+def paginate(index: EventIndex, per_page: int, sectioner: Sectioner) -> dict[str, list[PostRange]]:
     """Split each day into pages that break between sessions or hours, and give every
     post its ``href``."""
-    pages: dict[str, list[list[IndexedPost]]] = {}
+    pages: dict[str, list[PostRange]] = {}
     for day, posts in index.days.items():
-        chunks = pack(groups(posts, sectioner.of), per_page)
+        chunks = [as_range(index.columns, c) for c in pack(groups(posts, sectioner.of), per_page)]
         pages[day] = chunks
         for number, chunk in enumerate(chunks, start=1):
             name = page_file(day, number)
@@ -123,12 +128,22 @@ class PostKeys:
         self._authors: dict[int, str] = {}
 
     def key(self, post: IndexedPost) -> str:
+        return self._digest(post).hex()
+
+    def _digest(self, post: IndexedPost) -> bytes:
         # repr() of strings, numbers and None is exact and cheaper than JSON; a
         # Python whose repr differed would only re-render, never reuse a wrong post.
         # The page, not the href: the anchor in it is made from the URI, which is in
         # the fingerprint already (and hashing it again for every post cost a fifth).
         text = repr((self.event_fingerprint, post.page, self.fingerprint(post)))
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+        return hashlib.sha256(text.encode("utf-8")).digest()[:KEY_BYTES]
+
+    def column(self) -> KeyColumn:
+        """Every post's key, made once."""
+        digests = bytearray()
+        for post in self.index.posts:
+            digests += self._digest(post)
+        return KeyColumn(bytes(digests))
 
     def _author(self, author_id: int) -> str:
         part = self._authors.get(author_id)
@@ -166,7 +181,7 @@ class PostKeys:
         if post.quote_uri:
             quoted = index.by_uri.get(post.quote_uri)
             if quoted is not None:
-                inner = self.fingerprint(quoted) if quoted is not post else "self"
+                inner = self.fingerprint(quoted) if quoted != post else "self"
                 parts += (inner, quoted.page)
         return parts
 
@@ -232,7 +247,7 @@ def render_day(
     position: int,
     chunks: list[list[IndexedPost]],
     advance: Callable[[int], None],
-    keys: dict[int, str] | None = None,
+    keys: KeyColumn | None = None,
     previous: Fragments | None = None,
     sectioner: Sectioner | None = None,
 ) -> dict[str, str]:
@@ -251,7 +266,7 @@ def render_day(
         known: dict[int, str] = {}
         if keys is not None and previous is not None:
             for post in chunk:
-                fragment = previous.get(keys[post.id])
+                fragment = previous.get(keys[post])
                 if fragment is not None:
                     known[post.id] = fragment
         missing = [post for post in chunk if post.id not in known]
@@ -278,7 +293,7 @@ def render_day(
         html = day_template.render(page=page, **base)
         writer.write(f"{slug}/{name}", html)
         if keys is not None:
-            places[name] = _spans(html, [(keys[p.id], known[p.id]) for p in chunk])
+            places[name] = _spans(html, [(keys[p], known[p.id]) for p in chunk])
         first += len(chunk)
         advance(len(chunk))
     return places
@@ -303,7 +318,7 @@ def _page_sections(
         in_day = whole[id(section)]
         out.append(PageSection(
             section.key, section.label, section.start, section.end, section.session,
-            len(in_day), members[0] is not in_day[0], first + at,
+            len(in_day), members[0] != in_day[0], first + at,
             rendered[at : at + len(members)], section.page, section.room,
         ))  # fmt: skip
         at += len(members)
@@ -344,13 +359,13 @@ def day_fingerprint(
     days: list[DayLink],
     position: int,
     chunks: list[list[IndexedPost]],
-    keys: dict[int, str],
+    keys: KeyColumn,
 ) -> str:
     neighbours = [
         days[position - 1].day if position > 0 else None,
         days[position + 1].day if position + 1 < len(days) else None,
     ]
     payload = [event_fingerprint, neighbours, [len(c) for c in chunks]]
-    payload += [keys[post.id] for chunk in chunks for post in chunk]
+    payload += [keys[post] for chunk in chunks for post in chunk]
     text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,320 @@
+"""The export's index of an event's posts, held as columns.
+
+An event of 100,000 posts held as an object a post (with its URI, times and a
+dictionary entry) took 750 bytes a post and was the export's peak of memory; as a few
+arrays of numbers and the URIs it takes about 250. :class:`IndexedPost` is a view of
+one row, made when asked and dropped when done; :class:`PostRange` is a run of rows
+(the event, a day, a page); :class:`KeyColumn` holds each post's key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from array import array
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, overload
+
+
+def anchor_for(uri: str) -> str:
+    """A post's anchor: derived from its canonical URI, so every export keeps it."""
+    return "p-" + hashlib.sha256(uri.encode("utf-8")).hexdigest()[:16]
+
+
+class IndexedPost:
+    """One post of the index: a view of its row in :class:`PostColumns` (made when asked,
+    dropped when done; two views of one row are equal)."""
+
+    __slots__ = ("_columns", "_row")
+
+    def __init__(self, columns: PostColumns, row: int) -> None:
+        self._columns = columns
+        self._row = row
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, IndexedPost) and other._row == self._row
+                and other._columns is self._columns)  # fmt: skip
+
+    def __hash__(self) -> int:
+        return hash((id(self._columns), self._row))
+
+    def __repr__(self) -> str:
+        return f"IndexedPost({self.id}, {self.uri!r})"
+
+    @property
+    def row(self) -> int:
+        """Its place in the index (0 for the event's first post)."""
+        return self._row
+
+    @property
+    def id(self) -> int:
+        return self._columns.ids[self._row]
+
+    @property
+    def uri(self) -> str:
+        return self._columns.uris[self._row]
+
+    @property
+    def created_at(self) -> datetime:
+        return _EPOCH + timedelta(microseconds=self._columns.created[self._row])
+
+    @property
+    def author_id(self) -> int:
+        return self._columns.authors[self._row]
+
+    @property
+    def platform(self) -> str:
+        return self._columns.names[self._columns.platforms[self._row]]  # type: ignore[return-value]
+
+    @property
+    def language(self) -> str | None:
+        return self._columns.names[self._columns.languages[self._row]]
+
+    @property
+    def reply_to_uri(self) -> str | None:
+        return self._columns.replies.get(self._row)
+
+    @property
+    def quote_uri(self) -> str | None:
+        return self._columns.quotes.get(self._row)
+
+    @property
+    def featured(self) -> bool:
+        return bool(self._columns.flags[self._row] & _FEATURED)
+
+    @property
+    def sensitive(self) -> bool:
+        return bool(self._columns.flags[self._row] & _SENSITIVE)
+
+    @property
+    def has_cw(self) -> bool:
+        return bool(self._columns.flags[self._row] & _HAS_CW)
+
+    @property
+    def indexable(self) -> bool:
+        return bool(self._columns.flags[self._row] & _INDEXABLE)
+
+    @property
+    def edited_at(self) -> datetime | None:
+        return self._columns.edited.get(self._row)
+
+    @property
+    def version(self) -> int:
+        """A digest of the fetch time and content id: changes on a refetch."""
+        return self._columns.versions[self._row]
+
+    @property
+    def counts(self) -> tuple[int, int, int, int]:
+        at = 4 * self._row
+        return tuple(self._columns.counts[at : at + 4])  # type: ignore[return-value]
+
+    @property
+    def day(self) -> str:
+        """The local date, ISO."""
+        return self._columns.names[self._columns.days[self._row]]  # type: ignore[return-value]
+
+    @property
+    def page(self) -> str:
+        """``"<day page>.html"``, once days are paginated (else "")."""
+        return self._columns.names[self._columns.pages[self._row]]  # type: ignore[return-value]
+
+    @page.setter
+    def page(self, name: str) -> None:
+        self._columns.pages[self._row] = self._columns.code(name)
+
+    @property
+    def anchor(self) -> str:
+        return anchor_for(self.uri)
+
+    @property
+    def href(self) -> str:
+        """``"<day page>.html#<anchor>"``: made when asked, not kept for every post."""
+        return f"{self.page}#{anchor_for(self.uri)}"
+
+    def fingerprint(self) -> tuple[Any, ...]:
+        edited = self.edited_at
+        return (
+            self.uri,
+            self.created_at.isoformat(),
+            self.author_id,
+            self.featured,
+            edited.isoformat() if edited else None,
+            self.version,
+            self.indexable,
+        )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FEATURED, _SENSITIVE, _HAS_CW, _INDEXABLE = 1, 2, 4, 8
+_MICROSECOND = timedelta(microseconds=1)
+
+
+class PostColumns:
+    """The event's published posts, chronological, as columns: a few arrays of numbers
+    and the URIs, about 250 bytes a post where an object a post took 750 (the index is
+    the export's peak of memory). :class:`IndexedPost` reads one row."""
+
+    def __init__(self) -> None:
+        self.ids = array("q")
+        self.uris: list[str] = []
+        self.created = array("q")  # microseconds since 1970, UTC: exact
+        self.authors = array("q")
+        self.platforms = array("H")  # codes into names: a few strings shared by many rows
+        self.languages = array("H")
+        self.days = array("H")
+        self.pages = array("I")
+        self.flags = array("B")
+        self.versions = array("Q")
+        self.counts = array("i")  # replies, reposts, likes, quotes: four a row
+        self.replies: dict[int, str] = {}  # row -> URI, for the rows that have one
+        self.quotes: dict[int, str] = {}
+        self.edited: dict[int, datetime] = {}
+        self.names: list[str | None] = ["", None]
+        self._codes: dict[str | None, int] = {"": 0, None: 1}
+
+    def code(self, name: str | None) -> int:
+        found = self._codes.get(name)
+        if found is None:
+            found = self._codes[name] = len(self.names)
+            self.names.append(name)
+        return found
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def add(
+        self,
+        post_id: int,
+        uri: str,
+        created: datetime,
+        author_id: int,
+        platform: int,
+        language: int,
+        reply_to: str | None,
+        quote: str | None,
+        edited: datetime | None,
+        day: int,
+        version: int,
+        counts: tuple[int, int, int, int],
+        *,
+        featured: bool,
+        sensitive: bool,
+        has_cw: bool,
+        indexable: bool,
+    ) -> int:
+        """Append a post (after every earlier one); returns its row. ``platform``,
+        ``language`` and ``day`` are codes (:meth:`code`)."""
+        row = len(self.ids)
+        if reply_to is not None:
+            self.replies[row] = reply_to
+        if quote is not None:
+            self.quotes[row] = quote
+        if edited is not None:
+            self.edited[row] = edited
+        self.ids.append(post_id)
+        self.uris.append(uri)
+        self.created.append((created - _EPOCH) // _MICROSECOND)
+        self.authors.append(author_id)
+        self.platforms.append(platform)
+        self.languages.append(language)
+        self.days.append(day)
+        self.pages.append(0)
+        self.flags.append(
+            (_FEATURED if featured else 0) | (_SENSITIVE if sensitive else 0)
+            | (_HAS_CW if has_cw else 0) | (_INDEXABLE if indexable else 0)
+        )  # fmt: skip
+        self.versions.append(version)
+        self.counts.extend(counts)
+        return row
+
+
+class PostRange(Sequence[IndexedPost]):
+    """Consecutive rows of :class:`PostColumns` as a sequence of posts (all the posts,
+    or a day's)."""
+
+    __slots__ = ("_columns", "_start", "_stop")
+
+    def __init__(self, columns: PostColumns, start: int = 0, stop: int | None = None) -> None:
+        self._columns = columns
+        self._start = start
+        self._stop = len(columns) if stop is None else stop
+
+    def __len__(self) -> int:
+        return self._stop - self._start
+
+    def __iter__(self) -> Iterator[IndexedPost]:
+        columns = self._columns
+        for row in range(self._start, self._stop):
+            yield IndexedPost(columns, row)
+
+    def __reversed__(self) -> Iterator[IndexedPost]:
+        columns = self._columns
+        for row in range(self._stop - 1, self._start - 1, -1):
+            yield IndexedPost(columns, row)
+
+    @overload
+    def __getitem__(self, at: int) -> IndexedPost: ...
+    @overload
+    def __getitem__(self, at: slice) -> PostRange: ...
+    def __getitem__(self, at: int | slice) -> IndexedPost | PostRange:
+        if isinstance(at, slice):
+            start, stop, step = at.indices(len(self))
+            if step != 1:
+                raise ValueError("a range of posts has no step")
+            return PostRange(self._columns, self._start + start, self._start + max(start, stop))
+        if at < 0:
+            at += len(self)
+        if not 0 <= at < len(self):
+            raise IndexError(at)
+        return IndexedPost(self._columns, self._start + at)
+
+
+def as_range(columns: PostColumns, posts: Sequence[IndexedPost]) -> PostRange:
+    """Consecutive posts (a page of a day) as a range: a few numbers, not a list."""
+    if not posts:
+        return PostRange(columns, 0, 0)
+    first, last = posts[0].row, posts[-1].row
+    if last - first + 1 != len(posts):
+        raise ValueError("the posts are not consecutive")
+    return PostRange(columns, first, last + 1)
+
+
+KEY_BYTES = 12  # 24 hex digits
+
+
+class KeyColumn:
+    """The posts' keys, 12 bytes a post in one string (a dictionary of them was a tenth
+    of the export's memory); ``keys[post]`` is the post's key in hex."""
+
+    __slots__ = ("_digests",)
+
+    def __init__(self, digests: bytes) -> None:
+        self._digests = digests
+
+    def __getitem__(self, post: IndexedPost) -> str:
+        at = post.row * KEY_BYTES
+        return self._digests[at : at + KEY_BYTES].hex()
+
+
+class PostsByUri(Mapping[str, IndexedPost]):
+    """The index's posts by URI (row numbers in a dict, posts made when asked)."""
+
+    def __init__(self, columns: PostColumns) -> None:
+        self._columns = columns
+        self.rows: dict[str, int] = {}
+
+    def __getitem__(self, uri: str) -> IndexedPost:
+        return IndexedPost(self._columns, self.rows[uri])
+
+    def get(self, uri: str, default: Any = None) -> Any:  # type: ignore[override]
+        row = self.rows.get(uri)
+        return default if row is None else IndexedPost(self._columns, row)
+
+    def __contains__(self, uri: object) -> bool:
+        return uri in self.rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
