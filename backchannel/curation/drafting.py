@@ -173,7 +173,7 @@ def draft_story(session: Session, slug: str, options: DraftOptions) -> str:
         chosen = [p for p in chosen if p.author_id in ids]
     if options.tag:
         tag = parse_hashtag(options.tag)
-        chosen = [p for p in chosen if tag in index.tags.get(p.id, ())]
+        chosen = [p for p in chosen if tag in p.tags]
     if options.featured:
         chosen = [p for p in chosen if p.featured]
     if options.top is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from array import array
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, overload
@@ -109,6 +110,21 @@ class IndexedPost:
         return tuple(self._columns.counts[at : at + 4])  # type: ignore[return-value]
 
     @property
+    def tags(self) -> tuple[str, ...]:
+        """Its hashtags, lower case, sorted (one tuple shared by the posts that have the same)."""
+        return self._columns.sets[self._columns.tag_sets[self._row]]
+
+    @property
+    def links(self) -> tuple[str, ...]:
+        """The links in its text, in order."""
+        return self._columns.sets[self._columns.link_sets[self._row]]
+
+    @property
+    def media(self) -> list[Any]:
+        """Its media rows (``MediaRow``), in order."""
+        return self._columns.media_lists[self._columns.media_sets[self._row]]
+
+    @property
     def day(self) -> str:
         """The local date, ISO."""
         return self._columns.names[self._columns.days[self._row]]  # type: ignore[return-value]
@@ -166,6 +182,15 @@ class PostColumns:
         self.flags = array("B")
         self.versions = array("Q")
         self.counts = array("i")  # replies, reposts, likes, quotes: four a row
+        self.tag_sets = array("I")  # codes into sets
+        self.link_sets = array("I")
+        self.media_sets = array("I")  # codes into media_lists
+        self.sets: list[tuple[str, ...]] = [()]
+        self.media_lists: list[list[Any]] = [[]]
+        self._id_order = array("q")  # the ids sorted, and the row of each
+        self._id_rows = array("i")
+        self._uri_order = array("q")  # hash() of the URIs sorted, and the row of each
+        self._uri_rows = array("i")
         self.replies: dict[int, str] = {}  # row -> URI, for the rows that have one
         self.quotes: dict[int, str] = {}
         self.edited: dict[int, datetime] = {}
@@ -225,7 +250,46 @@ class PostColumns:
         )  # fmt: skip
         self.versions.append(version)
         self.counts.extend(counts)
+        self.tag_sets.append(0)
+        self.link_sets.append(0)
+        self.media_sets.append(0)
         return row
+
+    def finish(self) -> None:
+        """Once every post is added: the lookups by id and URI (sorted arrays searched
+        by bisection, not dictionaries: 12 bytes a post against 80), and each reply's or
+        quote's URI shared with the archived post it names."""
+        ids, uris = self.ids, self.uris
+        order = sorted(range(len(ids)), key=ids.__getitem__)
+        self._id_rows = array("i", order)
+        self._id_order = array("q", (ids[row] for row in order))
+        order = sorted(range(len(uris)), key=lambda row: hash(uris[row]))
+        self._uri_rows = array("i", order)
+        self._uri_order = array("q", (hash(uris[row]) for row in order))
+        del order
+        for named in (self.replies, self.quotes):
+            for row, uri in named.items():
+                found = self.row_of_uri(uri)
+                if found is not None:
+                    named[row] = uris[found]
+
+    def row_of_id(self, post_id: int) -> int | None:
+        at = bisect_left(self._id_order, post_id)
+        if at < len(self._id_order) and self._id_order[at] == post_id:
+            return self._id_rows[at]
+        return None
+
+    def row_of_uri(self, uri: str) -> int | None:
+        # hash() of a string is stable within a process, which is all the index lives.
+        wanted = hash(uri)
+        order = self._uri_order
+        at = bisect_left(order, wanted)
+        while at < len(order) and order[at] == wanted:
+            row = self._uri_rows[at]
+            if self.uris[row] == uri:
+                return row
+            at += 1
+        return None
 
 
 class PostRange(Sequence[IndexedPost]):
@@ -297,24 +361,26 @@ class KeyColumn:
 
 
 class PostsByUri(Mapping[str, IndexedPost]):
-    """The index's posts by URI (row numbers in a dict, posts made when asked)."""
+    """The index's posts by URI (made when asked)."""
 
     def __init__(self, columns: PostColumns) -> None:
         self._columns = columns
-        self.rows: dict[str, int] = {}
 
     def __getitem__(self, uri: str) -> IndexedPost:
-        return IndexedPost(self._columns, self.rows[uri])
+        row = self._columns.row_of_uri(uri)
+        if row is None:
+            raise KeyError(uri)
+        return IndexedPost(self._columns, row)
 
     def get(self, uri: str, default: Any = None) -> Any:  # type: ignore[override]
-        row = self.rows.get(uri)
+        row = self._columns.row_of_uri(uri)
         return default if row is None else IndexedPost(self._columns, row)
 
     def __contains__(self, uri: object) -> bool:
-        return uri in self.rows
+        return isinstance(uri, str) and self._columns.row_of_uri(uri) is not None
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.rows)
+        return iter(self._columns.uris)
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self._columns.uris)

@@ -51,7 +51,7 @@ def records(
 
 def _record(index: EventIndex, post: IndexedPost, row: Any, slug: str) -> dict[str, Any]:
     author = index.authors[post.author_id]
-    media = index.media.get(post.id, [])
+    media = post.media
     replies, reposts, likes, quotes = post.counts
     return {
         "uri": post.uri,
@@ -70,8 +70,8 @@ def _record(index: EventIndex, post: IndexedPost, row: Any, slug: str) -> dict[s
         "sensitive": post.sensitive,
         "reply_to_uri": post.reply_to_uri or "",
         "quote_uri": post.quote_uri or "",
-        "tags": list(index.tags.get(post.id, [])),
-        "links": list(index.links.get(post.id, [])),
+        "tags": list(post.tags),
+        "links": list(post.links),
         "media_count": len(media),
         "media_alt": [m.alt or "" for m in media],
         "reply_count": replies,
@@ -112,10 +112,7 @@ _ALT = COLUMNS.index("media_alt")
 
 def _chunk_key(index: EventIndex, slug: str, keys: KeyColumn, chunk: list[IndexedPost]) -> str:
     payload = [slug, index.event.timezone]
-    payload += [
-        [keys[p], p.counts, index.links.get(p.id, []), index.authors[p.author_id].uri]
-        for p in chunk
-    ]
+    payload += [[keys[p], p.counts, p.links, index.authors[p.author_id].uri] for p in chunk]
     text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 

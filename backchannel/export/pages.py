@@ -151,13 +151,13 @@ def _write_gallery(
     theme: Theme, writer: SiteWriter, views: Views, index: EventIndex, base: dict[str, Any]
 ) -> None:
     """Page by page: one page of items in memory, not the event's every picture."""
-    total = sum(len(index.media.get(post.id, ())) for post in index.posts)
+    total = sum(len(post.media) for post in index.posts)
     count = max(1, -(-total // GALLERY_PAGE))
     names = ["media.html"] + [f"media-{n}.html" for n in range(2, count + 1)]
 
     def items() -> Iterator[GalleryItem]:
         for post in index.posts:
-            for media in index.media.get(post.id, ()):
+            for media in post.media:
                 yield GalleryItem(
                     views.media(media),
                     post.href,

@@ -123,6 +123,6 @@ def _entries(
             (warning or "").strip() or None,
             index.authors[parent.author_id].handle if parent else None,
             parent.href if parent else None,
-            len(index.media.get(post.id, ())), post.featured,
+            len(post.media), post.featured,
         ))  # fmt: skip
     return entries

@@ -107,7 +107,7 @@ class _States:
         if author is None:
             row = index.authors[post.author_id]
             author = self.authors[post.author_id] = repr((row.display_name, row.handle))
-        tags = index.tags.get(post.id)
+        tags = post.tags
         tag_text = self.tags.get(id(tags))
         if tag_text is None:
             tag_text = self.tags[id(tags)] = repr(tags)
@@ -115,8 +115,8 @@ class _States:
             f"{post.id}|{post.version}|{post.edited_at}|{post.has_cw}|{author}|"
             f"{self.days[post.day]}|{tag_text}"
         )
-        if post.id in index.media:
-            state += repr([m.alt for m in index.media[post.id]])
+        if post.media:
+            state += repr([m.alt for m in post.media])
         if post.quote_uri:
             quoted = _quoted(index, post)
             if quoted is not None:
@@ -218,14 +218,14 @@ def _record(
     if not post.has_cw:
         text = without_shortcodes(texts.get(post.id) or "")
         record += f"\n<p>{_escape(text)}</p>"
-        for media in index.media.get(post.id, ()):
+        for media in post.media:
             if media.alt:
                 record += f"\n<p>{_escape(media.alt)}</p>"
         quoted = _quoted(index, post)
         if quoted is not None:
             quote = escape(texts.get(quoted.id) or "", quote=False)
             record += f"\n<blockquote>{quote}</blockquote>"
-        tags = index.tags.get(post.id)
+        tags = post.tags
         if tags:
             # Only the tags the text does not show already: every word indexed costs.
             lower = text.lower()

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
+from itertools import groupby
+from operator import attrgetter, itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -159,10 +160,7 @@ class EventIndex:
     by_uri: PostsByUri = field(init=False)
     authors: dict[int, AuthorRow] = field(default_factory=dict)
     excluded: dict[str, int] = field(default_factory=dict)  # reason -> posts
-    media: dict[int, list[MediaRow]] = field(default_factory=dict)  # post id -> rows
     avatars: dict[int, MediaRow] = field(default_factory=dict)  # author id -> row
-    tags: dict[int, Sequence[str]] = field(default_factory=dict)  # equal ones shared
-    links: dict[int, Sequence[str]] = field(default_factory=dict)
     sightings: dict[str, int] = field(default_factory=dict)  # server -> posts
     days: dict[str, PostRange] = field(default_factory=dict)  # each a range of posts
     cache: dict[str, Any] = field(default_factory=dict)  # what is worked out once an export
@@ -209,7 +207,7 @@ def load_index(
                     author.bot, decided.index, [list(e) for e in author.emojis or []],
                 )  # fmt: skip
     excluded: dict[str, int] = defaultdict(int)
-    columns, rows = index.columns, index.by_uri.rows
+    columns = index.columns
     day_of: dict[date, int] = {}
     # Streamed in batches: never every candidate row at once beside the index.
     result = session.connection().execute(candidates.execution_options(yield_per=2000))
@@ -225,12 +223,7 @@ def load_index(
         day = day_of.get(local)
         if day is None:
             day = day_of[local] = columns.code(local.isoformat())
-        # A reply or quote of an archived post shares that post's URI string.
-        if reply_to is not None and reply_to in rows:
-            reply_to = columns.uris[rows[reply_to]]
-        if quote is not None and quote in rows:
-            quote = columns.uris[rows[quote]]
-        rows[uri] = columns.add(
+        columns.add(
             pid, uri, created, author_id, columns.code(platform), columns.code(language),
             reply_to, quote, _utc(edited) if edited is not None else None, day,
             _version(fetched, cid), (r or 0, b or 0, lk or 0, q or 0),
@@ -244,6 +237,7 @@ def load_index(
             last += 1
         index.days[local.isoformat()] = PostRange(columns, first, last)
         first = last
+    columns.finish()
     index.posts = PostRange(columns)
     index.excluded = dict(sorted(excluded.items()))
     _load_children(session, index)
@@ -265,46 +259,55 @@ def _version(fetched: str | None, cid: str | None) -> int:
 def _load_children(session: Session, index: EventIndex) -> None:
     """Tags, links, media and sightings of the event's posts: one query each, joined
     on the event (not one per chunk of ids), keeping only the published posts."""
-    # Keyed by one int object a post, not one per dictionary.
-    wanted = {post_id: post_id for post_id in index.columns.ids}
-    names: dict[str, str] = {}  # one copy of each tag name and link
+    columns = index.columns
+    same: dict[Any, int] = {(): 0}  # one copy of each tag name, link and set of them
     in_event = (
         select(EventPost.post_id).where(EventPost.event_id == index.event.id).scalar_subquery()
     )
-    for post_id, name in session.connection().execute(
-        select(PostTag.post_id, Tag.name)
-        .join(Tag, Tag.id == PostTag.tag_id)
-        .where(PostTag.post_id.in_(in_event))
-        .order_by(PostTag.post_id, Tag.name)
+    tags = select(PostTag.post_id, Tag.name).join(Tag, Tag.id == PostTag.tag_id)
+    links = select(Link.post_id, Link.url)
+    for query, order, sets in (
+        (tags.where(PostTag.post_id.in_(in_event)), (PostTag.post_id, Tag.name), columns.tag_sets),
+        (links.where(Link.post_id.in_(in_event)), (Link.post_id, Link.position), columns.link_sets),
     ):
-        if post_id in wanted:
-            index.tags.setdefault(wanted[post_id], []).append(names.setdefault(name, name))
-    for post_id, url in session.connection().execute(
-        select(Link.post_id, Link.url)
-        .where(Link.post_id.in_(in_event))
-        .order_by(Link.post_id, Link.position)
-    ):
-        if post_id in wanted:
-            index.links.setdefault(wanted[post_id], []).append(names.setdefault(url, url))
-    for lists in (index.tags, index.links):
-        same: dict[tuple[str, ...], tuple[str, ...]] = {}
-        for post_id, values in lists.items():
-            value = tuple(values)
-            lists[post_id] = same.setdefault(value, value)
-    for media in _media_rows(session, Media.post_id.in_(in_event)):
-        if media.post_id in wanted:
-            media.post_id = wanted[media.post_id]
-            index.media.setdefault(media.post_id, []).append(media)
+        # Ordered by post: each post's values arrive together.
+        for post_id, values in groupby(session.connection().execute(query.order_by(*order)),
+                                       key=itemgetter(0)):  # fmt: skip
+            row = columns.row_of_id(post_id)
+            if row is not None:
+                value = tuple(_shared(same, name) for _, name in values)
+                sets[row] = _code(same, columns.sets, value)
+    del same
+    for post_id, media in groupby(_media_rows(session, Media.post_id.in_(in_event)),
+                                  key=attrgetter("post_id")):  # fmt: skip
+        row = columns.row_of_id(post_id)
+        if row is not None:
+            columns.media_sets[row] = len(columns.media_lists)
+            columns.media_lists.append(list(media))
     for server, post_id in session.connection().execute(
         select(PostSighting.server, PostSighting.post_id).where(PostSighting.post_id.in_(in_event))
     ):
-        if post_id in wanted:
+        if columns.row_of_id(post_id) is not None:
             index.sightings[server] = index.sightings.get(server, 0) + 1
     for chunk in _chunks(sorted(index.authors)):
         for media in _media_rows(
             session, Media.author_id.in_(chunk), Media.kind == "avatar", Media.post_id.is_(None)
         ):
             index.avatars.setdefault(media.author_id or 0, media)
+
+
+def _shared(same: dict[Any, Any], name: str) -> str:
+    """One copy of each tag name and link (kept in ``same`` beside the sets' codes)."""
+    return same.setdefault(name, name)  # type: ignore[no-any-return]
+
+
+def _code(same: dict[Any, int], sets: list[tuple[str, ...]], value: tuple[str, ...]) -> int:
+    """The code of ``value`` in ``sets``: equal sets are held once."""
+    code = same.get(value)
+    if code is None:
+        code = same[value] = len(sets)
+        sets.append(value)
+    return code
 
 
 def _media_rows(session: Session, *where: Any) -> list[MediaRow]:

@@ -201,9 +201,7 @@ def _pages_fingerprint(
     digest = hashlib.sha256()
     for p in index.posts:
         digest.update(repr((keys[p], p.page, p.platform, p.language, p.counts, p.sensitive,
-                            p.has_cw, p.reply_to_uri, p.quote_uri)).encode())  # fmt: skip
-    for post_id in sorted(index.links):
-        digest.update(repr((post_id, index.links[post_id])).encode())
+                            p.has_cw, p.reply_to_uri, p.quote_uri, p.links)).encode())  # fmt: skip
     sources = sorted((s.platform, s.base_url, s.discovered) for s in index.event.sources)
     told = [[(c.name, getattr(row, c.name)) for c in row.__table__.columns]
             for story in stories for row in (story, *story.items)]  # fmt: skip

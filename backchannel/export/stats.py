@@ -63,7 +63,7 @@ def contributors(index: EventIndex) -> list[Contributor]:
 
 def top_tags(index: EventIndex, limit: int = 10) -> list[tuple[str, int]]:
     own = set(index.event.hashtags or [])
-    counts = Counter(t for tags in index.tags.values() for t in tags if t not in own)
+    counts = Counter(t for post in index.posts for t in post.tags if t not in own)
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
 
 
@@ -71,7 +71,7 @@ def link_counts(index: EventIndex) -> list[LinkCount]:
     counts: Counter[str] = Counter()
     first: dict[str, str] = {}
     for post in index.posts:
-        for url in index.links.get(post.id, ()):
+        for url in post.links:
             if safe_url(url) is None:
                 continue  # only http(s) links are ever written into a page
             counts[url] += 1

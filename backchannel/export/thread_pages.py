@@ -71,5 +71,5 @@ def text_post(views: Views, index: EventIndex, post: IndexedPost,
         views.author(post.author_id), index.dates.time(post.created_at), post.href,
         bounded(text), (warning or "").strip() or None, depth,
         index.authors[parent.author_id].handle if parent else None,
-        len(index.media.get(post.id, ())),
+        len(post.media),
     )  # fmt: skip

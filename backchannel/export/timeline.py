@@ -159,12 +159,12 @@ class PostKeys:
 
     def fingerprint(self, post: IndexedPost) -> tuple[Any, ...]:
         index = self.index
-        media = index.media.get(post.id)
+        media = post.media
         parts: tuple[Any, ...] = (
             post.fingerprint(),
             self._author(post.author_id),
             [m.fingerprint() for m in media] if media else None,
-            index.tags.get(post.id),
+            post.tags,
         )
         if post.reply_to_uri:
             parent = index.by_uri.get(post.reply_to_uri)
