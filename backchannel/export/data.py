@@ -11,7 +11,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import select
@@ -117,17 +117,17 @@ def _chunk_key(index: EventIndex, slug: str, keys: KeyColumn, chunk: list[Indexe
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
-def _page_chunks(posts: list[IndexedPost]) -> list[list[IndexedPost]]:
-    """Consecutive posts of one timeline page: a chunk the next export can reuse."""
-    out: list[list[IndexedPost]] = []
-    page = None
+def _page_chunks(posts: Iterable[IndexedPost]) -> Iterator[list[IndexedPost]]:
+    """Consecutive posts of one timeline page: a chunk the next export can reuse (one
+    chunk in memory at a time)."""
+    chunk: list[IndexedPost] = []
     for post in posts:
-        here = post.page
-        if here != page or not out:
-            out.append([])
-            page = here
-        out[-1].append(post)
-    return out
+        if chunk and post.page != chunk[-1].page:
+            yield chunk
+            chunk = []
+        chunk.append(post)
+    if chunk:
+        yield chunk
 
 
 class _Previous:
@@ -189,7 +189,7 @@ def write_data(
 ) -> tuple[int, str]:
     """Write both files; returns the number of rows and where each chunk of rows sits
     in them (for the next export, which copies unchanged chunks instead of making them)."""
-    posts = [p for p in index.posts if p.indexable]
+    rows = 0
     old = _Previous(writer, slug, previous) if keys is not None else None
     spans: list[str] = []
     try:
@@ -219,7 +219,8 @@ def write_data(
                 at_csv += csv_size
                 at_jsonl += jsonl_size
 
-            for chunk in _page_chunks(posts):
+            for chunk in _page_chunks(p for p in index.posts if p.indexable):
+                rows += len(chunk)
                 if keys is None:
                     pending.extend(chunk)
                     if len(pending) >= 1000:
@@ -232,4 +233,4 @@ def write_data(
     finally:
         if old is not None:
             old.close()
-    return len(posts), ";".join(spans)
+    return rows, ";".join(spans)

@@ -9,6 +9,7 @@ The feed's dates come from the posts, never from the time of the export.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from itertools import islice
 
 from backchannel.export.context import PostView, Views
 from backchannel.export.selection import EventIndex
@@ -37,7 +38,7 @@ def _content(post: PostView) -> str:
 
 def build_feed(index: EventIndex, views: Views, slug: str, site_title: str, base_url: str) -> bytes:
     event = index.event
-    latest = [p for p in reversed(index.posts) if p.indexable][:FEED_SIZE]
+    latest = list(islice((p for p in reversed(index.posts) if p.indexable), FEED_SIZE))
     posts = views.posts(latest)
     ET.register_namespace("", ATOM)
     root = ET.Element(f"{{{ATOM}}}feed")

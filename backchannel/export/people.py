@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from backchannel.export.context import AuthorView, Views
 from backchannel.export.dates import TimeView
 from backchannel.export.environment import Theme
-from backchannel.export.selection import EventIndex, IndexedPost, KeyColumn, chunks
+from backchannel.export.selection import EventIndex, KeyColumn, PostRows, chunks
 from backchannel.export.writer import SiteWriter
 from backchannel.store import Post
 
@@ -55,12 +55,15 @@ def write_people_pages(
     event_fingerprint: str,
     keys: KeyColumn,
 ) -> None:
-    by_author: dict[int, list[IndexedPost]] = {}
-    for post in index.posts:
-        by_author.setdefault(post.author_id, []).append(post)
+    by_author: dict[int, PostRows] = {}
+    for row, author_id in enumerate(index.columns.authors):
+        posts = by_author.get(author_id)
+        if posts is None:
+            posts = by_author[author_id] = PostRows(index.columns)
+        posts.rows.append(row)
     slug = index.event.slug
     template = theme.get("person.html")
-    due: list[tuple[str, str, list[IndexedPost]]] = []
+    due: list[tuple[str, str, PostRows]] = []
     for author_id, posts in by_author.items():
         digest = hashlib.sha256(event_fingerprint.encode())
         for post in posts:
@@ -82,9 +85,9 @@ def write_people_pages(
 
 
 def _batches(
-    due: list[tuple[str, str, list[IndexedPost]]], size: int = 2000
-) -> list[list[tuple[str, str, list[IndexedPost]]]]:
-    batches: list[list[tuple[str, str, list[IndexedPost]]]] = [[]]
+    due: list[tuple[str, str, PostRows]], size: int = 2000
+) -> list[list[tuple[str, str, PostRows]]]:
+    batches: list[list[tuple[str, str, PostRows]]] = [[]]
     count = 0
     for item in due:
         if batches[-1] and count + len(item[2]) > size:
@@ -111,7 +114,7 @@ def texts_of(session: Session, ids: list[int]) -> dict[int, tuple[str, str | Non
 
 
 def _entries(
-    index: EventIndex, posts: list[IndexedPost], texts: dict[int, tuple[str, str | None]]
+    index: EventIndex, posts: PostRows, texts: dict[int, tuple[str, str | None]]
 ) -> list[PersonPost]:
     entries = []
     for post in posts:

@@ -40,6 +40,7 @@ from backchannel.export.columns import (
     KeyColumn,
     PostColumns,
     PostRange,
+    PostRows,
     PostsByUri,
     anchor_for,
     as_range,
@@ -62,7 +63,7 @@ _IN_CHUNK = 500
 
 __all__ = [  # the index's parts, imported from here by the export's modules
     "KEY_BYTES", "AuthorRow", "EventIndex", "IndexedPost", "KeyColumn", "MediaRow",
-    "PostColumns", "PostRange", "PostsByUri", "anchor_for", "as_range", "candidate_posts",
+    "PostColumns", "PostRange", "PostRows", "PostsByUri", "anchor_for", "as_range", "candidate_posts",
     "chunks", "event_policy", "load_index",
 ]  # fmt: skip
 
