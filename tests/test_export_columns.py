@@ -63,8 +63,19 @@ def test_lookups_by_id_and_uri() -> None:
     assert columns.row_of_id(950) is None and columns.row_of_id(2000) is None
     assert columns.row_of_uri("https://example.org/17") == 17
     assert columns.row_of_uri("https://example.org/50") is None
-    # A reply to an archived post shares that post's URI string (one copy held).
-    assert columns.replies[5] is columns.uris[4]
+    assert columns.replies[5] == columns.uris[4] == "https://example.org/4"
+    assert columns.uris[-1] == "https://example.org/49" and len(columns.uris) == 50
+    assert list(columns.uris)[:2] == columns.uris[:2] == ["https://example.org/0",
+                                                          "https://example.org/1"]  # fmt: skip
+
+
+def test_text_other_than_ascii_reads_back() -> None:
+    columns = PostColumns()
+    for uri in ("https://例え.jp/ユーザー/1", "at://did:plc:x/app.bsky.feed.post/3k", "", "ü"):
+        columns.uris.append(uri)
+    assert list(columns.uris) == ["https://例え.jp/ユーザー/1",
+                                  "at://did:plc:x/app.bsky.feed.post/3k", "", "ü"]  # fmt: skip
+    assert columns.uris[0] == "https://例え.jp/ユーザー/1" and columns.uris[2] == ""
 
 
 def test_ranges_behave_like_lists() -> None:

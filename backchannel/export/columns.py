@@ -172,9 +172,9 @@ class PostColumns:
 
     def __init__(self) -> None:
         self.ids = array("q")
-        self.uris: list[str] = []
+        self.uris = TextColumn()
         self.created = array("q")  # microseconds since 1970, UTC: exact
-        self.authors = array("q")
+        self.authors = array("i")  # database ids: 2^31 is far
         self.platforms = array("H")  # codes into names: a few strings shared by many rows
         self.languages = array("H")
         self.days = array("H")
@@ -257,21 +257,16 @@ class PostColumns:
 
     def finish(self) -> None:
         """Once every post is added: the lookups by id and URI (sorted arrays searched
-        by bisection, not dictionaries: 12 bytes a post against 80), and each reply's or
-        quote's URI shared with the archived post it names."""
+        by bisection, not dictionaries: 12 bytes a post against 80)."""
         ids, uris = self.ids, self.uris
         order = sorted(range(len(ids)), key=ids.__getitem__)
         self._id_rows = array("i", order)
         self._id_order = array("q", (ids[row] for row in order))
-        order = sorted(range(len(uris)), key=lambda row: hash(uris[row]))
+        hashes = array("q", (hash(uri) for uri in uris))
+        order = sorted(range(len(hashes)), key=hashes.__getitem__)
         self._uri_rows = array("i", order)
-        self._uri_order = array("q", (hash(uris[row]) for row in order))
-        del order
-        for named in (self.replies, self.quotes):
-            for row, uri in named.items():
-                found = self.row_of_uri(uri)
-                if found is not None:
-                    named[row] = uris[found]
+        self._uri_order = array("q", (hashes[row] for row in order))
+        del order, hashes
 
     def row_of_id(self, post_id: int) -> int | None:
         at = bisect_left(self._id_order, post_id)
@@ -290,6 +285,43 @@ class PostColumns:
                 return row
             at += 1
         return None
+
+
+class TextColumn(Sequence[str]):
+    """Strings (the URIs) in one buffer of UTF-8 with where each ends: about 65 bytes
+    a URI where a string object each took 110. A string is made when read."""
+
+    __slots__ = ("_data", "_ends")
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+        self._ends = array("Q")
+
+    def append(self, text: str) -> None:
+        self._data += text.encode("utf-8")
+        self._ends.append(len(self._data))
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    @overload
+    def __getitem__(self, at: int) -> str: ...
+    @overload
+    def __getitem__(self, at: slice) -> list[str]: ...
+    def __getitem__(self, at: int | slice) -> str | list[str]:
+        if isinstance(at, slice):
+            return [self[i] for i in range(*at.indices(len(self)))]
+        if at < 0:
+            at += len(self._ends)
+        end = self._ends[at]  # IndexError beyond the last, as a list
+        start = self._ends[at - 1] if at > 0 else 0
+        return self._data[start:end].decode("utf-8")
+
+    def __iter__(self) -> Iterator[str]:
+        data, start = self._data, 0
+        for end in self._ends:
+            yield data[start:end].decode("utf-8")
+            start = end
 
 
 class PostRange(Sequence[IndexedPost]):

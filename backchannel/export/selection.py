@@ -318,7 +318,13 @@ def _media_rows(session: Session, *where: Any) -> list[MediaRow]:
             Media.local_path, Media.content_type, Media.fetch_state,
         ).where(*where).order_by(Media.post_id, Media.author_id, Media.position, Media.id)
     )  # fmt: skip
-    return [MediaRow(*row) for row in rows]
+    # One copy of each kind, type and state: the driver gives a new string every row.
+    same: dict[str | None, str | None] = {}
+    return [
+        MediaRow(i, post, author, at, same.setdefault(kind, kind), alt, width, height, sha,
+                 path, same.setdefault(mime, mime), same.setdefault(state, state))  # type: ignore[arg-type]
+        for i, post, author, at, kind, alt, width, height, sha, path, mime, state in rows
+    ]  # fmt: skip
 
 
 def _chunks(items: list[int]) -> list[list[int]]:

@@ -251,6 +251,7 @@ def _export_event(
     day_fps = []
     post_keys = timeline.PostKeys(event_fp, index)
     keys = post_keys.column()
+    del post_keys  # its per-author parts: not needed once every key is made
     fragments: timeline.Fragments | None = None
     for position, day in enumerate(days):
         posts = chunks[day.day]

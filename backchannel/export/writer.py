@@ -377,11 +377,22 @@ class SiteWriter:
                 for name, unit in sorted(self.units.items())
             },
         }
-        text = json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+        # Written piece by piece: the whole text (and the old one to compare with) was
+        # the export's peak of memory on a large event.
+        encoder = json.JSONEncoder(indent=1, sort_keys=True, ensure_ascii=False)
+
+        def fill(handle: Any) -> None:
+            for piece in encoder.iterencode(manifest):
+                handle.write(piece.encode("utf-8"))
+            handle.write(b"\n")
+
         target = self.root / MANIFEST
-        if not target.exists() or target.read_text(encoding="utf-8") != text:
-            self._atomic(MANIFEST, lambda handle: handle.write(text.encode("utf-8")))
-            os.replace(self._pending.pop(target), target)
+        self._atomic(MANIFEST, fill)
+        written = self._pending.pop(target)
+        if target.is_file() and sha256_file(target) == sha256_file(written):
+            written.unlink()  # the same: the old file keeps its modification time
+        else:
+            os.replace(written, target)
         return self.stats
 
     def _remove(self, relative: str, entry: dict[str, Any]) -> None:
