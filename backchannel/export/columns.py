@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from array import array
+from base64 import urlsafe_b64encode
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -402,12 +403,19 @@ def as_range(columns: PostColumns, posts: Sequence[IndexedPost]) -> PostRange:
     return PostRange(columns, first, last + 1)
 
 
-KEY_BYTES = 12  # 24 hex digits
+KEY_BYTES = 12  # 16 characters of base64
+
+
+def key_text(digest: bytes) -> str:
+    """A key as the manifest keeps it: base64 (URL alphabet, no ':' or ';', which
+    separate a page's places), 16 characters where hex took 24: the places of every
+    post of every day page are held until the manifest is written."""
+    return urlsafe_b64encode(digest).decode("ascii")
 
 
 class KeyColumn:
     """The posts' keys, 12 bytes a post in one string (a dictionary of them was a tenth
-    of the export's memory); ``keys[post]`` is the post's key in hex."""
+    of the export's memory); ``keys[post]`` is the post's key as text (:func:`key_text`)."""
 
     __slots__ = ("_digests",)
 
@@ -416,7 +424,7 @@ class KeyColumn:
 
     def __getitem__(self, post: IndexedPost) -> str:
         at = post.row * KEY_BYTES
-        return self._digests[at : at + KEY_BYTES].hex()
+        return key_text(self._digests[at : at + KEY_BYTES])
 
 
 class PostsByUri(Mapping[str, IndexedPost]):

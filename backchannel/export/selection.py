@@ -44,6 +44,7 @@ from backchannel.export.columns import (
     PostsByUri,
     anchor_for,
     as_range,
+    key_text,
 )
 from backchannel.export.dates import Dates
 from backchannel.export.locale_names import DEFAULT_LOCALE
@@ -63,8 +64,8 @@ _IN_CHUNK = 500
 
 __all__ = [  # the index's parts, imported from here by the export's modules
     "KEY_BYTES", "AuthorRow", "EventIndex", "IndexedPost", "KeyColumn", "MediaRow",
-    "PostColumns", "PostRange", "PostRows", "PostsByUri", "anchor_for", "as_range", "candidate_posts",
-    "chunks", "event_policy", "load_index",
+    "PostColumns", "PostRange", "PostRows", "PostsByUri", "anchor_for", "as_range",
+    "candidate_posts", "chunks", "event_policy", "key_text", "load_index",
 ]  # fmt: skip
 
 

@@ -27,6 +27,7 @@ from backchannel.export.selection import (
     KeyColumn,
     PostRange,
     as_range,
+    key_text,
 )
 from backchannel.export.threads import thread_links
 from backchannel.export.writer import SiteWriter
@@ -128,7 +129,7 @@ class PostKeys:
         self._authors: dict[int, str] = {}
 
     def key(self, post: IndexedPost) -> str:
-        return self._digest(post).hex()
+        return key_text(self._digest(post))
 
     def _digest(self, post: IndexedPost) -> bytes:
         # repr() of strings, numbers and None is exact and cheaper than JSON; a
