@@ -35,19 +35,17 @@ from sqlalchemy.orm import Session
 from backchannel import consent
 from backchannel.consent import Policy, Verdict, author_verdict, verdict
 from backchannel.export.columns import (
-    KEY_BYTES,
     IndexedPost,
-    KeyColumn,
     PostColumns,
     PostRange,
     PostRows,
     PostsByUri,
     anchor_for,
     as_range,
-    key_text,
 )
 from backchannel.export.dates import Dates
 from backchannel.export.locale_names import DEFAULT_LOCALE
+from backchannel.export.packed import KEY_BYTES, KeyColumn, key_text
 from backchannel.store import (
     Author,
     Event,
