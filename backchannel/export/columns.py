@@ -26,6 +26,16 @@ def anchor_for(uri: str) -> str:
     return "p-" + hashlib.sha256(uri.encode("utf-8")).hexdigest()[:16]
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FEATURED, _SENSITIVE, _HAS_CW, _INDEXABLE = 1, 2, 4, 8  # bits of PostColumns.flags
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _flag(bit: int, doc: str) -> Any:
+    """A read-only property of one bit of the row's flags."""
+    return property(lambda post: bool(post._columns.flags[post._row] & bit), doc=doc)
+
+
 class IndexedPost:
     """One post of the index: a view of its row in :class:`PostColumns` (made when asked,
     dropped when done; two views of one row are equal)."""
@@ -83,21 +93,10 @@ class IndexedPost:
     def quote_uri(self) -> str | None:
         return self._columns.quotes.get(self._row)
 
-    @property
-    def featured(self) -> bool:
-        return bool(self._columns.flags[self._row] & _FEATURED)
-
-    @property
-    def sensitive(self) -> bool:
-        return bool(self._columns.flags[self._row] & _SENSITIVE)
-
-    @property
-    def has_cw(self) -> bool:
-        return bool(self._columns.flags[self._row] & _HAS_CW)
-
-    @property
-    def indexable(self) -> bool:
-        return bool(self._columns.flags[self._row] & _INDEXABLE)
+    featured = _flag(_FEATURED, "The curator featured it.")
+    sensitive = _flag(_SENSITIVE, "Its media are marked sensitive.")
+    has_cw = _flag(_HAS_CW, "It has a content warning.")
+    indexable = _flag(_INDEXABLE, "Its author may be searched and harvested.")
 
     @property
     def edited_at(self) -> datetime | None:
@@ -162,11 +161,6 @@ class IndexedPost:
             self.version,
             self.indexable,
         )
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_FEATURED, _SENSITIVE, _HAS_CW, _INDEXABLE = 1, 2, 4, 8
-_MICROSECOND = timedelta(microseconds=1)
 
 
 class PostColumns:
