@@ -37,6 +37,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "config_file": {"config"},
     "sanitize": set(),
     "collectors": {"sanitize"},
+    "importers": {"collectors", "sanitize"},
     "store": {"collectors", "consent", "resources"},
     "consent": {"store", "collectors", "curation", "export", "events"},
     "events": {"collectors", "store"},
@@ -44,7 +45,16 @@ MAY_IMPORT: dict[str, set[str]] = {
     "media": {"store", "collectors", "events", "config"},
     "export": {"store", "consent", "sanitize", "events", "resources"},
     "curation": {"store", "consent", "export", "sanitize", "events"},
-    "collect": {"collectors", "store", "consent", "media", "export", "events", "config"},
+    "collect": {
+        "collectors",
+        "importers",
+        "store",
+        "consent",
+        "media",
+        "export",
+        "events",
+        "config",
+    },  # fmt: skip
     "studio": {
         "store",
         "curation",
@@ -72,6 +82,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "cli": {
         "collect",
         "collectors",
+        "importers",
         "config",
         "config_file",
         "consent",
@@ -94,7 +105,7 @@ MAY_IMPORT: dict[str, set[str]] = {
 COLLECTED = {"Post", "Author", "Media", "Link", "PostTag", "PostSighting", "Tag"}
 # The store's writers: no reader (export) or curator may call them.
 STORE_WRITERS = {
-    "save_page", "upsert", "apply_recheck", "remove_post", "erase_posts", "erase_orphans",
+    "save_page", "save_posts", "upsert", "apply_recheck", "remove_post", "erase_posts", "erase_orphans",
     "sync_profile_media", "start_run", "add_to_run", "finish_run", "reset_cursors",
 }  # fmt: skip
 SESSION_WRITES = {"add", "add_all", "delete", "merge", "flush", "commit", "bulk_save_objects"}

@@ -147,6 +147,7 @@ def _register() -> None:
         event_sources,
         events,
         exporting,
+        importing,
         running,
         studio,
     )
@@ -156,6 +157,7 @@ def _register() -> None:
         events,
         event_sources,
         collecting,
+        importing,
         archiving,
         curating,
         consenting,

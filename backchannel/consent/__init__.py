@@ -24,7 +24,7 @@ __getattr__, __dir__, __all__ = exports(
         ],
         "admin": ["decisions", "remove_decision", "report", "set_decision", "set_policy"],
         "home_signals": ["HomeSignals"],
-        "tombstones": ["handle_key", "key_hash"],
+        "tombstones": ["bury_posts", "handle_key", "key_hash"],
         "forgetting": ["ForgetResult", "forget", "forget_preview", "list_tombstones"],
     },
     namespaces=["exclusions"],

@@ -42,6 +42,11 @@ def add(session: Session, kind: str, digests: Iterable[str], reason: str | None)
     return len(wanted - have)
 
 
+def bury_posts(session: Session, uris: Iterable[str], reason: str | None) -> int:
+    """Tombstones for posts by URI, stored or not (a deletion read from a file)."""
+    return add(session, "post", [key_hash(uri) for uri in uris], reason)
+
+
 def buried(session: Session, digests: Iterable[str]) -> set[str]:
     wanted = list(set(digests))
     if not wanted:

@@ -22,6 +22,7 @@ __getattr__, __dir__, __all__ = exports(
             "EventSource",
             "Exclusion",
             "HomeCheck",
+            "ImportRecord",
             "Link",
             "Media",
             "Post",
@@ -44,9 +45,11 @@ __getattr__, __dir__, __all__ = exports(
         "db": ["Database", "head_revision", "upsert"],
         "writer": [
             "PageResult",
+            "Target",
             "load_cursor",
             "reset_cursors",
             "save_page",
+            "save_posts",
         ],
         "runs": [
             "add_to_run",

@@ -417,6 +417,7 @@ class HomeCheck(Base):
 # Declared in their own module, registered on Base with the rest.
 from backchannel.store.models_added import (  # noqa: E402, F401
     ChangeCounter,
+    ImportRecord,
     ReleasedFile,
     StoryRevision,
     StudioAction,

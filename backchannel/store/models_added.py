@@ -1,9 +1,9 @@
 """Rows added beside the core schema: story revisions, the studio's accounts, sessions,
-sign-in links and log, and media files waiting to be removed.
+sign-in links and log, media files waiting to be removed, and imported files.
 
 Declared on the same ``Base`` as :mod:`backchannel.store.models` (imported by it), in
-their own module to keep that one readable. Migrations 0006, 0007, 0009, 0010, 0011
-and 0013.
+their own module to keep that one readable. Migrations 0006, 0007, 0009, 0010, 0011,
+0013 and 0014.
 """
 
 from __future__ import annotations
@@ -132,3 +132,31 @@ class ChangeCounter(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ImportRecord(Base):
+    """One file imported into an event (migration 0014): where the posts came from, as
+    their provenance. Posts it brought are sighted at :attr:`server`; importing the same
+    file again (the same digest) finds this row and changes no post."""
+
+    __tablename__ = "imports"
+    __table_args__ = (UniqueConstraint("event_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    format: Mapped[str] = mapped_column(String(32))  # "twarc" ...
+    file_name: Mapped[str] = mapped_column(String(500))  # as given, without its folder
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]  # None: stopped part-way (run it again)
+    read: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)  # new posts
+    already: Mapped[int] = mapped_column(Integer, default=0)  # there before this run
+    skipped: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)  # reason -> items
+    problems: Mapped[list[str]] = mapped_column(JSON, default=list)  # the first few
+
+    @property
+    def server(self) -> str:
+        """What the posts' sightings name as where they were seen."""
+        return f"import:{self.id}"

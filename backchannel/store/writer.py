@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -91,13 +91,37 @@ def save_page(
     counts and sightings that changed or were seen again. An edit newer than the
     stored post (rare) goes through the ORM, as ``recheck`` does.
     """
-    result = PageResult(skipped=Counter(page.skipped))
+    result = save_posts(session, Target(source.event_id, source.base_url), page.posts, policy,
+                        lambda post: hashtag in post.tags)  # fmt: skip
+    result.skipped.update(page.skipped)
+    _save_cursor(session, Driver(session), source.id, hashtag, page.cursor, datetime.now(UTC))
+    return result
+
+
+class Target(NamedTuple):
+    """Where posts are stored: their event, and the server (or import) they came from."""
+
+    event_id: int
+    base_url: str
+
+
+def save_posts(
+    session: Session,
+    target: Target,
+    posts: list[NormalizedPost],
+    policy: Policy,
+    wanted_tag: Callable[[NormalizedPost], bool],
+) -> PageResult:
+    """Store posts for ``target``'s event under the consent rule and the tombstones (the
+    work of :func:`save_page` without a cursor; imports call it too). A post for which
+    ``wanted_tag`` is false is skipped as ``tag not in post``."""
+    result = PageResult()
     now = datetime.now(UTC)
     wanted: dict[str, NormalizedPost] = {}
     left_out: list[tuple[str, str, str]] = []  # (uri, handle, reason), recorded below
     refused: list[NormalizedAuthor] = []
-    for post in page.posts:
-        if hashtag not in post.tags:
+    for post in posts:
+        if not wanted_tag(post):
             # A server matched something we do not count as this hashtag; leave it out.
             result.skipped["tag not in post"] += 1
             continue
@@ -117,12 +141,11 @@ def save_page(
     # A new opt-out reaches the posts stored before it: the author's row learns it, and
     # the export (which applies the same rule) stops publishing them.
     author_ids(driver, refused, now, add=False)
-    _record_exclusions(driver, source.event_id, left_out, now)
+    _record_exclusions(driver, target.event_id, left_out, now)
     # Posts now kept (an allow entry, a signal withdrawn) are no longer left out.
-    _clear_exclusions(driver, source.event_id, list(digests.values()))
+    _clear_exclusions(driver, target.event_id, list(digests.values()))
     if wanted:
-        _store_posts(session, driver, source, wanted, now, result)
-    _save_cursor(session, driver, source.id, hashtag, page.cursor, now)
+        _store_posts(session, driver, target, wanted, now, result)
     return result
 
 
@@ -148,7 +171,7 @@ class _Stored(NamedTuple):
 def _store_posts(
     session: Session,
     driver: Driver,
-    source: EventSource,
+    source: Target,
     wanted: dict[str, NormalizedPost],
     now: datetime,
     result: PageResult,

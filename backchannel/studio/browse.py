@@ -30,7 +30,7 @@ _SHOWN = (
     Post.reply_to_uri, Post.reply_root_uri,
 )  # fmt: skip
 _AUTHOR = (Author.handle, Author.display_name)
-PLATFORMS = ("", "mastodon", "bluesky")
+PLATFORMS = ("", "mastodon", "bluesky", "twitter")
 
 
 @dataclass(frozen=True)

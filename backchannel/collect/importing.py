@@ -1,0 +1,146 @@
+"""``import``: a file of an old backchannel into an event, through the same store.
+
+The file is read by its format's importer (:mod:`backchannel.importers`) in batches;
+each batch is stored in one transaction by the collectors' path
+(:func:`backchannel.store.writer.save_posts`): the consent rule, the tombstones, the
+organiser's lists, one post per URI. Killed anywhere, an import run again stores
+what is missing and nothing twice. A post outside the event's time (with its
+margins) or without one of its hashtags is skipped, as a collector would not have
+found it. A deletion in the file forgets the post and leaves a tombstone.
+
+Every post is sighted at its import's ``import:<id>``: where it came from, kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backchannel.config import Config
+from backchannel.consent import DELETED, bury_posts, event_policy
+from backchannel.errors import InputError
+from backchannel.events import collection_window, get_event
+from backchannel.importers import Batch, detect_format, read_twarc
+from backchannel.store import Database, ImportRecord, Post, Target, remove_post, save_posts
+
+READERS: dict[str, Callable[[Path], Iterator[Batch]]] = {"twarc": read_twarc}
+KEPT_PROBLEMS = 20  # named in the summary and kept with the import; the rest counted
+OUTSIDE = "outside the event's time"
+
+# progress(lines read, lines in the file)
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ImportResult:
+    """What one run of ``import`` did with one file."""
+
+    file: str
+    format: str
+    read: int = 0
+    imported: int = 0
+    already: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+    forgotten: int = 0  # posts the file says were deleted, removed
+
+
+def import_file(
+    db: Database,
+    config: Config,
+    event_slug: str,
+    path: Path,
+    file_format: str = "auto",
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import ``path`` into the event ``event_slug``; see the module's text."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    if file_format == "auto":
+        file_format = detect_format(path)
+    elif file_format not in READERS:
+        raise InputError(f"--format {file_format}: not one of {', '.join(['auto', *READERS])}")
+    digest, size, lines = _measure(path)
+    result = ImportResult(path.name, file_format)
+    with db.writing() as session:
+        event = get_event(session, event_slug)
+        record = session.scalar(
+            select(ImportRecord).where(
+                ImportRecord.event_id == event.id, ImportRecord.sha256 == digest
+            )  # fmt: skip
+        )
+        if record is None:
+            record = ImportRecord(event_id=event.id, sha256=digest, size=size)
+            session.add(record)
+        record.format, record.file_name = file_format, path.name[:500]
+        record.started_at, record.finished_at = datetime.now(UTC), None
+        record.read = record.imported = record.already = 0
+        record.skipped, record.problems = {}, []
+        session.flush()
+        target = Target(event.id, record.server)
+        record_id = record.id
+        window = collection_window(event)
+        hashtags = set(event.hashtags)
+        policy = event_policy(session, event, config.consent.default_policy == "opt-in",
+                              config.consent.allow_bots)  # fmt: skip
+    for batch in READERS[file_format](path):
+        kept = [p for p in batch.posts if window.start <= p.created_at <= window.end]
+        with db.writing() as session:
+            stored = save_posts(session, target, kept, policy,
+                                lambda post: not hashtags.isdisjoint(post.tags))  # fmt: skip
+            result.forgotten += _forget(session, batch.deleted)
+            result.read += batch.read
+            result.imported += stored.new
+            result.already += len(kept) - stored.new - sum(stored.skipped.values())
+            result.skipped.update(stored.skipped)
+            result.skipped.update(batch.skipped)
+            if len(kept) < len(batch.posts):
+                result.skipped[OUTSIDE] += len(batch.posts) - len(kept)
+            result.problems += batch.problems
+            _record(session, record_id, result, finished=False)
+        if progress is not None:
+            progress(batch.position, lines)
+    with db.writing() as session:
+        _record(session, record_id, result, finished=True)
+    return result
+
+
+def _measure(path: Path) -> tuple[str, int, int]:
+    """The file's SHA-256, size and count of lines, in one pass over its bytes."""
+    digest, size, lines, last = hashlib.sha256(), 0, 0, b"\n"
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return digest.hexdigest(), size, lines + (last != b"\n")
+
+
+def _forget(session: Session, uris: list[str]) -> int:
+    """Tombstones for the tweets the file says were deleted; those stored, removed."""
+    if not uris:
+        return 0
+    bury_posts(session, uris, DELETED)
+    removed = 0
+    for row in session.scalars(select(Post).where(Post.uri.in_(uris))):
+        remove_post(session, row)
+        removed += 1
+    return removed
+
+
+def _record(session: Session, record_id: int, result: ImportResult, finished: bool) -> None:
+    record = session.get(ImportRecord, record_id)
+    assert record is not None
+    record.read, record.imported, record.already = result.read, result.imported, result.already
+    record.skipped = dict(sorted(result.skipped.items()))
+    record.problems = result.problems[:KEPT_PROBLEMS]
+    if finished:
+        record.finished_at = datetime.now(UTC)

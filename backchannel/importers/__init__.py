@@ -1,0 +1,20 @@
+"""Importers: files of old backchannels -> ``NormalizedPost`` (twarc, ...).
+
+Each format has a reader module that turns a file into :class:`~.base.Batch` es of
+normalised posts, with every item it could not use named by its line and reason. The
+import service (:mod:`backchannel.collect.importing`) stores them through the same
+consent rule and store as collected posts. No database here. May import: collectors
+(the post shapes), sanitize, errors.
+"""
+
+from backchannel.lazy import exports
+
+__getattr__, __dir__, __all__ = exports(
+    __name__,
+    {
+        "base": ["Batch", "FORMATS", "read_file_lines"],
+        "detect": ["detect_format"],
+        "tweets": ["TWITTER", "tweet_uri"],
+        "twarc": ["read_twarc"],
+    },
+)
