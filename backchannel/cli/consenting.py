@@ -116,6 +116,28 @@ def policy_command(app: App, event: str, policy: str) -> None:
     click.echo(f"{event}: policy {policy}")
 
 
+@consent.command("imported")
+@click.argument("event")
+@click.argument("choice", type=click.Choice(["story-only", "all"]))
+@pass_app
+def imported_command(app: App, event: str, choice: str) -> None:
+    """Choose what to publish of the posts imported from files (`backchannel import`).
+
+    story-only (the default): only the posts a story uses, kept out of search and the
+    data downloads; all: every imported post, like a collected one. Imported posts
+    cannot be re-checked at their source, nor their authors asked.
+
+    \b
+    Example:
+      backchannel consent imported swrb13 all
+    """
+    from backchannel.consent import set_imported
+
+    with app.db.writing() as session:
+        set_imported(session, event, choice)
+    click.echo(f"{event}: imported posts: {choice}")
+
+
 @consent.command("report")
 @click.argument("event")
 @click.option("--names", is_flag=True, help="Also list the excluded authors' handles.")

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backchannel.consent import exclusions
+from backchannel.consent.imported import imported_rule
 from backchannel.consent.rule import author_verdict, event_policy, normalize_handle, verdict
 from backchannel.errors import InputError
 from backchannel.events import get_event
@@ -115,14 +116,16 @@ def report(
     out = Report("opt-in" if policy.opt_in else "opt-out")
     out.collected = exclusions.counts(session, event.id)
     out.names = exclusions.excluded_handles(session, event.id)
+    imported = imported_rule(session, event)
     rows = session.execute(
-        select(EventPost.state, Post.deleted_at, Post.visibility, Author)
+        select(EventPost.state, Post.deleted_at, Post.visibility, Author, Post.id)
         .join(Post, Post.id == EventPost.post_id)
         .join(Author, Author.id == Post.author_id)
         .where(EventPost.event_id == event.id)
     )
-    for state, deleted_at, visibility, author in rows:
+    for state, deleted_at, visibility, author, post_id in rows:
         decided = verdict(state, deleted_at, visibility, author_verdict(author, policy))
+        decided = imported.apply(post_id, decided)
         if not decided.publish:
             reason = decided.reason or "excluded"
             out.stored[reason] += 1

@@ -4,7 +4,8 @@ ask for removal, and how many posts were left out, by reason (never which ones).
 The site has one (``about.html``: the defaults and every event) and each event has
 its own (``<slug>/about.html``), so the footer's relative link works on every page.
 Counts are what the store declined at collection (:mod:`backchannel.consent.exclusions`) plus
-what the consent rule leaves out of the stored posts at this export.
+what the consent rule leaves out of the stored posts at this export. The files posts
+were imported from are named, with what they could not be (re-checked at the source).
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backchannel.consent import Policy, describe, exclusions
 from backchannel.export.environment import Theme
 from backchannel.export.selection import EventIndex
 from backchannel.export.writer import SiteWriter
+from backchannel.store import ImportRecord, PostSighting
 
 
 def left_out(session: Session, index: EventIndex) -> list[tuple[str, int]]:
@@ -37,6 +40,7 @@ def write_event_about(
         theme.get("about.html").render(
             **base, page_kind="about", policy=describe(index.policy), counts=counts,
             left_out=sum(n for _, n in counts), events=(), sources=sources(index),
+            imports=imports(session, index), imported_story_only=index.event.imported != "all",
         ),
     )  # fmt: skip
 
@@ -48,6 +52,26 @@ def sources(index: EventIndex) -> list[tuple[str, str]]:
             for s in index.event.sources]  # fmt: skip
 
 
+def imports(session: Session, index: EventIndex) -> list[tuple[str, str, int]]:
+    """The files the event's posts were imported from: (name, format, posts published
+    that were seen in it), in the order imported."""
+    records = session.scalars(
+        select(ImportRecord)
+        .where(ImportRecord.event_id == index.event.id)
+        .order_by(ImportRecord.id)
+    ).all()
+    if not records:
+        return []
+    published: Counter[str] = Counter()
+    query = select(PostSighting.server, PostSighting.post_id).where(
+        PostSighting.server.in_([r.server for r in records])
+    )
+    for server, post_id in session.execute(query):
+        if index.columns.row_of_id(post_id) is not None:
+            published[server] += 1
+    return [(r.file_name, r.format, published[r.server]) for r in records]
+
+
 def write_site_about(
     theme: Theme, writer: SiteWriter, site: Any, events: list[Any], default: Policy
 ) -> None:
@@ -55,6 +79,6 @@ def write_site_about(
         "about.html",
         theme.get("about.html").render(
             site=site, root="", event=None, page_kind="about", policy=describe(default),
-            counts=(), left_out=0, events=events, sources=(),
+            counts=(), left_out=0, events=events, sources=(), imports=(),
         ),
     )  # fmt: skip

@@ -14,7 +14,10 @@ the same one at collection), applied here after the SQL filter of
   policy *today* (its consent overrides and opt-in setting) is left out, so a stricter
   setting after collection changes the next export;
 * an author whose ``indexable`` is false is published but not indexed: kept out of the
-  search index, the data downloads and the feed.
+  search index, the data downloads and the feed;
+* a post seen only in imported files follows the event's choice for them
+  (:mod:`backchannel.consent.imported`): by default published only where a story uses
+  it, and not indexed.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from sqlalchemy import DateTime, Select, String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from backchannel import consent
-from backchannel.consent import Policy, Verdict, author_verdict, verdict
+from backchannel.consent import Policy, Verdict, author_verdict, imported_rule, verdict
 from backchannel.export.columns import (
     IndexedPost,
     PostColumns,
@@ -207,6 +210,7 @@ def load_index(
                     author.bot, decided.index, [list(e) for e in author.emojis or []],
                 )  # fmt: skip
     excluded: dict[str, int] = defaultdict(int)
+    imported = imported_rule(session, event)  # posts seen only in imported files
     columns = index.columns
     day_of: dict[date, int] = {}
     # Streamed in batches: never every candidate row at once beside the index.
@@ -215,6 +219,8 @@ def load_index(
         (pid, uri, created, author_id, platform, language, reply_to, quote, state,
          edited, fetched, cid, sensitive, has_cw, r, b, lk, q, visibility) = row  # fmt: skip
         decided = verdict(state, None, visibility, author_verdicts[author_id])
+        if imported.imported_only:
+            decided = imported.apply(pid, decided)
         if not decided.publish:
             excluded[decided.reason or "excluded"] += 1
             continue

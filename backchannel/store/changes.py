@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
-# The tables whose rows show in an archive: the same list as migration 0013's.
+# The tables whose rows show in an archive: migration 0013's list, and 0015's imports.
 WATCHED = (
     "events", "event_sources", "authors", "posts", "post_sightings", "media", "tags",
     "post_tags", "links", "event_posts", "stories", "story_items", "consent_overrides",
-    "exclusions",
+    "exclusions", "imports",
 )  # fmt: skip
 
 

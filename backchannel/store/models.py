@@ -41,6 +41,9 @@ class Event(Base):
     margin_before_minutes: Mapped[int] = mapped_column(Integer, default=60)
     margin_after_minutes: Mapped[int] = mapped_column(Integer, default=60)
     policy: Mapped[str] = mapped_column(String(16), default="opt-out")  # or "opt-in"
+    # What of the posts imported from files may be published: "story-only" or "all".
+    imported: Mapped[str] = mapped_column(String(16), default="story-only",
+                                          server_default="story-only")  # fmt: skip
     discover: Mapped[bool] = mapped_column(Boolean, default=False)
     schedule: Mapped[list[str]] = mapped_column(default=list)  # sessions, for stories
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
