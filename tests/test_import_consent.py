@@ -70,7 +70,9 @@ def test_by_default_only_what_a_story_uses_is_published(site: tuple[Path, Path])
     _export(config)
     assert _shown(out) == {IDS[1]}
     assert _in_data(out) == set()  # published in its story, not in the data downloads
-    assert f"/status/{IDS[1]}" in (out / "swrb13" / "story-keynote.html").read_text(encoding="utf-8")
+    assert f"/status/{IDS[1]}" in (out / "swrb13" / "story-keynote.html").read_text(
+        encoding="utf-8"
+    )
     about = (out / "swrb13" / "about.html").read_text(encoding="utf-8")
     assert "swrb13-2013.jsonl (twarc): 1 post published" in about
 
@@ -86,7 +88,9 @@ def test_an_event_can_publish_every_imported_post(site: tuple[Path, Path]) -> No
     )
 
 
-def test_a_post_a_collector_also_saw_is_not_imported_only(site: tuple[Path, Path], db_url: str) -> None:
+def test_a_post_a_collector_also_saw_is_not_imported_only(
+    site: tuple[Path, Path], db_url: str
+) -> None:
     config, out = site
     db = Database(db_url)
     try:
