@@ -48,7 +48,7 @@ def import_command(
     """Import old posts from FILE... into EVENT.
 
     Reads twarc captures (JSON lines of Twitter API v1.1 tweets, or twarc2's API v2
-    pages, streamed or flattened tweets). Posts go through the event's consent rule
+    pages, streamed or flattened tweets) and TAGS sheets saved as CSV. Posts go through the event's consent rule
     (protected accounts are never imported; #nobot-style bios, the allow and deny
     lists and forgotten posts apply) and must fall in the event's time and carry one
     of its hashtags. Importing a file again changes nothing; a broken or cut line is
@@ -57,6 +57,7 @@ def import_command(
     \b
     Example:
       backchannel import swrb13 swrb13-2013.jsonl
+      backchannel import swrb13 "TAGS - swrb13 - Archive.csv"
     """
     from backchannel.cli.archiving import ProgressBar
     from backchannel.collect import import_file

@@ -27,10 +27,10 @@ from backchannel.config import Config
 from backchannel.consent import DELETED, bury_posts, event_policy
 from backchannel.errors import InputError
 from backchannel.events import collection_window, get_event
-from backchannel.importers import Batch, detect_format, read_twarc
+from backchannel.importers import Batch, detect_format, read_tags, read_twarc
 from backchannel.store import Database, ImportRecord, Post, Target, remove_post, save_posts
 
-READERS: dict[str, Callable[[Path], Iterator[Batch]]] = {"twarc": read_twarc}
+READERS: dict[str, Callable[[Path], Iterator[Batch]]] = {"twarc": read_twarc, "tags": read_tags}
 KEPT_PROBLEMS = 20  # named in the summary and kept with the import; the rest counted
 OUTSIDE = "outside the event's time"
 

@@ -1,4 +1,4 @@
-"""Importers: files of old backchannels -> ``NormalizedPost`` (twarc, ...).
+"""Importers: files of old backchannels -> ``NormalizedPost`` (twarc, TAGS, ...).
 
 Each format has a reader module that turns a file into :class:`~.base.Batch` es of
 normalised posts, with every item it could not use named by its line and reason. The
@@ -16,5 +16,6 @@ __getattr__, __dir__, __all__ = exports(
         "detect": ["detect_format"],
         "tweets": ["TWITTER", "tweet_uri"],
         "twarc": ["read_twarc"],
+        "tags": ["read_tags"],
     },
 )

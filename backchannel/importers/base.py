@@ -14,7 +14,7 @@ from pathlib import Path
 
 from backchannel.collectors import NormalizedPost
 
-FORMATS = ("twarc",)  # the formats `import --format` knows, beside "auto"
+FORMATS = ("twarc", "tags")  # the formats `import --format` knows, beside "auto"
 BATCH = 500  # posts a transaction: a kill loses at most the batch in hand
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
 from backchannel.errors import InputError
+from backchannel.importers.tags import looks_like_tags
 
 _SNIFF = 64 * 1024
 
@@ -22,9 +24,11 @@ def detect_format(path: Path) -> str:
             data = None
         if isinstance(data, dict) and _looks_like_twarc(data):
             return "twarc"
+    elif first and looks_like_tags(next(csv.reader([first]), [])):
+        return "tags"
     raise InputError(
-        f"{path}: not a file backchannel recognises (a twarc JSON-lines capture); "
-        "if it is one, say which with --format"
+        f"{path}: not a file backchannel recognises (a twarc JSON-lines capture, a TAGS "
+        "CSV); if it is one, say which with --format"
     )
 
 

@@ -255,14 +255,21 @@ def text_tags(text: str) -> list[Entity]:
 
 
 def author(user: dict[str, Any]) -> NormalizedAuthor:
-    """A v1.1 or v2 user object; ``screen_name`` or ``username``."""
-    user_id = tweet_id(user.get("id_str") or user.get("id"))
-    handle = _str(user.get("screen_name") or user.get("username")).strip() or user_id
+    """A v1.1 or v2 user object; ``screen_name`` or ``username``. An account whose id
+    the data does not hold (a TAGS sheet) is known by its profile's address."""
+    name_given = _str(user.get("screen_name") or user.get("username")).strip()
+    if not (user.get("id_str") or user.get("id")) and name_given:
+        user_uri = PROFILE_URL.format(quote(name_given, safe=""))
+        handle = name_given
+    else:
+        user_id = tweet_id(user.get("id_str") or user.get("id"))
+        user_uri = USER_URI.format(user_id)
+        handle = name_given or user_id
     name = _str(user.get("name"))
     bio = " ".join(filter(None, (_str(user.get("description")), _str(user.get("location")))))
     return NormalizedAuthor(
         platform=TWITTER,
-        uri=USER_URI.format(user_id),
+        uri=user_uri,
         handle=handle,
         display_name=name,
         display_name_html=escape(name),
