@@ -23,6 +23,8 @@ def results_table(results: list[Any], max_width: int | None = None) -> str:
     for r in results:
         if r.skipped and skipped_text(r.skipped) not in table:
             lines.append(f"{r.file} skipped {skipped_text(r.skipped)}")
+        if r.consent:
+            lines.append(f"{r.file}: {r.consent}")
         if r.forgotten:
             lines.append(f"{r.file}: {r.forgotten} post(s) forgotten: the file says they were "
                          "deleted")  # fmt: skip
@@ -48,7 +50,9 @@ def import_command(
     """Import old posts from FILE... into EVENT.
 
     Reads twarc captures (JSON lines of Twitter API v1.1 tweets, or twarc2's API v2
-    pages, streamed or flattened tweets) and TAGS sheets saved as CSV. Posts go through the event's consent rule
+    pages, streamed or flattened tweets), TAGS sheets saved as CSV, and Twitter
+    archives (data/tweets.js, with account.js beside it: the archive's owner sent it,
+    so their consent is recorded as an allow entry). Posts go through the event's consent rule
     (protected accounts are never imported; #nobot-style bios, the allow and deny
     lists and forgotten posts apply) and must fall in the event's time and carry one
     of its hashtags. Importing a file again changes nothing; a broken or cut line is

@@ -6,7 +6,8 @@ each batch is stored in one transaction by the collectors' path
 organiser's lists, one post per URI. Killed anywhere, an import run again stores
 what is missing and nothing twice. A post outside the event's time (with its
 margins) or without one of its hashtags is skipped, as a collector would not have
-found it. A deletion in the file forgets the post and leaves a tombstone.
+found it. A deletion in the file forgets the post and leaves a tombstone. An archive
+sent by its owner (a Twitter archive) records their consent as an allow entry.
 
 Every post is sighted at its import's ``import:<id>``: where it came from, kept.
 """
@@ -24,13 +25,36 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backchannel.config import Config
-from backchannel.consent import DELETED, bury_posts, event_policy
+from backchannel.consent import (
+    DELETED,
+    bury_posts,
+    decisions,
+    event_policy,
+    normalize_handle,
+    set_decision,
+)
 from backchannel.errors import InputError
 from backchannel.events import collection_window, get_event
-from backchannel.importers import Batch, detect_format, read_tags, read_twarc
-from backchannel.store import Database, ImportRecord, Post, Target, remove_post, save_posts
+from backchannel.importers import (
+    Batch,
+    detect_format,
+    read_tags,
+    read_twarc,
+    read_twitter_archive,
+)
+from backchannel.store import (
+    Database,
+    Event,
+    ImportRecord,
+    Post,
+    Target,
+    remove_post,
+    save_posts,
+)
 
-READERS: dict[str, Callable[[Path], Iterator[Batch]]] = {"twarc": read_twarc, "tags": read_tags}
+READERS: dict[str, Callable[[Path], Iterator[Batch]]] = {
+    "twarc": read_twarc, "tags": read_tags, "twitter-archive": read_twitter_archive,
+}  # fmt: skip
 KEPT_PROBLEMS = 20  # named in the summary and kept with the import; the rest counted
 OUTSIDE = "outside the event's time"
 
@@ -50,6 +74,7 @@ class ImportResult:
     skipped: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
     forgotten: int = 0  # posts the file says were deleted, removed
+    consent: str = ""  # an archive's owner: what their consent became
 
 
 def import_file(
@@ -91,6 +116,14 @@ def import_file(
         policy = event_policy(session, event, config.consent.default_policy == "opt-in",
                               config.consent.allow_bots)  # fmt: skip
     for batch in READERS[file_format](path):
+        if batch.owner is not None:
+            # An archive sent by its owner: their consent, recorded as an allow entry
+            # (unless the organiser decided about them already), then in force.
+            with db.writing() as session:
+                event = get_event(session, event_slug)
+                result.consent = _record_consent(session, event, batch.owner, path.name)
+                policy = event_policy(session, event, config.consent.default_policy == "opt-in",
+                                      config.consent.allow_bots)  # fmt: skip
         kept = [p for p in batch.posts if window.start <= p.created_at <= window.end]
         with db.writing() as session:
             stored = save_posts(session, target, kept, policy,
@@ -110,6 +143,17 @@ def import_file(
     with db.writing() as session:
         _record(session, record_id, result, finished=True)
     return result
+
+
+def _record_consent(session: Session, event: Event, owner: str, file_name: str) -> str:
+    """Allow the archive's owner in the event, unless the organiser decided already."""
+    existing = {row.handle: row.decision for row in decisions(session, event.slug)}
+    handle = normalize_handle(owner)
+    if handle in existing:
+        return f"{owner}: the event's {existing[handle]} entry stands"
+    set_decision(session, event.slug, owner, "allow",
+                 f"sent their own archive ({file_name[:200]})")  # fmt: skip
+    return f"{owner}: allowed (sent their own archive)"
 
 
 def _measure(path: Path) -> tuple[str, int, int]:

@@ -125,7 +125,8 @@ def report(
     )
     for state, deleted_at, visibility, author, post_id in rows:
         decided = verdict(state, deleted_at, visibility, author_verdict(author, policy))
-        decided = imported.apply(post_id, decided)
+        allowed = normalize_handle(author.handle) in policy.allowed
+        decided = imported.apply(post_id, decided, allowed)
         if not decided.publish:
             reason = decided.reason or "excluded"
             out.stored[reason] += 1

@@ -10,7 +10,8 @@ one) with ``backchannel consent imported EVENT all``.
 A post is *imported only* when every place it was seen is an import (``import:N``
 sightings); one that a collector also found was re-checked like any other. The rule
 here is applied after :func:`backchannel.consent.rule.verdict`, by the export and by
-``consent report`` alike.
+``consent report`` alike. An author on the event's allow list (who consented, or sent
+their own archive) is not held back.
 """
 
 from __future__ import annotations
@@ -38,8 +39,12 @@ class ImportedRule:
     imported_only: frozenset[int] = frozenset()  # post ids seen only in imports
     in_stories: frozenset[int] = frozenset()  # post ids a story of the event uses
 
-    def apply(self, post_id: int, decided: Verdict) -> Verdict:
-        if not self.story_only or not decided.publish or post_id not in self.imported_only:
+    def apply(self, post_id: int, decided: Verdict, allowed: bool = False) -> Verdict:
+        """``allowed``: the author is on the event's allow list (they consented, or sent
+        their own archive): their imported posts are published like any others."""
+        if allowed or not self.story_only or not decided.publish:
+            return decided
+        if post_id not in self.imported_only:
             return decided
         if post_id not in self.in_stories:
             return Verdict(False, False, NOT_IN_A_STORY)

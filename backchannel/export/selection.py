@@ -211,6 +211,8 @@ def load_index(
                 )  # fmt: skip
     excluded: dict[str, int] = defaultdict(int)
     imported = imported_rule(session, event)  # posts seen only in imported files
+    allowed = {a for a, row in index.authors.items()
+               if consent.normalize_handle(row.handle) in policy.allowed}  # fmt: skip
     columns = index.columns
     day_of: dict[date, int] = {}
     # Streamed in batches: never every candidate row at once beside the index.
@@ -220,7 +222,7 @@ def load_index(
          edited, fetched, cid, sensitive, has_cw, r, b, lk, q, visibility) = row  # fmt: skip
         decided = verdict(state, None, visibility, author_verdicts[author_id])
         if imported.imported_only:
-            decided = imported.apply(pid, decided)
+            decided = imported.apply(pid, decided, author_id in allowed)
         if not decided.publish:
             excluded[decided.reason or "excluded"] += 1
             continue

@@ -1,4 +1,5 @@
-"""Importers: files of old backchannels -> ``NormalizedPost`` (twarc, TAGS, ...).
+"""Importers: files of old backchannels -> ``NormalizedPost`` (twarc, TAGS, Twitter
+archives, ...).
 
 Each format has a reader module that turns a file into :class:`~.base.Batch` es of
 normalised posts, with every item it could not use named by its line and reason. The
@@ -17,5 +18,6 @@ __getattr__, __dir__, __all__ = exports(
         "tweets": ["TWITTER", "tweet_uri"],
         "twarc": ["read_twarc"],
         "tags": ["read_tags"],
+        "twitter_archive": ["read_twitter_archive"],
     },
 )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from backchannel.collectors import NormalizedPost
 
-FORMATS = ("twarc", "tags")  # the formats `import --format` knows, beside "auto"
+FORMATS = ("twarc", "tags", "twitter-archive")  # the formats `import --format` knows, beside "auto"
 BATCH = 500  # posts a transaction: a kill loses at most the batch in hand
 
 
@@ -27,6 +27,7 @@ class Batch:
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> items
     problems: list[str] = field(default_factory=list)  # "line 12: not JSON"
     deleted: list[str] = field(default_factory=list)  # URIs the file says were deleted
+    owner: str | None = None  # an archive's owner, who sent it: their consent is recorded
     position: int = 0  # the last line (or row) read
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from backchannel.errors import InputError
 from backchannel.importers.tags import looks_like_tags
+from backchannel.importers.twitter_archive import looks_like_archive
 
 _SNIFF = 64 * 1024
 
@@ -17,6 +18,8 @@ def detect_format(path: Path) -> str:
     with path.open("rb") as handle:
         head = handle.read(_SNIFF).decode("utf-8-sig", "replace")
     first = next((line for line in head.splitlines() if line.strip()), "").strip()
+    if looks_like_archive(first):
+        return "twitter-archive"
     if first.startswith("{"):
         try:
             data = json.loads(first, strict=False)
@@ -28,7 +31,7 @@ def detect_format(path: Path) -> str:
         return "tags"
     raise InputError(
         f"{path}: not a file backchannel recognises (a twarc JSON-lines capture, a TAGS "
-        "CSV); if it is one, say which with --format"
+        "CSV, a Twitter archive's tweets.js); if it is one, say which with --format"
     )
 
 

@@ -24,13 +24,12 @@ from backchannel.collectors import NormalizedPost
 from backchannel.importers.base import BATCH, Batch, read_file_lines
 from backchannel.importers.tweets import (
     Unusable,
-    entities_v1,
     entities_v2,
     make_post,
-    media_v1,
     media_v2,
     tweet_id,
     tweet_uri,
+    v1_parts,
     withheld,
 )
 from backchannel.sanitize import parse_json
@@ -114,37 +113,13 @@ def _v1(tweet: dict[str, Any]) -> Outcome:
     original = tweet.get("retweeted_status")
     if isinstance(original, dict):
         tweet = original  # a retweet stands for its original, with its full text
-    if withheld(tweet) or withheld(tweet.get("user") or {}):
-        return (WITHHELD, "")
     user = tweet.get("user")
     if not isinstance(user, dict):
         raise Unusable("no user")
-    extended = tweet.get("extended_tweet") if isinstance(tweet.get("extended_tweet"), dict) else {}
-    text = extended.get("full_text") or tweet.get("full_text") or tweet.get("text") or ""
-    source = extended or tweet
-    entities = source.get("entities") if isinstance(source.get("entities"), dict) else {}
-    extended_media = (source.get("extended_entities") or {}).get("media")
-    media = extended_media if isinstance(extended_media, list) else entities.get("media") or []
-    media_urls = {m.get("url") for m in media if isinstance(m, dict)}
-    return make_post(
-        tweet_id_text=tweet_id(tweet.get("id_str") or tweet.get("id")),
-        user=user,
-        created=tweet.get("created_at"),
-        text=text if isinstance(text, str) else "",
-        entities=entities_v1(entities, media_urls),  # type: ignore[arg-type]
-        media=media_v1(media),
-        raw=tweet,
-        language=tweet.get("lang"),
-        sensitive=tweet.get("possibly_sensitive"),
-        reply_to=tweet.get("in_reply_to_status_id_str") or tweet.get("in_reply_to_status_id"),
-        quote_of=tweet.get("quoted_status_id_str") or tweet.get("quoted_status_id"),
-        counts=(
-            tweet.get("reply_count"),
-            tweet.get("retweet_count"),
-            tweet.get("favorite_count"),
-            tweet.get("quote_count"),
-        ),  # fmt: skip
-    )
+    parts = v1_parts(tweet)
+    if parts is None or withheld(user):
+        return (WITHHELD, "")
+    return make_post(user=user, **parts)
 
 
 class Includes:

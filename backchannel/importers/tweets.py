@@ -214,8 +214,11 @@ def _hashtag(tag: str, start: int, end: int) -> Entity | None:
 
 
 def _span(item: dict[str, Any]) -> tuple[int, int]:
-    indices = _list(item.get("indices"))
-    if len(indices) == 2 and all(isinstance(i, int) for i in indices):
+    # A Twitter archive writes every number as a string, offsets too.
+    indices = [
+        int(i) if isinstance(i, str) and i.isdigit() else i for i in _list(item.get("indices"))
+    ]
+    if len(indices) == 2 and all(isinstance(i, int) and not isinstance(i, bool) for i in indices):
         return indices[0], indices[1]
     start, end = item.get("start"), item.get("end")
     if isinstance(start, int) and isinstance(end, int):
@@ -334,6 +337,38 @@ def _best_variant(variants: list[Any]) -> str | None:
     return safe_url(_str(mp4[0].get("url"))) if mp4 else None
 
 
+def v1_parts(tweet: dict[str, Any]) -> dict[str, Any] | None:
+    """What :func:`make_post` needs of an API v1.1 tweet but its user (a twarc line has
+    one inside, a Twitter archive beside it); None when the tweet is withheld."""
+    if withheld(tweet):
+        return None
+    extended = _dict(tweet.get("extended_tweet"))
+    text = extended.get("full_text") or tweet.get("full_text") or tweet.get("text") or ""
+    source = extended or tweet
+    entities = _dict(source.get("entities"))
+    extended_media = _dict(source.get("extended_entities")).get("media")
+    media = extended_media if isinstance(extended_media, list) else _list(entities.get("media"))
+    media_urls = {_str(_dict(m).get("url")) for m in media}
+    return {
+        "tweet_id_text": tweet_id(tweet.get("id_str") or tweet.get("id")),
+        "created": tweet.get("created_at"),
+        "text": _str(text),
+        "entities": entities_v1(entities, media_urls),
+        "media": media_v1(media),
+        "raw": tweet,
+        "language": tweet.get("lang"),
+        "sensitive": tweet.get("possibly_sensitive"),
+        "reply_to": tweet.get("in_reply_to_status_id_str") or tweet.get("in_reply_to_status_id"),
+        "quote_of": tweet.get("quoted_status_id_str") or tweet.get("quoted_status_id"),
+        "counts": (
+            tweet.get("reply_count"),
+            tweet.get("retweet_count"),
+            tweet.get("favorite_count"),
+            tweet.get("quote_count"),
+        ),  # fmt: skip
+    }
+
+
 def make_post(
     *,
     tweet_id_text: str,
@@ -366,7 +401,7 @@ def make_post(
         text=plain,
         html=rendered.html,
         language=lang if lang and lang not in ("und", "zxx") else None,
-        sensitive=sensitive is True,
+        sensitive=sensitive is True or sensitive == "true",
         visibility="private" if protected(user) else "public",
         reply_to_uri=tweet_uri(tweet_id(reply_to)) if reply_to else None,
         quote_uri=tweet_uri(tweet_id(quote_of)) if quote_of else None,
