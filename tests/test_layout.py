@@ -48,6 +48,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "collect": {
         "collectors",
         "importers",
+        "curation",  # an imported Storify story is stored as a storyboard
         "store",
         "consent",
         "media",

@@ -23,6 +23,8 @@ def results_table(results: list[Any], max_width: int | None = None) -> str:
     for r in results:
         if r.skipped and skipped_text(r.skipped) not in table:
             lines.append(f"{r.file} skipped {skipped_text(r.skipped)}")
+        if r.story:
+            lines.append(f"{r.file}: story {r.story} stored (`story export` shows it)")
         if r.consent:
             lines.append(f"{r.file}: {r.consent}")
         if r.forgotten:
@@ -49,7 +51,7 @@ def import_command(
 ) -> None:  # fmt: skip
     """Import old posts from FILE... into EVENT.
 
-    Reads twarc captures (JSON lines of Twitter API v1.1 tweets, or twarc2's API v2
+    Reads Storify stories saved as JSON (the story is made too), twarc captures (JSON lines of Twitter API v1.1 tweets, or twarc2's API v2
     pages, streamed or flattened tweets), TAGS sheets saved as CSV, and Twitter
     archives (data/tweets.js, with account.js beside it: the archive's owner sent it,
     so their consent is recorded as an allow entry). Posts go through the event's consent rule
@@ -60,6 +62,7 @@ def import_command(
 
     \b
     Example:
+      backchannel import swrb13 swrb13-day-one.json
       backchannel import swrb13 swrb13-2013.jsonl
       backchannel import swrb13 "TAGS - swrb13 - Archive.csv"
     """

@@ -3,7 +3,7 @@
 The collect service, building collectors from the config, coverage, recheck, the
 schedule and its scheduler, the run lock, ``status``, ``doctor`` and ``import``. May
 import: collectors, importers, store, consent, media, export (a live re-export),
-events, config, errors.
+curation (an imported story), events, config, errors.
 """
 
 from backchannel.lazy import exports

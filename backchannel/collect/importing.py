@@ -7,7 +7,9 @@ organiser's lists, one post per URI. Killed anywhere, an import run again stores
 what is missing and nothing twice. A post outside the event's time (with its
 margins) or without one of its hashtags is skipped, as a collector would not have
 found it. A deletion in the file forgets the post and leaves a tombstone. An archive
-sent by its owner (a Twitter archive) records their consent as an allow entry.
+sent by its owner (a Twitter archive) records their consent as an allow entry. A
+Storify file makes its story too (through the storyboard path of ``story import``);
+its tweets are kept whatever their hashtag and time, as the curator chose them.
 
 Every post is sighted at its import's ``import:<id>``: where it came from, kept.
 """
@@ -24,6 +26,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backchannel.collectors import NormalizedPost
 from backchannel.config import Config
 from backchannel.consent import (
     DELETED,
@@ -33,11 +36,15 @@ from backchannel.consent import (
     normalize_handle,
     set_decision,
 )
+from backchannel.curation import Block, StoryDoc, format_story, import_story
 from backchannel.errors import InputError
 from backchannel.events import collection_window, get_event
 from backchannel.importers import (
+    CURATED,
     Batch,
+    StoryDraft,
     detect_format,
+    read_storify,
     read_tags,
     read_twarc,
     read_twitter_archive,
@@ -45,6 +52,7 @@ from backchannel.importers import (
 from backchannel.store import (
     Database,
     Event,
+    EventPost,
     ImportRecord,
     Post,
     Target,
@@ -53,7 +61,8 @@ from backchannel.store import (
 )
 
 READERS: dict[str, Callable[[Path], Iterator[Batch]]] = {
-    "twarc": read_twarc, "tags": read_tags, "twitter-archive": read_twitter_archive,
+    "storify": read_storify, "twarc": read_twarc, "tags": read_tags,
+    "twitter-archive": read_twitter_archive,
 }  # fmt: skip
 KEPT_PROBLEMS = 20  # named in the summary and kept with the import; the rest counted
 OUTSIDE = "outside the event's time"
@@ -75,6 +84,7 @@ class ImportResult:
     problems: list[str] = field(default_factory=list)
     forgotten: int = 0  # posts the file says were deleted, removed
     consent: str = ""  # an archive's owner: what their consent became
+    story: str = ""  # the story a Storify file made: its slug
 
 
 def import_file(
@@ -115,6 +125,11 @@ def import_file(
         hashtags = set(event.hashtags)
         policy = event_policy(session, event, config.consent.default_policy == "opt-in",
                               config.consent.allow_bots)  # fmt: skip
+    curated = file_format in CURATED  # a story's posts: the curator chose them
+
+    def wanted(post: NormalizedPost) -> bool:
+        return curated or not hashtags.isdisjoint(post.tags)
+
     for batch in READERS[file_format](path):
         if batch.owner is not None:
             # An archive sent by its owner: their consent, recorded as an allow entry
@@ -124,10 +139,9 @@ def import_file(
                 result.consent = _record_consent(session, event, batch.owner, path.name)
                 policy = event_policy(session, event, config.consent.default_policy == "opt-in",
                                       config.consent.allow_bots)  # fmt: skip
-        kept = [p for p in batch.posts if window.start <= p.created_at <= window.end]
+        kept = [p for p in batch.posts if curated or window.start <= p.created_at <= window.end]
         with db.writing() as session:
-            stored = save_posts(session, target, kept, policy,
-                                lambda post: not hashtags.isdisjoint(post.tags))  # fmt: skip
+            stored = save_posts(session, target, kept, policy, wanted)
             result.forgotten += _forget(session, batch.deleted)
             result.read += batch.read
             result.imported += stored.new
@@ -137,12 +151,43 @@ def import_file(
             if len(kept) < len(batch.posts):
                 result.skipped[OUTSIDE] += len(batch.posts) - len(kept)
             result.problems += batch.problems
+            if batch.story is not None:
+                result.story = _store_story(session, event_slug, batch.story, result)
             _record(session, record_id, result, finished=False)
         if progress is not None:
             progress(batch.position, lines)
     with db.writing() as session:
         _record(session, record_id, result, finished=True)
     return result
+
+
+def _store_story(session: Session, event_slug: str, draft: StoryDraft, result: ImportResult) -> str:
+    """The file's story, stored as a storyboard (as ``story import`` stores one): its
+    posts that were not imported (left out by consent) are left out of it, counted."""
+    uris = [block[1] for block in draft.blocks if block[0] == "post"]
+    event = get_event(session, event_slug)
+    present = set()
+    for chunk in (uris[i : i + 500] for i in range(0, len(uris), 500)):
+        present |= set(session.scalars(
+            select(Post.uri).join(EventPost, EventPost.post_id == Post.id).where(
+                EventPost.event_id == event.id, EventPost.state != "hidden",
+                Post.deleted_at.is_(None), Post.uri.in_(chunk),
+            )
+        ))  # fmt: skip
+    blocks: list[Block] = []
+    for block in draft.blocks:
+        if block[0] == "post" and block[1] not in present:
+            result.skipped["story item left out: its post was not imported"] += 1
+        elif block[0] == "post":
+            blocks.append(Block("post", len(blocks) + 1, ref=block[1]))
+        elif block[0] == "heading":
+            blocks.append(Block("heading", len(blocks) + 1, level=block[1], text=block[2]))
+        else:
+            blocks.append(Block("text", len(blocks) + 1, text=block[1]))
+    doc = StoryDoc(draft.title, draft.slug, event_slug, draft.curator, draft.description, blocks)
+    import_story(session, format_story(doc), f"{result.file} (Storify)", author="import",
+                 made_at=draft.made_at)  # fmt: skip
+    return draft.slug
 
 
 def _record_consent(session: Session, event: Event, owner: str, file_name: str) -> str:

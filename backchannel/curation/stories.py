@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -170,10 +171,15 @@ def _fingerprint(doc: StoryDoc) -> str:
 
 
 def import_story(
-    session: Session, source: str, path: str = "<story>", author: str = "story import"
+    session: Session,
+    source: str,
+    path: str = "<story>",
+    author: str = "story import",
+    made_at: datetime | None = None,
 ) -> ImportResult:
     """Validate the storyboard ``source`` as a whole, then store it (replacing its slug)
-    and, when it changed, record it as the story's next revision (by ``author``)."""
+    and, when it changed, record it as the story's next revision (by ``author``).
+    ``made_at``: when a story brought from elsewhere (Storify) was first made."""
     from backchannel.curation.revisions import record_revision
 
     doc = parse(source, path)
@@ -183,9 +189,11 @@ def import_story(
         .where(Story.event_id == event.id, Story.slug == doc.slug)
         .options(selectinload(Story.items))
     )
-    created = old.created_at if old else utcnow()
+    created = old.created_at if old else made_at or utcnow()
     unchanged = old is not None and _fingerprint(story_doc(session, old)) == _fingerprint(doc)
-    updated = old.updated_at if old and unchanged else utcnow()
+    updated = (
+        old.updated_at if old and unchanged else (made_at if old is None else None) or utcnow()
+    )
     if old is not None:
         session.delete(old)
         session.flush()

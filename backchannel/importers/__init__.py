@@ -1,5 +1,5 @@
-"""Importers: files of old backchannels -> ``NormalizedPost`` (twarc, TAGS, Twitter
-archives, ...).
+"""Importers: files of old backchannels -> ``NormalizedPost`` (Storify, twarc,
+TAGS, Twitter archives, ...).
 
 Each format has a reader module that turns a file into :class:`~.base.Batch` es of
 normalised posts, with every item it could not use named by its line and reason. The
@@ -13,7 +13,8 @@ from backchannel.lazy import exports
 __getattr__, __dir__, __all__ = exports(
     __name__,
     {
-        "base": ["Batch", "FORMATS", "read_file_lines"],
+        "base": ["Batch", "CURATED", "FORMATS", "read_file_lines"],
+        "storify": ["StoryDraft", "read_storify"],
         "detect": ["detect_format"],
         "tweets": ["TWITTER", "tweet_uri"],
         "twarc": ["read_twarc"],

@@ -11,10 +11,14 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from backchannel.collectors import NormalizedPost
 
-FORMATS = ("twarc", "tags", "twitter-archive")  # the formats `import --format` knows, beside "auto"
+FORMATS = ("storify", "twarc", "tags", "twitter-archive")
+CURATED = (
+    "storify",
+)  # a story's posts: kept whatever their hashtag and time  # the formats `import --format` knows, beside "auto"
 BATCH = 500  # posts a transaction: a kill loses at most the batch in hand
 
 
@@ -28,6 +32,7 @@ class Batch:
     problems: list[str] = field(default_factory=list)  # "line 12: not JSON"
     deleted: list[str] = field(default_factory=list)  # URIs the file says were deleted
     owner: str | None = None  # an archive's owner, who sent it: their consent is recorded
+    story: Any = None  # a curated story the file holds (storify.StoryDraft), last batch
     position: int = 0  # the last line (or row) read
 
 

@@ -27,11 +27,14 @@ def detect_format(path: Path) -> str:
             data = None
         if isinstance(data, dict) and _looks_like_twarc(data):
             return "twarc"
-    elif first and looks_like_tags(next(csv.reader([first]), [])):
+    if first.startswith("{") and '"elements"' in head and '"content"' in head:
+        return "storify"  # one JSON document, maybe over many lines
+    if first and looks_like_tags(next(csv.reader([first]), [])):
         return "tags"
     raise InputError(
-        f"{path}: not a file backchannel recognises (a twarc JSON-lines capture, a TAGS "
-        "CSV, a Twitter archive's tweets.js); if it is one, say which with --format"
+        f"{path}: not a file backchannel recognises (a Storify story's JSON, a twarc "
+        "JSON-lines capture, a TAGS CSV, a Twitter archive's tweets.js); if it is one, say "
+        "which with --format"
     )
 
 
