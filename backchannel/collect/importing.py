@@ -7,7 +7,7 @@ organiser's lists, one post per URI. Killed anywhere, an import run again stores
 what is missing and nothing twice. A post outside the event's time (with its
 margins) or without one of its hashtags is skipped, as a collector would not have
 found it. A deletion in the file forgets the post and leaves a tombstone. An archive
-sent by its owner (a Twitter archive) records their consent as an allow entry. A
+sent by its owner (a Twitter or Mastodon archive) records their consent as an allow entry. A
 Storify file makes its story too (through the storyboard path of ``story import``);
 its tweets are kept whatever their hashtag and time, as the curator chose them.
 
@@ -44,6 +44,7 @@ from backchannel.importers import (
     Batch,
     StoryDraft,
     detect_format,
+    read_outbox,
     read_storify,
     read_tags,
     read_twarc,
@@ -62,7 +63,7 @@ from backchannel.store import (
 
 READERS: dict[str, Callable[[Path], Iterator[Batch]]] = {
     "storify": read_storify, "twarc": read_twarc, "tags": read_tags,
-    "twitter-archive": read_twitter_archive,
+    "twitter-archive": read_twitter_archive, "mastodon-outbox": read_outbox,
 }  # fmt: skip
 KEPT_PROBLEMS = 20  # named in the summary and kept with the import; the rest counted
 OUTSIDE = "outside the event's time"

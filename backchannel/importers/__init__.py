@@ -1,5 +1,5 @@
 """Importers: files of old backchannels -> ``NormalizedPost`` (Storify, twarc,
-TAGS, Twitter archives, ...).
+TAGS, Twitter archives, Mastodon archives, ...).
 
 Each format has a reader module that turns a file into :class:`~.base.Batch` es of
 normalised posts, with every item it could not use named by its line and reason. The
@@ -20,5 +20,6 @@ __getattr__, __dir__, __all__ = exports(
         "twarc": ["read_twarc"],
         "tags": ["read_tags"],
         "twitter_archive": ["read_twitter_archive"],
+        "mastodon_outbox": ["read_outbox"],
     },
 )

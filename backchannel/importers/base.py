@@ -7,6 +7,7 @@ is not JSON, a tweet without an id, a cut last line are each named by their line
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Any
 
 from backchannel.collectors import NormalizedPost
 
-FORMATS = ("storify", "twarc", "tags", "twitter-archive")
+FORMATS = ("storify", "twarc", "tags", "twitter-archive", "mastodon-outbox")
 CURATED = (
     "storify",
 )  # a story's posts: kept whatever their hashtag and time  # the formats `import --format` knows, beside "auto"
@@ -44,3 +45,31 @@ def read_file_lines(path: Path) -> Iterator[tuple[int, str, bool]]:
         for number, line in enumerate(lines, start=1):
             ended = line.endswith("\n")
             yield number, line.rstrip("\r\n"), ended
+
+
+def array_items(text: str, at: int) -> Iterator[tuple[int, Any, str]]:
+    """Each item of the JSON array that starts at ``text[at]`` (``[``): its line, the
+    item, and a problem or "". Read item by item, so a file cut short gives every
+    whole item before the cut, then the cut's line."""
+    decoder = json.JSONDecoder(strict=False)
+    at = _skip(text, at) + 1
+    while True:
+        at = _skip(text, at, ",")
+        if at >= len(text):
+            yield text.count("\n", 0, at) + 1, None, "cut short (the array does not end)"
+            return
+        if text[at] == "]":
+            return
+        line = text.count("\n", 0, at) + 1
+        try:
+            item, at = decoder.raw_decode(text, at)
+        except ValueError:
+            yield line, None, "cut short, or not JSON, from here on"
+            return
+        yield line, item, ""
+
+
+def _skip(text: str, at: int, also: str = "") -> int:
+    while at < len(text) and (text[at].isspace() or text[at] in also):
+        at += 1
+    return at

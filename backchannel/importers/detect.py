@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from backchannel.errors import InputError
+from backchannel.importers.mastodon_outbox import looks_like_outbox
 from backchannel.importers.tags import looks_like_tags
 from backchannel.importers.twitter_archive import looks_like_archive
 
@@ -20,6 +21,8 @@ def detect_format(path: Path) -> str:
     first = next((line for line in head.splitlines() if line.strip()), "").strip()
     if looks_like_archive(first):
         return "twitter-archive"
+    if looks_like_outbox(head):
+        return "mastodon-outbox"
     if first.startswith("{"):
         try:
             data = json.loads(first, strict=False)
@@ -33,7 +36,7 @@ def detect_format(path: Path) -> str:
         return "tags"
     raise InputError(
         f"{path}: not a file backchannel recognises (a Storify story's JSON, a twarc "
-        "JSON-lines capture, a TAGS CSV, a Twitter archive's tweets.js); if it is one, say "
+        "JSON-lines capture, a TAGS CSV, a Twitter archive's tweets.js, a Mastodon archive's outbox.json); if it is one, say "
         "which with --format"
     )
 

@@ -14,14 +14,13 @@ short imports every whole item and names where it stops.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from backchannel.errors import InputError
-from backchannel.importers.base import BATCH, Batch
+from backchannel.importers.base import BATCH, Batch, array_items
 from backchannel.importers.twarc import WITHHELD
 from backchannel.importers.tweets import Unusable, make_post, v1_parts
 
@@ -71,32 +70,12 @@ def _items(text: str) -> Iterator[tuple[int, Any, str]]:
     """Each item of the file's array: (its line, the item, a problem or "")."""
     prefix = _PREFIX.match(text)
     at = prefix.end() if prefix else 0
-    at = _skip(text, at)
+    while at < len(text) and text[at].isspace():
+        at += 1
     if not text.startswith("[", at):
         yield 1, None, "not a Twitter archive file (window.YTD... = [ ... ])"
         return
-    decoder = json.JSONDecoder(strict=False)
-    at += 1
-    while True:
-        at = _skip(text, at, ",")
-        if at >= len(text):
-            yield text.count("\n", 0, at) + 1, None, "cut short (the array does not end)"
-            return
-        if text[at] == "]":
-            return
-        line = text.count("\n", 0, at) + 1
-        try:
-            item, at = decoder.raw_decode(text, at)
-        except ValueError:
-            yield line, None, "cut short, or not JSON, from here on"
-            return
-        yield line, item, ""
-
-
-def _skip(text: str, at: int, also: str = "") -> int:
-    while at < len(text) and (text[at].isspace() or text[at] in also):
-        at += 1
-    return at
+    yield from array_items(text, at)
 
 
 def _post(tweet: dict[str, Any], user: dict[str, Any]) -> Any:
