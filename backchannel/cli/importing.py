@@ -54,8 +54,9 @@ def import_command(
     Reads Storify stories saved as JSON (the story is made too), twarc captures (JSON
     lines of Twitter API v1.1 tweets, or twarc2's API v2 pages, streamed or flattened
     tweets), TAGS sheets saved as CSV, Twitter archives (data/tweets.js, with
-    account.js beside it) and Mastodon archives (outbox.json, with actor.json beside
-    it): an archive's owner sent it, so their consent is recorded as an allow entry.
+    account.js beside it), Mastodon archives (outbox.json, with actor.json beside it)
+    and Bluesky repositories (.car): an archive's owner sent it, so their consent is
+    recorded as an allow entry.
     Posts go through the event's consent rule (protected accounts are never imported;
     #nobot-style bios, the allow and deny lists and forgotten posts apply) and, but
     for a story's, must fall in the event's time and carry one of its hashtags.

@@ -7,7 +7,7 @@ organiser's lists, one post per URI. Killed anywhere, an import run again stores
 what is missing and nothing twice. A post outside the event's time (with its
 margins) or without one of its hashtags is skipped, as a collector would not have
 found it. A deletion in the file forgets the post and leaves a tombstone. An archive
-sent by its owner (a Twitter or Mastodon archive) records their consent as an allow entry. A
+sent by its owner (a Twitter or Mastodon archive, a Bluesky repository) records their consent as an allow entry. A
 Storify file makes its story too (through the storyboard path of ``story import``);
 its tweets are kept whatever their hashtag and time, as the curator chose them.
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,6 +44,7 @@ from backchannel.importers import (
     Batch,
     StoryDraft,
     detect_format,
+    read_car,
     read_outbox,
     read_storify,
     read_tags,
@@ -51,6 +52,7 @@ from backchannel.importers import (
     read_twitter_archive,
 )
 from backchannel.store import (
+    Author,
     Database,
     Event,
     EventPost,
@@ -64,6 +66,7 @@ from backchannel.store import (
 READERS: dict[str, Callable[[Path], Iterator[Batch]]] = {
     "storify": read_storify, "twarc": read_twarc, "tags": read_tags,
     "twitter-archive": read_twitter_archive, "mastodon-outbox": read_outbox,
+    "bluesky-car": read_car,
 }  # fmt: skip
 KEPT_PROBLEMS = 20  # named in the summary and kept with the import; the rest counted
 OUTSIDE = "outside the event's time"
@@ -131,11 +134,18 @@ def import_file(
     def wanted(post: NormalizedPost) -> bool:
         return curated or not hashtags.isdisjoint(post.tags)
 
+    renamed: dict[str, str] = {}  # author URI -> the handle the store knows
     for batch in READERS[file_format](path):
+        if renamed:
+            batch.posts = [_renamed(p, renamed) for p in batch.posts]
         if batch.owner is not None:
             # An archive sent by its owner: their consent, recorded as an allow entry
             # (unless the organiser decided about them already), then in force.
             with db.writing() as session:
+                if batch.owner_account is not None:
+                    known = _stored_handle(session, *batch.owner_account)
+                    if known:  # a repository names no handle: the store's, if it has one
+                        renamed[batch.owner_account[1]] = batch.owner = known
                 event = get_event(session, event_slug)
                 result.consent = _record_consent(session, event, batch.owner, path.name)
                 policy = event_policy(session, event, config.consent.default_policy == "opt-in",
@@ -189,6 +199,18 @@ def _store_story(session: Session, event_slug: str, draft: StoryDraft, result: I
     import_story(session, format_story(doc), f"{result.file} (Storify)", author="import",
                  made_at=draft.made_at)  # fmt: skip
     return draft.slug
+
+
+def _stored_handle(session: Session, platform: str, uri: str) -> str | None:
+    return session.scalar(select(Author.handle).where(Author.platform == platform,
+                                                      Author.uri == uri))  # fmt: skip
+
+
+def _renamed(post: NormalizedPost, handles: dict[str, str]) -> NormalizedPost:
+    handle = handles.get(post.author.uri)
+    if handle is not None and post.author.handle != handle:
+        post.author = replace(post.author, handle=handle)
+    return post
 
 
 def _record_consent(session: Session, event: Event, owner: str, file_name: str) -> str:

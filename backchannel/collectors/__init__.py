@@ -46,6 +46,7 @@ __getattr__, __dir__, __all__ = exports(
         "bluesky.collector": ["BlueskyCollector"],
         "bluesky.session": ["BlueskySession"],
         "bluesky.normalize": ["normalize_post_view"],
+        "bluesky.facets": ["hashtag", "render_facets", "text_hashtags"],
         "bluesky.recheck": ["PostChecker"],
     },
 )

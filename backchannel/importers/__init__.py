@@ -1,5 +1,5 @@
 """Importers: files of old backchannels -> ``NormalizedPost`` (Storify, twarc,
-TAGS, Twitter archives, Mastodon archives, ...).
+TAGS, Twitter and Mastodon archives, Bluesky repositories).
 
 Each format has a reader module that turns a file into :class:`~.base.Batch` es of
 normalised posts, with every item it could not use named by its line and reason. The
@@ -21,5 +21,6 @@ __getattr__, __dir__, __all__ = exports(
         "tags": ["read_tags"],
         "twitter_archive": ["read_twitter_archive"],
         "mastodon_outbox": ["read_outbox"],
+        "bluesky_car": ["read_car"],
     },
 )

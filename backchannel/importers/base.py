@@ -16,7 +16,9 @@ from typing import Any
 
 from backchannel.collectors import NormalizedPost
 
-FORMATS = ("storify", "twarc", "tags", "twitter-archive", "mastodon-outbox")
+FORMATS = (
+    "storify", "twarc", "tags", "twitter-archive", "mastodon-outbox", "bluesky-car",
+)  # fmt: skip
 CURATED = (
     "storify",
 )  # a story's posts: kept whatever their hashtag and time  # the formats `import --format` knows, beside "auto"
@@ -33,6 +35,8 @@ class Batch:
     problems: list[str] = field(default_factory=list)  # "line 12: not JSON"
     deleted: list[str] = field(default_factory=list)  # URIs the file says were deleted
     owner: str | None = None  # an archive's owner, who sent it: their consent is recorded
+    # (platform, uri) of an owner whose handle the file does not hold (a repository)
+    owner_account: tuple[str, str] | None = None
     story: Any = None  # a curated story the file holds (storify.StoryDraft), last batch
     position: int = 0  # the last line (or row) read
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from backchannel.errors import InputError
+from backchannel.importers.bluesky_car import looks_like_car
 from backchannel.importers.mastodon_outbox import looks_like_outbox
 from backchannel.importers.tags import looks_like_tags
 from backchannel.importers.twitter_archive import looks_like_archive
@@ -17,7 +18,10 @@ _SNIFF = 64 * 1024
 def detect_format(path: Path) -> str:
     """The format of ``path``, or an error that names the formats known."""
     with path.open("rb") as handle:
-        head = handle.read(_SNIFF).decode("utf-8-sig", "replace")
+        raw = handle.read(_SNIFF)
+    if looks_like_car(raw):
+        return "bluesky-car"
+    head = raw.decode("utf-8-sig", "replace")
     first = next((line for line in head.splitlines() if line.strip()), "").strip()
     if looks_like_archive(first):
         return "twitter-archive"
@@ -36,7 +40,7 @@ def detect_format(path: Path) -> str:
         return "tags"
     raise InputError(
         f"{path}: not a file backchannel recognises (a Storify story's JSON, a twarc "
-        "JSON-lines capture, a TAGS CSV, a Twitter archive's tweets.js, a Mastodon archive's outbox.json); if it is one, say "
+        "JSON-lines capture, a TAGS CSV, a Twitter archive's tweets.js, a Mastodon archive's outbox.json, a Bluesky repository's .car); if it is one, say "
         "which with --format"
     )
 
