@@ -7,6 +7,7 @@ Every figure is compared with a baseline taken in the same run, as a ratio.
     python -m benchmarks                       # everything, N = 10,000 and 100,000
     python -m benchmarks --quick               # N = 1,000: a quick try
     python -m benchmarks --only ingest,export --sizes 20000
+    python -m benchmarks --only import --sizes 100000   # backchannel import of twarc tweets
     BACKCHANNEL_BENCH_DATABASE_URL=postgresql+psycopg://... python -m benchmarks
 """
 
@@ -32,7 +33,7 @@ from benchmarks.report import Row, machine, table
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-ALL = ("ingest", "requests", "export", "startup", "studio", "postgres", "phone")
+ALL = ("ingest", "requests", "export", "import", "startup", "studio", "postgres", "phone")
 PLATFORMS = ("mastodon", "bluesky")
 
 
@@ -156,6 +157,20 @@ class Runner:
         shutil.rmtree(out, ignore_errors=True)
         shutil.rmtree(bare, ignore_errors=True)
         return float(full["peak_rss_mb"])
+
+    def imports(self, sizes: list[int]) -> None:
+        """``import`` of N twarc tweets against json.loads + nh3 + executemany (issue 35)."""
+        for n in sizes:
+            base = self.task("import_baseline", "import", n=n)
+            db = self.work / f"import-{n}.db"
+            got = self.task("import", "import", n=n, url=f"sqlite:///{db}")
+            ratio = got["rate"] / base["rate"]
+            self.add(Row("import", f"twarc import N={n:,}", got["rate"], "posts/s", base["rate"],
+                         ratio, ">= 0.5", ratio >= 0.5,
+                         f"{got['imported']:,} imported; peak {got['peak_rss_mb']:.0f} MB",
+                         "SQLite"))  # fmt: skip
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
 
     def memory_rows(self, peaks: dict[int, float], database: str) -> None:
         for n, peak in sorted(peaks.items()):
@@ -347,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
             runner.startup()
         if "ingest" in chosen or "export" in chosen:
             runner.archive(sizes, "", "ingest" in chosen, "export" in chosen)
+        if "import" in chosen:
+            runner.imports(sizes)
         if "requests" in chosen:
             runner.requests(request_sizes)
         if "studio" in chosen:

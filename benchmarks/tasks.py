@@ -271,9 +271,10 @@ def task_export_baseline(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _tasks() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
-    from benchmarks import phone, tasks_requests, tasks_studio
+    from benchmarks import phone, tasks_import, tasks_requests, tasks_studio
 
-    found = {**globals(), **vars(tasks_requests), **vars(tasks_studio), **vars(phone)}
+    found = {**globals(), **vars(tasks_requests), **vars(tasks_studio), **vars(phone),
+             **vars(tasks_import)}  # fmt: skip
     return {
         name.removeprefix("task_"): fn for name, fn in found.items() if name.startswith("task_")
     }

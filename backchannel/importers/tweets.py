@@ -87,14 +87,29 @@ def _int(value: object) -> int:
     return 0
 
 
+_MONTHS = {m: n for n, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
+                                         "Sep", "Oct", "Nov", "Dec"), start=1)}  # fmt: skip
+_V1_TIME = re.compile(
+    r"^[A-Z][a-z]{2} ([A-Z][a-z]{2}) (\d{2}) (\d{2}):(\d{2}):(\d{2}) \+0000 (\d{4})$"
+)
+
+
 def parse_time(value: object) -> datetime:
-    """v1.1's ``Wed Oct 10 20:19:24 +0000 2018``, or v2's ISO 8601; UTC."""
+    """v1.1's ``Wed Oct 10 20:19:24 +0000 2018`` (always UTC: read by hand, ``strptime``
+    took a sixth of an import), or v2's ISO 8601; UTC."""
     text = _str(value).strip()
-    for pattern in ("%a %b %d %H:%M:%S %z %Y",):
+    found = _V1_TIME.match(text)
+    if found and found.group(1) in _MONTHS:
+        month, day, hour, minute, second, year = found.groups()
         try:
-            return datetime.strptime(text, pattern).astimezone(UTC)
+            return datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute),
+                            int(second), tzinfo=UTC)  # fmt: skip
         except ValueError:
-            pass
+            raise Unusable("no usable created_at") from None
+    try:
+        return datetime.strptime(text, "%a %b %d %H:%M:%S %z %Y").astimezone(UTC)
+    except ValueError:
+        pass
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
