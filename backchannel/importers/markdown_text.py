@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from backchannel.sanitize import safe_url
+from backchannel.sanitize import clean_post_html, html_to_text, safe_url
 
 _SPECIAL_START = re.compile(r"^(\s*)(#|>|`{3}|~{3}|-{3}|\[|<)")
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>])")
@@ -88,7 +88,9 @@ class _Converter(HTMLParser):
 def html_markdown(source: str) -> str:
     """Markdown of ``source``'s text, links and emphasis; paragraphs by blank lines."""
     converter = _Converter()
-    converter.feed(source or "")
+    # Cleaned first: the sanitiser's parser takes any input (the standard library's
+    # refuses some, such as ``<![>``), and what is left is the HTML it allows.
+    converter.feed(clean_post_html(source or ""))
     converter.close()
     text = "".join(converter.parts)
     paragraphs = [" ".join(p.split()) if "\n" not in p.strip() else p.strip()
@@ -101,8 +103,5 @@ def heading_of(source: str) -> tuple[int, str] | None:
     match = re.fullmatch(r"\s*<h([1-6])[^>]*>(.*?)</h\1>\s*", source or "", re.S | re.I)
     if match is None:
         return None
-    converter = _Converter()
-    converter.feed(match.group(2))
-    text = " ".join("".join(p for p in converter.parts if p not in ("**", "*")).split())
-    text = re.sub(r"\\(.)", r"\1", text)
+    text = " ".join(html_to_text(match.group(2)).split())
     return (2 if int(match.group(1)) <= 2 else 3, text) if text else None

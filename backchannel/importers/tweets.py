@@ -401,7 +401,11 @@ def make_post(
 ) -> NormalizedPost:
     """The parts both API versions share, as one post."""
     writer = author(user)
-    rendered = render(text, entities or text_tags(text))
+    # Hashtags from the text when the entities name none (the oldest captures have no
+    # entities at all; a hand-made or damaged file may lack their hashtags).
+    if not any(e.kind == "hashtag" for e in entities):
+        entities = [*entities, *text_tags(text)]
+    rendered = render(text, entities)
     plain = html.unescape(text)
     lang = _str(language)
     replies, reposts, likes, quotes = counts
