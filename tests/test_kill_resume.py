@@ -2,7 +2,8 @@
 
 Two archives of the same event are made from the same loopback servers (two Mastodon
 servers and Bluesky): a reference, each step run once without interruption, and a
-trial, where each step (`collect`, `media fetch`, `recheck`, `story import`, `export`)
+trial, where each step (`collect`, `media fetch`, `recheck`, `import` of a twarc capture,
+`story import`, `export`)
 is killed with SIGKILL several times (once as soon as it holds its database, which it
 does from the start of its work to its end, then at random moments of its reference
 duration) and then run to its end; every kill lands after the step opened its
@@ -45,6 +46,7 @@ from backchannel.sandbox.mastodon_server import MastodonSandbox
 from backchannel.sandbox.mastodon_world import MastodonWorld
 from backchannel.store import Author, CollectionRun, Database, Post, Story
 from tests.helpers import write_config
+from tests.twarc_files import tweet_v1, user_v1, write_lines
 
 TAG = "swrs26"
 START = datetime(2026, 3, 12, 9, tzinfo=UTC)
@@ -207,9 +209,19 @@ STEPS: tuple[tuple[str, ...], ...] = (
     ("collect", "ev", "--no-media"),
     ("media", "fetch", "ev"),
     ("recheck", "ev"),
+    ("import", "ev", "CAPTURE", "--no-media"),
     ("story", "import", "STORY"),
     ("export", "ev"),
 )
+
+
+def _capture(path: Path) -> Path:
+    """A twarc capture of the event's hashtag, for `import` (issue 35)."""
+    people = [user_v1(str(300 + n), f"person{n}", f"Person {n}") for n in range(40)]
+    tweets = [tweet_v1(str(700000000000000000 + i), f"Tweet {i} from the room #{TAG}",
+                       people[i % 40], created=f"Thu Mar 12 {10 + i // 400:02d}:{i % 60:02d}:00 +0000 2026")
+              for i in range(2000)]  # fmt: skip
+    return write_lines(path, tweets)
 
 
 def _change_the_sources(servers: Servers) -> None:
@@ -318,8 +330,10 @@ def test_kill_9_at_random_moments_then_resume_equals_an_uninterrupted_run(
     reference = _archive(tmp_path / "reference", servers, f"sqlite:///{tmp_path / 'ref.db'}")
     trial = _archive(tmp_path / "trial", servers, db_url)
     story = tmp_path / "story.md"
+    capture = _capture(tmp_path / "capture.jsonl")
     for n, template in enumerate(STEPS):
-        step = tuple(str(story) if arg == "STORY" else arg for arg in template)
+        names = {"STORY": str(story), "CAPTURE": str(capture)}
+        step = tuple(names.get(arg, arg) for arg in template)
         if step[0] == "recheck":
             _change_the_sources(servers)
         if step[0] == "story":  # every post the archive holds, drafted once for both

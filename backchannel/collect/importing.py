@@ -11,7 +11,7 @@ sent by its owner (a Twitter or Mastodon archive, a Bluesky repository) records 
 Storify file makes its story too (through the storyboard path of ``story import``);
 its tweets are kept whatever their hashtag and time, as the curator chose them.
 
-Every post is sighted at its import's ``import:<id>``: where it came from, kept.
+Every post is sighted at its file's ``import:<digest>``: where it came from, kept.
 """
 
 from __future__ import annotations

@@ -158,5 +158,7 @@ class ImportRecord(Base):
 
     @property
     def server(self) -> str:
-        """What the posts' sightings name as where they were seen."""
-        return f"import:{self.id}"
+        """What the posts' sightings name as where they were seen: from the file's
+        digest, not the row's id, so that the same file gives the same provenance in any
+        database (a killed import can leave a gap in PostgreSQL's sequence)."""
+        return f"import:{self.sha256[:16]}"

@@ -2,7 +2,7 @@
 
 `backchannel import` reads twarc captures (and, later, the other formats of issue 35)
 into an event. Each file is a row: its format, name, digest and size, when it was read
-and what came of it. Its posts are sighted at `import:<id>`, so every post keeps where
+and what came of it. Its posts are sighted at `import:<the digest's first 16 digits>`, so every post keeps where
 it came from, and importing the same file again finds the row by its digest.
 
 Revision ID: 0014
