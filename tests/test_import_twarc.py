@@ -226,3 +226,24 @@ def test_a_file_in_no_known_format_is_a_clear_error(tmp_path: Path, config: Path
     assert "notes.txt: not a file backchannel recognises" in result.output
     missing = run_cli("import", "nosuch", str(strange), config=config)
     assert missing.exit_code != 0 and "nosuch" in missing.output
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "twarc-csv"
+
+
+def test_twarc2s_own_output_as_twarc_csv_tests_it(tmp_path: Path, db_url: str) -> None:
+    """Two pages twarc2 wrote (vendored from twarc-csv's tests): a retweet whose original
+    is in the page's includes, and a tweet withheld in a country."""
+    config = write_config(tmp_path, db_url)
+    assert run_cli("init", config=config).exit_code == 0
+    assert run_cli("event", "add", "ev", "--title", "E", "--hashtag", "poiuytrewq", "--start",
+                   "2021-05-01", "--end", "2021-05-20", "--timezone", "UTC",
+                   config=config).exit_code == 0  # fmt: skip
+    result = run_cli("import", "ev", str(FIXTURES / "two_tweets.jsonl"),
+                     str(FIXTURES / "withheld-first-line.jsonl"), "--no-media", "--wide",
+                     config=config)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "withheld 1" in result.output, result.output
+    posts = _posts(db_url)
+    assert sorted(posts) == ["1391677057810288641"]  # the retweeted original
+    assert posts["1391677057810288641"].author.handle == "bibaigna96"
