@@ -135,6 +135,7 @@ class StudioConfig:
     session_idle_minutes: float = 480.0  # a session unused this long ends
     session_max_hours: float = 72.0  # and any session ends this long after sign-in
     public_url: str = ""  # behind a reverse proxy with TLS: the address people open
+    import_max_mb: float = 200.0  # the most an organiser may upload to import at once
 
 
 @dataclass(frozen=True)
@@ -389,6 +390,7 @@ def _check(config: Config) -> None:
         "schedule.after_event_every_minutes": config.schedule.after_event_every_minutes,
         "studio.session_idle_minutes": config.studio.session_idle_minutes,
         "studio.session_max_hours": config.studio.session_max_hours,
+        "studio.import_max_mb": config.studio.import_max_mb,
     }
     for key, value in positive.items():
         if value <= 0:

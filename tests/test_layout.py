@@ -57,6 +57,7 @@ MAY_IMPORT: dict[str, set[str]] = {
         "config",
     },  # fmt: skip
     "studio": {
+        "importers",  # the formats `import` reads, for the upload form
         "store",
         "curation",
         "consent",

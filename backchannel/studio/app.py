@@ -66,6 +66,7 @@ from backchannel.studio.browse import (
 )
 from backchannel.studio.collecting import Collector
 from backchannel.studio.editing import History, apply_change
+from backchannel.studio.importing import Importer
 from backchannel.studio.links import make_link, use_link
 from backchannel.studio.organising import OrganiserPages
 from backchannel.studio.pages import event_named as _event
@@ -90,11 +91,12 @@ def create_app(
     )
     env.globals.update(post_html=_post_html, markdown_html=markdown_html, urlencode=urlencode,
                        page_link=_page_link)  # fmt: skip
-    publisher = collector = None
+    publisher = collector = importer = None
     if config is not None:
         publisher = Publisher(db, config, Path(tempfile.mkdtemp(prefix="backchannel-preview-")))
         collector = Collector(db, config)
-    pages = _Pages(db, env, publisher, collector)
+        importer = Importer(db, config)
+    pages = _Pages(db, env, publisher, collector, importer)
     check = pages.admit
     # Deny by default: each route names the role it needs (see roles).
     routes = [
@@ -103,6 +105,7 @@ def create_app(
         roles.route("/activity", pages.activity, ORGANISER, check),
         roles.route("/", pages.home, {"GET": CURATOR, "POST": ORGANISER}, check, ("GET", "POST")),
         roles.route("/events/{event}/organise", pages.organise, ORGANISER, check, ("GET", "POST")),
+        roles.route("/events/{event}/import", pages.upload, ORGANISER, check, ("POST",)),
         roles.route("/events/{event}/posts", pages.posts, CURATOR, check, ("GET", "POST")),
         roles.route("/events/{event}/stories", pages.stories, CURATOR, check, ("GET", "POST")),
         roles.route("/events/{event}/stories/{story}", pages.editor, CURATOR, check,

@@ -1,5 +1,5 @@
 """The organiser's pages: the events (and adding one), an event's page (status,
-collect now, sources, sessions, consent), preview and publish, and forget."""
+collect now, import, sources, sessions, consent), preview and publish, and forget."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -18,9 +19,11 @@ from backchannel.curation import parse_schedule, schedule_toml, set_schedule
 from backchannel.errors import InputError
 from backchannel.event_edits import FIELD_NAMES, EditResult, EventChanges, edit_event
 from backchannel.events import EventSpec, add_source, create_event, duration_text, parse_source_url
+from backchannel.importers import FORMATS
 from backchannel.media import prune
 from backchannel.store import Event, StudioAction
 from backchannel.studio import security, sessions
+from backchannel.studio.importing import safe_name
 from backchannel.studio.pages import BasePages
 from backchannel.studio.pages import event_named as _event
 
@@ -122,17 +125,58 @@ class OrganiserPages(BasePages):
                 error, error_field = str(exc), exc.field or _FIELD_OF.get(action)
         said = said or sessions.take_flash(self.db, request)
         run = self.collector.state(slug)  # first: see Collector.state
+        imported = self.importer.state(slug) if self.importer is not None else None
         with self.db.reading() as session:
             event = _event(session, slug)
             facts = status(session, self.publisher.config, slug).events[0]
             return self.render(
                 request, "organise.html", 400 if error else 200, event=event, facts=facts,
-                decisions=decisions(session, slug), run=run,
+                decisions=decisions(session, slug), run=run, imported=imported,
+                formats=("auto", *FORMATS),
                 schedule=typed["schedule"] if error and "schedule" in typed else schedule_toml(event),
                 edit=typed if error and typed.get("action") == "edit" else event_fields(event),
                 typed=typed if error else {},
                 said=said, error=error, error_field=error_field,
             )  # fmt: skip
+
+    async def upload(self, request: Request) -> Response:
+        """Files to import into the event, posted as a form (see :mod:`.importing`)."""
+        if self.importer is None or self.publisher is None:
+            return security.refused("This studio was started without the archive's settings.", 404)
+        slug = request.path_params["event"]
+        with self.db.reading() as session:
+            _event(session, slug)  # a 404 for an unknown event
+        limit = int(self.publisher.config.studio.import_max_mb * 1024 * 1024)
+        size = request.headers.get("content-length", "")
+        if not size.isdigit():
+            return security.refused("An upload must say its size (Content-Length).", 411)
+        if int(size) > limit:
+            return security.refused(
+                f"The files are larger than this studio takes ({limit // 2**20} MB, [studio] "
+                "import_max_mb): import them with `backchannel import` on the server.", 413)  # fmt: skip
+        form = await request.form(max_files=20, max_fields=10)
+        if not security.same(str(form.get("csrf") or ""), security.csrf_token(request)):
+            return security.refused("The form's CSRF token is missing or wrong: reload.")
+        chosen = str(form.get("format") or "auto")
+        uploads = [v for k, v in form.multi_items() if k == "file" and isinstance(v, UploadFile)]
+        uploads = [u for u in uploads if u.filename]
+        if chosen not in ("auto", *FORMATS) or not uploads:
+            sessions.flash(self.db, request, "Choose a file to import (and a format it is in).")
+            return RedirectResponse(f"/events/{quote(slug)}/organise", 303)
+        folder = self.importer.folder(slug)
+        paths = []
+        for upload in uploads:
+            path = folder / safe_name(upload.filename or "")
+            with path.open("wb") as out:
+                while chunk := await upload.read(1 << 20):
+                    out.write(chunk)
+            paths.append(path)
+        started = self.importer.start(slug, paths, chosen)
+        with self.db.writing() as session:
+            self._log(session, request, "import", f"{slug}: {', '.join(p.name for p in paths)}")
+        sessions.flash(self.db, request, "Importing now." if started
+                       else "An import is running already: try again when it has finished.")  # fmt: skip
+        return RedirectResponse(f"/events/{quote(slug)}/organise", 303)
 
     async def activity(self, request: Request) -> Response:
         """What was done in the studio, newest first (organisers only): the action log."""

@@ -14,6 +14,7 @@ from backchannel.events import get_event
 from backchannel.store import Database, Event, StudioAction
 from backchannel.studio import roles, security, sessions
 from backchannel.studio.collecting import Collector
+from backchannel.studio.importing import Importer
 from backchannel.studio.publishing import Publisher
 
 
@@ -22,12 +23,13 @@ class BasePages:
 
     def __init__(
         self, db: Database, env: Environment, publisher: Publisher | None,
-        collector: Collector | None = None,
+        collector: Collector | None = None, importer: Importer | None = None,
     ) -> None:  # fmt: skip
         self.db = db
         self.env = env
         self.publisher = publisher
         self.collector = collector
+        self.importer = importer
 
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         context.update(request=request, csrf=security.csrf_token(request),
