@@ -153,3 +153,50 @@ def test_a_cut_storify_file_is_named(tmp_path: Path, config: Path) -> None:
                      config=config)  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "cut.json line 1: cut short, or not JSON, from here on" in result.output
+
+
+STORIFY_HTML = f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Storify: SWRB day one</title>
+<meta name="description" content="The keynote, told by the room.">
+<meta name="author" content="Dr A. Example"></head>
+<body class="storify-export"><h1>What we learned at SWRB</h1>
+<ol class="elements">
+<li class="element text" data-type="text" data-id="e1"><h2>Opening keynote</h2></li>
+<li class="element text" data-type="text" data-id="e2"><p>The room filled <b>early</b>.</p></li>
+<li class="element quote" data-type="quote" data-source="twitter" data-id="e3"
+    data-permalink="https://twitter.com/ana_sw/status/314000000000000001"
+    data-timestamp="1363775400" data-username="ana_sw">
+  <img class="avatar" src="https://pbs.twimg.com/profile_images/1/a.jpg">
+  <span class="name">Ana Silva</span> <span class="username">@ana_sw</span>
+  <div class="text">Slides at <a href="https://t.co/abc"><span class="invisible">https://</span>swrb.example/slides<span class="invisible">/2013/day-one</span></a> #{TAG}</div>
+  <span class="time">6 months ago</span>
+</li>
+<li class="element link" data-type="link" data-source="web" data-id="e4"
+    data-permalink="https://swrb.example/report">
+  <h3 class="title">The report</h3><p class="text">What the panel found.</p></li>
+<li class="element quote" data-type="quote" data-source="facebook" data-id="e5"
+    data-permalink="https://www.facebook.com/sw/posts/2"><div class="text">Not a tweet</div></li>
+</ol></body></html>
+"""
+
+
+def test_a_storify_html_export(tmp_path: Path, config: Path) -> None:
+    path = tmp_path / "swrb-day-one.html"
+    path.write_text(STORIFY_HTML, encoding="utf-8")
+    output = _import(config, path)
+    row = next(line for line in output.splitlines() if line.startswith("swrb-day-one.html"))
+    assert row.split()[1:5] == ["storify-html", "5", "1", "0"], output
+    story = _story(config, "what-we-learned-at-swrb")
+    assert "curator: Dr A. Example" in story and "The keynote, told by the room." in story
+    order = ["## Opening keynote", "The room filled **early**.",
+             "https://twitter.com/i/web/status/314000000000000001", "[The report]",
+             "What the panel found.", "Not a tweet"]  # fmt: skip
+    places = [story.index(part) for part in order]
+    assert places == sorted(places), story
+    assert "6 months ago" not in story
+    exported = run_cli("export", "swrb13", "--no-search", config=config)
+    assert exported.exit_code == 0, exported.output
+    page = (tmp_path / "site" / "swrb13" / "2013-03-20.html").read_text(encoding="utf-8")
+    # The time from data-timestamp (10:30 UTC), the link's words without its hidden parts.
+    assert '<time datetime="2013-03-20T10:30:00Z">' in page
+    assert '<p>Slides at swrb.example/slides <a class="hashtag"' in page

@@ -16,12 +16,11 @@ from typing import Any
 
 from backchannel.collectors import NormalizedPost
 
+# The formats `import --format` knows, beside "auto".
 FORMATS = (
-    "storify", "twarc", "tags", "twitter-archive", "mastodon-outbox", "bluesky-car",
+    "storify", "storify-html", "twarc", "tags", "twitter-archive", "mastodon-outbox", "bluesky-car",
 )  # fmt: skip
-CURATED = (
-    "storify",
-)  # a story's posts: kept whatever their hashtag and time  # the formats `import --format` knows, beside "auto"
+CURATED = ("storify", "storify-html")  # a story's posts: kept whatever their hashtag and time
 BATCH = 500  # posts a transaction: a kill loses at most the batch in hand
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from backchannel.errors import InputError
 from backchannel.importers.bluesky_car import looks_like_car
 from backchannel.importers.mastodon_outbox import looks_like_outbox
+from backchannel.importers.storify_html import looks_like_storify_html
 from backchannel.importers.tags import looks_like_tags
 from backchannel.importers.twitter_archive import looks_like_archive
 
@@ -27,6 +28,8 @@ def detect_format(path: Path) -> str:
         return "twitter-archive"
     if looks_like_outbox(head):
         return "mastodon-outbox"
+    if looks_like_storify_html(head):
+        return "storify-html"
     if first.startswith("{"):
         try:
             data = json.loads(first, strict=False)
@@ -39,7 +42,7 @@ def detect_format(path: Path) -> str:
     if first and looks_like_tags(next(csv.reader([first]), [])):
         return "tags"
     raise InputError(
-        f"{path}: not a file backchannel recognises (a Storify story's JSON, a twarc "
+        f"{path}: not a file backchannel recognises (a Storify story's JSON or HTML, a twarc "
         "JSON-lines capture, a TAGS CSV, a Twitter archive's tweets.js, a Mastodon archive's outbox.json, a Bluesky repository's .car); if it is one, say "
         "which with --format"
     )

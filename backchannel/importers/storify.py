@@ -57,10 +57,17 @@ def looks_like_storify(data: object) -> bool:
 
 
 def read_storify(path: Path) -> Iterator[Batch]:
-    """The story's tweets, a batch at a time; the last batch carries the story."""
+    """The story's tweets, a batch at a time; the last batch carries the story (see
+    :func:`story_batches`, which Storify's HTML export goes through too)."""
     text = path.read_text(encoding="utf-8-sig", errors="replace")
     batch = Batch()
     contents = list(_documents(text, batch))
+    yield from story_batches(contents, batch)
+
+
+def story_batches(contents: list[dict[str, Any]], batch: Batch) -> Iterator[Batch]:
+    """The tweets of a story (its pages' ``content`` objects, in order), a batch at a
+    time, ``batch`` first (it may hold problems already); the last carries the story."""
     if not contents:
         batch.problems.append("line 1: no Storify story (content.elements) in the file")
         yield batch
@@ -193,7 +200,8 @@ def _tweet(element: dict[str, Any], data: dict[str, Any], name: str, tweet_id: s
 
 def _card(kind: str, element: dict[str, Any], data: dict[str, Any]) -> tuple[Any, ...] | None:
     """A link, image, video or other site's post as a card in the story's text."""
-    part = _dict(data.get(kind)) or _dict(data.get("link")) or _dict(data.get("image"))
+    part = (_dict(data.get(kind)) or _dict(data.get("link")) or _dict(data.get("image"))
+            or _dict(data.get("card")))  # fmt: skip
     title = _plain(part.get("title") or element.get("title") or _dict(data.get("oembed")).get("title")
                    or part.get("caption"))  # fmt: skip
     description = _plain(part.get("description") or element.get("description")
