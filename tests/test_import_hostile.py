@@ -6,6 +6,7 @@ audited as HTML, and opened in Chromium: nothing runs, nothing is asked off the 
 from __future__ import annotations
 
 import csv
+import html
 import json
 import re
 from pathlib import Path
@@ -80,6 +81,41 @@ def _storify(folder: Path) -> Path:
     return path
 
 
+def _storify_html(folder: Path) -> Path:
+    items = []
+    for i, payload in enumerate(payloads()):
+        text, attr = html.escape(payload, quote=False), html.escape(payload, quote=True)
+        items.append(
+            f'<li data-type="text" data-id="h{i}"><p>{text}</p></li>\n'
+            f'<li data-type="quote" data-source="twitter" data-id="q{i}" data-username="{attr}"'
+            f' data-permalink="https://twitter.com/h{i}/status/{930000000000000000 + i}"'
+            f' data-timestamp="1773309600"><img class="avatar" src="{html.escape(hostile_url(i))}">'
+            f'<span class="name">{text}</span><div class="text">{text} #{TAG}</div></li>\n'
+            f'<li data-type="link" data-id="l{i}" data-permalink="{html.escape(hostile_url(i))}">'
+            f'<h3 class="title">{text}</h3><p class="text">{text}</p></li>\n'
+        )  # fmt: skip
+    page = (f"<html><head><title>{html.escape(payloads()[7])}</title></head><body>"
+            f"<h1>Storify</h1><ol>{''.join(items)}</ol></body></html>")  # fmt: skip
+    path = folder / "storify.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def _twitter_archive(folder: Path) -> Path:
+    data = folder / "twitter" / "data"
+    data.mkdir(parents=True)
+    account = [{"account": {"accountId": "9999", "username": "archived",
+                            "accountDisplayName": payloads()[8]}}]  # fmt: skip
+    (data / "account.js").write_text("window.YTD.account.part0 = " + json.dumps(account),
+                                     encoding="utf-8")  # fmt: skip
+    tweets = [{"tweet": {"id_str": str(940000000000000000 + i), "created_at": WHEN_V1,
+                         "full_text": f"{payload} #{TAG}", "entities": {}}}
+              for i, payload in enumerate(payloads())]  # fmt: skip
+    (data / "tweets.js").write_text("window.YTD.tweets.part0 = " + json.dumps(tweets),
+                                    encoding="utf-8")  # fmt: skip
+    return data / "tweets.js"
+
+
 def _outbox(folder: Path) -> Path:
     archive = folder / "mastodon"
     archive.mkdir()
@@ -122,10 +158,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert run_cli("event", "add", "hostile", "--title", "Hostile", "--hashtag", TAG, "--start",
                    "2026-03-12", "--end", "2026-03-13", "--timezone", "UTC",
                    config=config).exit_code == 0  # fmt: skip
-    files = [_twarc(folder), _tags(folder), _storify(folder), _outbox(folder), _car(folder)]
+    files = [_twarc(folder), _tags(folder), _storify(folder), _storify_html(folder),
+             _twitter_archive(folder), _outbox(folder), _car(folder)]  # fmt: skip
     imported = run_cli("import", "hostile", *map(str, files), "--no-media", "--wide", config=config)
     assert imported.exit_code == 0, imported.output
-    for name in ("hostile.jsonl", "hostile.csv", "storify.json", "outbox.json", "hostile.car"):
+    for name in ("hostile.jsonl", "hostile.csv", "storify.json", "storify.html", "tweets.js",
+                 "outbox.json", "hostile.car"):  # fmt: skip
         row = next(line for line in imported.output.splitlines() if line.startswith(name + " "))
         assert int(row.split()[3]) >= len(payloads()) * 0.95, imported.output  # imported
     assert run_cli("consent", "imported", "hostile", "all", config=config).exit_code == 0
@@ -137,6 +175,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_no_imported_page_holds_anything_executable_or_remote(site: Path) -> None:
     story = (site / "hostile" / "story-hostile-story.html").read_text(encoding="utf-8")
     assert story.count("onerror") > 100  # the payloads are on the pages, as text
+    told = (site / "hostile" / "story-storify.html").read_text(encoding="utf-8")
+    assert told.count("onerror") > 100
     assert audit_site(site) == []
 
 

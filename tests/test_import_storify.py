@@ -200,3 +200,20 @@ def test_a_storify_html_export(tmp_path: Path, config: Path) -> None:
     # The time from data-timestamp (10:30 UTC), the link's words without its hidden parts.
     assert '<time datetime="2013-03-20T10:30:00Z">' in page
     assert '<p>Slides at swrb.example/slides <a class="hashtag"' in page
+
+
+def test_markup_the_standard_parser_refuses_does_not_end_the_page(
+    tmp_path: Path, config: Path
+) -> None:
+    page = STORIFY_HTML.replace(
+        "<p>The room filled <b>early</b>.</p>",
+        '<p>The room filled <b>early</b>. <![><img src="]><img src=x onerror=alert(1)//"></p>',
+    )
+    path = tmp_path / "refused.html"
+    path.write_text(page, encoding="utf-8")
+    output = _import(config, path)
+    row = next(line for line in output.splitlines() if line.startswith("refused.html"))
+    assert row.split()[1:4] == ["storify-html", "5", "1"], output  # every element read
+    story = _story(config, "what-we-learned-at-swrb")
+    assert "The room filled **early**. \\<!\\[\\>" in story  # shown as the text it is
+    assert "Not a tweet" in story and "onerror" not in story

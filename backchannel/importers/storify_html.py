@@ -20,6 +20,7 @@ there, with what came before kept and the line named.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -119,6 +120,9 @@ class _TreeBuilder(HTMLParser):
 def parse_html(text: str) -> tuple[Node, str]:
     """The page as a tree, and what stopped the reading ("" when nothing did)."""
     builder = _TreeBuilder()
+    # "<![" opens a marked section, which the standard parser refuses unless it is
+    # CDATA: as text, the rest of the page can still be read.
+    text = re.sub(r"<!\[(?!CDATA\[)", "&lt;![", text)
     try:
         builder.feed(text)
         builder.close()
