@@ -334,3 +334,36 @@ def test_a_finger_drags_an_item_into_place(running: Running) -> None:
     with running.db.reading() as session:
         story = export_story(session, "swrb13", "touched").split("---\n", 2)[2].strip()
     assert story == "## Two\n\n## One"
+
+
+def test_an_organiser_uploads_an_old_archive_and_watches_it_import(
+    running: Running, tmp_path: Path
+) -> None:
+    """Issue 35, point 1: the upload on the event's page, as an organiser uses it."""
+    from tests.twarc_files import tweet_v1, user_v1, write_lines
+
+    ana = user_v1("101", "ana_sw", "Ana Silva")
+    capture = write_lines(tmp_path / "swrb13-2013.jsonl", [
+        tweet_v1(f"39100000000000{i:04d}", f"In the hall {i} #swrb13", ana,
+                 created="Thu Nov 14 01:00:00 +0000 2013") for i in range(40)])  # fmt: skip
+    problems: dict[str, list[str]] = {}
+    with browser() as chromium:
+        context = chromium.new_context()
+        with_axe(context)
+        page = context.new_page()
+        watch = Watch(running.origin)
+        watch.attach(page)
+        page.goto(running.origin + f"login?token={TOKEN}")
+        page.goto(running.origin + "events/swrb13/organise")
+        expect(page.get_by_role("heading", name="Import old posts")).to_be_visible()
+        page.get_by_label("Files").set_input_files(str(capture))
+        page.get_by_role("button", name="Import", exact=True).click()
+        expect(page.get_by_role("status").first).to_contain_text("Importing now.")
+        expect(page.locator("ul.imports")).to_contain_text(
+            "swrb13-2013.jsonl: twarc: 40 read, 40 imported, 0 already there", timeout=20_000
+        )
+        _accessible(page, problems)
+    with running.db.reading() as session:
+        assert len(session.scalars(select(Post).where(Post.platform == "twitter")).all()) == 40
+    watch.assert_clean()
+    assert problems == {}
