@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from backchannel.store import Database, ImportRecord, Post, PostSighting, Tombstone
+from backchannel.store import Database, ImportRecord, Media, Post, PostSighting, Tombstone
 from tests.helpers import run_cli, write_config
 from tests.twarc_files import TAG, tweet_v1, tweet_v2, user_v1, user_v2, write_lines
 
@@ -247,3 +247,58 @@ def test_twarc2s_own_output_as_twarc_csv_tests_it(tmp_path: Path, db_url: str) -
     posts = _posts(db_url)
     assert sorted(posts) == ["1391677057810288641"]  # the retweeted original
     assert posts["1391677057810288641"].author.handle == "bibaigna96"
+
+
+def test_media_are_fetched_where_they_still_answer(
+    tmp_path: Path, config: Path, db_url: str
+) -> None:
+    """A tweet's photo and avatar at an address that answers are stored; one whose
+    address no longer answers keeps the archive's placeholder."""
+    from backchannel.sandbox.images import png
+    from tests.export_browser import serve
+
+    served = tmp_path / "pbs"
+    served.mkdir()
+    (served / "slide.png").write_bytes(png("slide", 120, 90))
+    (served / "face.png").write_bytes(png("face", 48, 48))
+    with serve(served) as origin:
+        ana = user_v1("101", "ana_sw", "Ana Silva", profile_image_url_https=f"{origin}face.png")
+        gone = f"{origin}gone.png"
+
+        def photo(url: str) -> dict[str, object]:
+            return {"media": [{"url": "https://t.co/m", "type": "photo", "media_url_https": url,
+                               "ext_alt_text": "A slide"}]}  # fmt: skip
+
+        lines = [
+            tweet_v1(
+                "300000000000000801",
+                f"With a slide #{TAG}",
+                ana,
+                extended_entities=photo(f"{origin}slide.png"),
+            ),  # fmt: skip
+            tweet_v1(
+                "300000000000000802",
+                f"Its slide is gone #{TAG}",
+                ana,
+                extended_entities=photo(gone),
+            ),  # fmt: skip
+        ]
+        capture = write_lines(tmp_path / "media.jsonl", lines)
+        result = run_cli("import", "swrb13", str(capture), "--wide", config=config)
+    assert result.exit_code == 0, result.output
+    assert "media: " in result.output and "stored" in result.output
+    db = Database(db_url)
+    try:
+        with db.reading() as session:
+            states = {m.remote_url.rsplit("/", 1)[-1]: m.fetch_state
+                      for m in session.scalars(select(Media))}  # fmt: skip
+    finally:
+        db.dispose()
+    assert states["slide.png"] == "done" and states["face.png"] == "done"
+    assert states["gone.png"] != "done"
+    assert run_cli("consent", "imported", "swrb13", "all", config=config).exit_code == 0
+    exported = run_cli("export", "swrb13", "--no-search", config=config)
+    assert exported.exit_code == 0, exported.output
+    day = (tmp_path / "site" / "swrb13" / "2013-03-20.html").read_text(encoding="utf-8")
+    assert "127.0.0.1" not in day  # nothing from the old addresses: local copies
+    assert 'alt="A slide"' in day and "assets/media.svg" in day  # the lost one's placeholder
