@@ -247,6 +247,18 @@ def test_twarc2s_own_output_as_twarc_csv_tests_it(tmp_path: Path, db_url: str) -
     posts = _posts(db_url)
     assert sorted(posts) == ["1391677057810288641"]  # the retweeted original
     assert posts["1391677057810288641"].author.handle == "bibaigna96"
+    db = Database(db_url)
+    try:  # the provenance twarc2 wrote on each line: its version, when it retrieved
+        with db.reading() as session:
+            record = session.scalars(select(ImportRecord).order_by(ImportRecord.id)).first()
+            assert record is not None and record.tool == "twarc 2.0.13"
+            assert record.captured_at is not None
+            assert record.captured_at.isoformat() == "2021-05-19T15:26:17+00:00"
+    finally:
+        db.dispose()
+    assert run_cli("export", "ev", "--no-search", config=config).exit_code == 0
+    about = (tmp_path / "site" / "ev" / "about.html").read_text(encoding="utf-8")
+    assert "two_tweets.jsonl (twarc 2.0.13, captured 19 May 2021): 0 posts published" in about
 
 
 def test_media_are_fetched_where_they_still_answer(

@@ -91,6 +91,8 @@ class ImportResult:
     forgotten: int = 0  # posts the file says were deleted, removed
     consent: str = ""  # an archive's owner: what their consent became
     story: str = ""  # the story a Storify file made: its slug
+    tool: str = ""  # the tool that made the file, where it says
+    captured_at: datetime | None = None  # when it captured its posts, where it says
 
 
 def import_file(
@@ -164,6 +166,9 @@ def import_file(
             if len(kept) < len(batch.posts):
                 result.skipped[OUTSIDE] += len(batch.posts) - len(kept)
             result.problems += batch.problems
+            result.tool = result.tool or batch.tool
+            if batch.captured_at is not None:
+                result.captured_at = max(filter(None, (result.captured_at, batch.captured_at)))
             if batch.story is not None:
                 result.story = _store_story(session, event_slug, batch.story, result)
             _record(session, record_id, result, finished=False)
@@ -256,5 +261,6 @@ def _record(session: Session, record_id: int, result: ImportResult, finished: bo
     record.read, record.imported, record.already = result.read, result.imported, result.already
     record.skipped = dict(sorted(result.skipped.items()))
     record.problems = result.problems[:KEPT_PROBLEMS]
+    record.tool, record.captured_at = result.tool[:100], result.captured_at
     if finished:
         record.finished_at = datetime.now(UTC)

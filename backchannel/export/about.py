@@ -11,6 +11,7 @@ were imported from are named, with what they could not be (re-checked at the sou
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -52,9 +53,10 @@ def sources(index: EventIndex) -> list[tuple[str, str]]:
             for s in index.event.sources]  # fmt: skip
 
 
-def imports(session: Session, index: EventIndex) -> list[tuple[str, str, int]]:
-    """The files the event's posts were imported from: (name, format, posts published
-    that were seen in it), in the order imported."""
+def imports(session: Session, index: EventIndex) -> list[tuple[str, str, int, str]]:
+    """The files the event's posts were imported from: (name, the tool that made it or
+    its format, posts published that were seen in it, the date it captured them or ""),
+    in the order imported."""
     records = session.scalars(
         select(ImportRecord)
         .where(ImportRecord.event_id == index.event.id)
@@ -69,7 +71,15 @@ def imports(session: Session, index: EventIndex) -> list[tuple[str, str, int]]:
     for server, post_id in session.execute(query):
         if index.columns.row_of_id(post_id) is not None:
             published[server] += 1
-    return [(r.file_name, r.format, published[r.server]) for r in records]
+    return [(r.file_name, r.tool or r.format, published[r.server],
+             _day(index, r.captured_at)) for r in records]  # fmt: skip
+
+
+def _day(index: EventIndex, moment: datetime | None) -> str:
+    """A capture's date in the archive's words and the event's zone, or ""."""
+    if moment is None:
+        return ""
+    return index.dates.long_date(moment.astimezone(index.zone).date().isoformat())
 
 
 def write_site_about(

@@ -11,6 +11,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ class Batch:
     # (platform, uri) of an owner whose handle the file does not hold (a repository)
     owner_account: tuple[str, str] | None = None
     story: Any = None  # a curated story the file holds (storify.StoryDraft), last batch
+    tool: str = ""  # the tool that made the file, where it says ("twarc 2.0.13")
+    captured_at: datetime | None = None  # when it captured these posts, where it says
     position: int = 0  # the last line (or row) read
 
 

@@ -62,7 +62,7 @@ def read_car(path: Path) -> Iterator[Batch]:
         raise InputError(f"{path}: the repository's commit (its root block) is not in the file")
     did = commit["did"]
     author = _author(did, blocks, commit)
-    yield Batch(owner=did, owner_account=("bluesky", did))
+    yield Batch(owner=did, owner_account=("bluesky", did), tool="Bluesky repository")
     batch = Batch()
     if cut:
         batch.problems.append(cut)

@@ -47,7 +47,7 @@ def looks_like_outbox(head: str) -> bool:
 def read_outbox(path: Path) -> Iterator[Batch]:
     """The owner first (a batch of its own), then the posts, a batch at a time."""
     author = _actor(path.parent)
-    yield Batch(owner=author.handle)
+    yield Batch(owner=author.handle, tool="Mastodon archive")
     text = path.read_text(encoding="utf-8-sig", errors="replace")
     start = _ITEMS.search(text)
     if start is None:

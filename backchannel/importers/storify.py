@@ -60,7 +60,7 @@ def read_storify(path: Path) -> Iterator[Batch]:
     """The story's tweets, a batch at a time; the last batch carries the story (see
     :func:`story_batches`, which Storify's HTML export goes through too)."""
     text = path.read_text(encoding="utf-8-sig", errors="replace")
-    batch = Batch()
+    batch = Batch(tool="Storify")
     contents = list(_documents(text, batch))
     yield from story_batches(contents, batch)
 
@@ -82,6 +82,7 @@ def story_batches(contents: list[dict[str, Any]], batch: Batch) -> Iterator[Batc
         description=_plain(first.get("description")),
         made_at=_made(first),
     )
+    batch.captured_at = _made(first, "last_updated", "updated")
     seen: set[str] = set()
     elements: list[dict[str, Any]] = []
     for content in contents:
@@ -224,9 +225,11 @@ def _card(kind: str, element: dict[str, Any], data: dict[str, Any]) -> tuple[Any
     return ("text", "\n\n".join(lines)) if lines else None
 
 
-def _made(content: dict[str, Any]) -> datetime | None:
+def _made(content: dict[str, Any], *keys: str) -> datetime | None:
+    """The first of the story's dates named ``keys`` (by default when it was made)."""
     dates = _dict(content.get("date"))
-    for value in (dates.get("published"), dates.get("created"), content.get("created_at")):
+    names = keys or ("published", "created")
+    for value in [*(dates.get(k) for k in names), None if keys else content.get("created_at")]:
         text = _time(value)
         try:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -140,7 +140,7 @@ def looks_like_storify_html(head: str) -> bool:
 
 def read_storify_html(path: Path) -> Iterator[Batch]:
     root, stopped = parse_html(path.read_text(encoding="utf-8-sig", errors="replace"))
-    batch = Batch(problems=[stopped] if stopped else [])
+    batch = Batch(problems=[stopped] if stopped else [], tool="Storify (HTML export)")
     if stopped:
         batch.skipped["unreadable part"] += 1
     yield from story_batches([_content(root)], batch)

@@ -38,7 +38,7 @@ def looks_like_tags(header: list[str]) -> bool:
 def read_tags(path: Path) -> Iterator[Batch]:
     """The posts of a TAGS CSV file, :data:`~backchannel.importers.base.BATCH` at a time."""
     csv.field_size_limit(min(sys.maxsize, 1 << 24))  # entities_str cells can be long
-    batch = Batch()
+    batch = Batch(tool="TAGS")
     with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, [])
@@ -74,7 +74,7 @@ def read_tags(path: Path) -> Iterator[Batch]:
                 batch.problems.append(f"line {number}: {exc}")
             if len(batch.posts) >= BATCH:
                 yield batch
-                batch = Batch(position=batch.position)
+                batch = Batch(position=batch.position, tool=batch.tool)
     yield batch
 
 

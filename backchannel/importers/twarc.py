@@ -17,6 +17,7 @@ A line that is not JSON is named and skipped; a last line cut short says so.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ Outcome = NormalizedPost | tuple[str, str]
 
 def read_twarc(path: Path) -> Iterator[Batch]:
     """The posts of a twarc file, :data:`~backchannel.importers.base.BATCH` at a time."""
-    batch = Batch()
+    batch = Batch(tool="twarc")
     for number, line, ended in read_file_lines(path):
         if not line.strip():
             continue
@@ -59,6 +60,7 @@ def read_twarc(path: Path) -> Iterator[Batch]:
                 else f"line {number}: not JSON"
             )  # fmt: skip
             continue
+        _note_capture(batch, data)
         for outcome in outcomes(data):
             if isinstance(outcome, NormalizedPost):
                 batch.read += 1
@@ -72,8 +74,25 @@ def read_twarc(path: Path) -> Iterator[Batch]:
                     batch.problems.append(f"line {number}: {outcome[1]}")
         if len(batch.posts) >= BATCH:
             yield batch
-            batch = Batch(position=batch.position)
+            batch = Batch(position=batch.position, tool=batch.tool)
     yield batch
+
+
+def _note_capture(batch: Batch, data: object) -> None:
+    """twarc2's own note on a line: its version and when it retrieved the page."""
+    meta = data.get("__twarc") if isinstance(data, dict) else None
+    if not isinstance(meta, dict):
+        return
+    if isinstance(meta.get("version"), str):
+        batch.tool = f"twarc {meta['version'][:40]}"
+    retrieved = meta.get("retrieved_at")
+    if isinstance(retrieved, str):
+        try:
+            moment = datetime.fromisoformat(retrieved.replace("Z", "+00:00"))
+        except ValueError:
+            return
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        batch.captured_at = max(filter(None, (batch.captured_at, moment)))
 
 
 def outcomes(data: object) -> list[Outcome]:

@@ -35,7 +35,7 @@ def looks_like_archive(first_line: str) -> bool:
 def read_twitter_archive(path: Path) -> Iterator[Batch]:
     """The owner (a batch of its own, first), then the tweets, a batch at a time."""
     user = _account(path.parent)
-    yield Batch(owner=user["screen_name"])
+    yield Batch(owner=user["screen_name"], tool="Twitter archive")
     text = path.read_text(encoding="utf-8-sig", errors="replace")
     batch = Batch()
     for number, item, problem in _items(text):

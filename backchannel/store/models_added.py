@@ -148,6 +148,10 @@ class ImportRecord(Base):
     file_name: Mapped[str] = mapped_column(String(500))  # as given, without its folder
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
+    # The tool that made the file ("twarc 2.0.13", "TAGS") and when it captured its
+    # posts, where the file says (migration 0015).
+    tool: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    captured_at: Mapped[datetime | None]
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]  # None: stopped part-way (run it again)
     read: Mapped[int] = mapped_column(Integer, default=0)
