@@ -185,7 +185,7 @@ def test_a_storify_html_export(tmp_path: Path, config: Path) -> None:
     path.write_text(STORIFY_HTML, encoding="utf-8")
     output = _import(config, path)
     row = next(line for line in output.splitlines() if line.startswith("swrb-day-one.html"))
-    assert row.split()[1:5] == ["storify-html", "5", "1", "0"], output
+    assert row.split()[1:5] == ["storify", "5", "1", "0"], output
     story = _story(config, "what-we-learned-at-swrb")
     assert "curator: Dr A. Example" in story and "The keynote, told by the room." in story
     order = ["## Opening keynote", "The room filled **early**.",
@@ -213,7 +213,7 @@ def test_markup_the_standard_parser_refuses_does_not_end_the_page(
     path.write_text(page, encoding="utf-8")
     output = _import(config, path)
     row = next(line for line in output.splitlines() if line.startswith("refused.html"))
-    assert row.split()[1:4] == ["storify-html", "5", "1"], output  # every element read
+    assert row.split()[1:4] == ["storify", "5", "1"], output  # every element read
     story = _story(config, "what-we-learned-at-swrb")
     assert "The room filled **early**. \\<!\\[\\>" in story  # shown as the text it is
     assert "Not a tweet" in story and "onerror" not in story

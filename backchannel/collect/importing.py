@@ -47,7 +47,6 @@ from backchannel.importers import (
     read_car,
     read_outbox,
     read_storify,
-    read_storify_html,
     read_tags,
     read_twarc,
     read_twitter_archive,
@@ -65,7 +64,7 @@ from backchannel.store import (
 )
 
 READERS: dict[str, Callable[[Path], Iterator[Batch]]] = {
-    "storify": read_storify, "storify-html": read_storify_html, "twarc": read_twarc,
+    "storify": read_storify, "twarc": read_twarc,
     "tags": read_tags,
     "twitter-archive": read_twitter_archive, "mastodon-outbox": read_outbox,
     "bluesky-car": read_car,

@@ -19,9 +19,9 @@ from backchannel.collectors import NormalizedPost
 
 # The formats `import --format` knows, beside "auto".
 FORMATS = (
-    "storify", "storify-html", "twarc", "tags", "twitter-archive", "mastodon-outbox", "bluesky-car",
+    "storify", "twarc", "tags", "twitter-archive", "mastodon-outbox", "bluesky-car",
 )  # fmt: skip
-CURATED = ("storify", "storify-html")  # a story's posts: kept whatever their hashtag and time
+CURATED = ("storify",)  # a story's posts: kept whatever their hashtag and time
 BATCH = 500  # posts a transaction: a kill loses at most the batch in hand
 
 

@@ -29,7 +29,7 @@ def detect_format(path: Path) -> str:
     if looks_like_outbox(head):
         return "mastodon-outbox"
     if looks_like_storify_html(head):
-        return "storify-html"
+        return "storify"
     if first.startswith("{"):
         try:
             data = json.loads(first, strict=False)

@@ -1,4 +1,5 @@
-"""Storify stories saved as JSON: the v1 API's and the older pre-v1 shape.
+"""Storify stories saved as JSON: the v1 API's and the older pre-v1 shape (and, through
+:mod:`.storify_html`, Storify's HTML export: a file that starts with markup).
 
 * **v1** (``{"content": {...}, "code": 200}``): the story's ``title``, ``slug``,
   ``description``, ``author`` and ``elements``, a list of ``{"type", "permalink",
@@ -60,6 +61,11 @@ def read_storify(path: Path) -> Iterator[Batch]:
     """The story's tweets, a batch at a time; the last batch carries the story (see
     :func:`story_batches`, which Storify's HTML export goes through too)."""
     text = path.read_text(encoding="utf-8-sig", errors="replace")
+    if text.lstrip().startswith("<"):  # Storify's HTML export, not its JSON
+        from backchannel.importers.storify_html import read_storify_html
+
+        yield from read_storify_html(path)
+        return
     batch = Batch(tool="Storify")
     contents = list(_documents(text, batch))
     yield from story_batches(contents, batch)
