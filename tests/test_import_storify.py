@@ -130,6 +130,21 @@ def test_pages_of_one_story_in_one_file_are_joined_and_missing_ones_said(
     assert _story(config).count("https://twitter.com/i/web/status/313000000000000001") == 1
 
 
+def test_pages_saved_as_files_of_their_own_make_one_story(tmp_path: Path, config: Path) -> None:
+    pages = []
+    for number, part in enumerate((ELEMENTS[:3], ELEMENTS[3:]), start=1):
+        page = tmp_path / f"swrb13-page{number}.json"
+        page.write_text(json.dumps(v1_story(part, total=len(ELEMENTS))), encoding="utf-8")
+        pages.append(page)
+    result = run_cli("import", "swrb13", *map(str, pages), "--no-media", "--wide", config=config)
+    assert result.exit_code == 0, result.output
+    assert "swrb13-page1+1-pages.json" in result.output and "file holds" not in result.output
+    story = _story(config)
+    places = [story.index(part) for part in ("## Opening keynote", "status/313000000000000001",
+                                              "A Facebook post", "status/313000000000000002")]  # fmt: skip
+    assert places == sorted(places), story
+
+
 def test_the_pre_v1_shape(tmp_path: Path, config: Path) -> None:
     story = {"content": {"title": "Old story", "slug": "old-story", "author": {"username": "x"},
                          "elements": {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import click
 from backchannel.cli import App, pass_app
 from backchannel.cli.collecting import skipped_text
 from backchannel.cli.table import render, terminal_width
-from backchannel.importers import FORMATS
+from backchannel.importers import FORMATS, join_story_pages
 
 
 def results_table(results: list[Any], max_width: int | None = None) -> str:
@@ -77,6 +78,9 @@ def import_command(
     with app.db.reading() as session:
         get_event(session, event_slug)  # a clear error for an unknown slug
     results, failed = [], []
+    scratch = tempfile.TemporaryDirectory(prefix="backchannel-import-")
+    if file_format in ("auto", "storify") and len(files) > 1:
+        files = tuple(join_story_pages(list(files), Path(scratch.name)))
     for path in files:
         bar = ProgressBar(f"importing {path.name}")
         try:
@@ -87,6 +91,7 @@ def import_command(
             failed.append(str(exc))  # one unreadable file does not stop the others
         finally:
             bar.close()
+    scratch.cleanup()
     if results:
         click.echo(results_table(results, None if wide else terminal_width()))
     for message in failed:

@@ -171,10 +171,12 @@ def import_file(
             if batch.story is not None:
                 result.story = _store_story(session, event_slug, batch.story, result)
             _record(session, record_id, result, finished=False)
-        if progress is not None:
-            progress(batch.position, lines)
+        if progress is not None:  # by line; a record or an element where there are none
+            progress(min(batch.position, lines), lines)
     with db.writing() as session:
         _record(session, record_id, result, finished=True)
+    if progress is not None:
+        progress(lines, lines)
     return result
 
 

@@ -16,6 +16,7 @@ __getattr__, __dir__, __all__ = exports(
         "base": ["Batch", "CURATED", "FORMATS", "read_file_lines"],
         "storify": ["StoryDraft", "read_storify"],
         "storify_html": ["read_storify_html"],
+        "storify_pages": ["join_story_pages"],
         "detect": ["detect_format"],
         "tweets": ["TWITTER", "tweet_uri"],
         "twarc": ["read_twarc"],

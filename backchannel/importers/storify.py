@@ -102,7 +102,7 @@ def story_batches(contents: list[dict[str, Any]], batch: Batch) -> Iterator[Batc
     )
     if said > len(elements):
         batch.problems.append(f"the story has {said} elements and the file holds {len(elements)}: "
-                              "save its other pages into the same file")  # fmt: skip
+                              "give its other pages too, in order, in the same command")  # fmt: skip
     for number, element in enumerate(elements, start=1):
         batch.read += 1
         batch.position = number

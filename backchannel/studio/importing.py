@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from backchannel.collect import import_file
+from backchannel.importers import join_story_pages
 from backchannel.store import Database
 from backchannel.studio.background import Latest, in_background
 
@@ -67,6 +68,8 @@ class Importer:
     def start(self, slug: str, paths: list[Path], file_format: str) -> bool:
         """Import ``paths`` (companion files aside) into ``slug``, unless an import runs."""
         primaries = [p for p in paths if p.name not in COMPANIONS]
+        if file_format in ("auto", "storify") and len(primaries) > 1:
+            primaries = join_story_pages(primaries, primaries[0].parent / "joined")
         run = self._runs.begin(slug, lambda: ImportRun([FileProgress(p.name) for p in primaries]))
         if run is None:
             return False
