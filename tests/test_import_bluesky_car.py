@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from backchannel.store import Author, ConsentOverride, Database, Post
 from tests.car_files import Repo, hashtag_facet, image_embed, post_record
-from tests.helpers import run_cli, write_config
+from tests.helpers import run_cli
+from tests.import_kit import archive_with_event
 
 TAG = "swrs26"
 DID = "did:plc:ana4testabcdefghijklmnop"
@@ -53,12 +54,7 @@ def build(path: Path, cut: int = 0) -> Path:
 
 @pytest.fixture
 def config(tmp_path: Path, db_url: str) -> Path:
-    path = write_config(tmp_path, db_url)
-    assert run_cli("init", config=path).exit_code == 0
-    assert run_cli("event", "add", "swrs26", "--title", "SWRS", "--hashtag", TAG, "--start",
-                   "2026-03-12", "--end", "2026-03-13", "--timezone", "UTC",
-                   config=path).exit_code == 0  # fmt: skip
-    return path
+    return archive_with_event(tmp_path, db_url, "swrs26", TAG, "2026-03-12", "2026-03-13")
 
 
 def _posts(db_url: str) -> dict[str, Post]:

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from backchannel.store import ConsentOverride, Database, Post
-from tests.helpers import run_cli, write_config
+from tests.helpers import run_cli
+from tests.import_kit import archive_with_event
 
 TAG = "swrs26"
 ACTOR = "https://kea.example/users/ana"
@@ -48,12 +49,7 @@ def write_archive(folder: Path, items: list[Any], cut: bool = False) -> Path:
 
 @pytest.fixture
 def config(tmp_path: Path, db_url: str) -> Path:
-    path = write_config(tmp_path, db_url)
-    assert run_cli("init", config=path).exit_code == 0
-    assert run_cli("event", "add", "swrs26", "--title", "SWRS", "--hashtag", TAG, "--start",
-                   "2026-03-12", "--end", "2026-03-13", "--timezone", "UTC",
-                   config=path).exit_code == 0  # fmt: skip
-    return path
+    return archive_with_event(tmp_path, db_url, "swrs26", TAG, "2026-03-12", "2026-03-13")
 
 
 def test_an_outbox_imports_its_public_posts_with_the_owners_consent(

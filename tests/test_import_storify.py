@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import run_cli, write_config
+from tests.helpers import run_cli
+from tests.import_kit import archive_with_event
 
 TAG = "swrb13"
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
@@ -65,12 +66,7 @@ ELEMENTS = [
 
 @pytest.fixture
 def config(tmp_path: Path, db_url: str) -> Path:
-    path = write_config(tmp_path, db_url, f"[archive]\nsite_dir = '{tmp_path / 'site'}'\n")
-    assert run_cli("init", config=path).exit_code == 0
-    assert run_cli("event", "add", "swrb13", "--title", "SWRB", "--hashtag", TAG, "--start",
-                   "2013-03-20", "--end", "2013-03-21", "--timezone", "UTC",
-                   config=path).exit_code == 0  # fmt: skip
-    return path
+    return archive_with_event(tmp_path, db_url, "swrb13", TAG, "2013-03-20", "2013-03-21")
 
 
 def _import(config: Path, path: Path) -> str:

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from backchannel.store import Database, Post
-from tests.helpers import run_cli, write_config
+from tests.helpers import run_cli
+from tests.import_kit import archive_with_event
 
 TAG = "swrb13"
 HEADER = ["id_str", "from_user", "text", "created_at", "time", "geo_coordinates", "user_lang",
@@ -47,12 +48,7 @@ def write_sheet(path: Path, rows: list[list[str]], cut_last: bool = False) -> Pa
 
 @pytest.fixture
 def config(tmp_path: Path, db_url: str) -> Path:
-    path = write_config(tmp_path, db_url)
-    assert run_cli("init", config=path).exit_code == 0
-    assert run_cli("event", "add", "swrb13", "--title", "SWRB", "--hashtag", TAG, "--start",
-                   "2013-03-20", "--end", "2013-03-21", "--timezone", "UTC",
-                   config=path).exit_code == 0  # fmt: skip
-    return path
+    return archive_with_event(tmp_path, db_url, "swrb13", TAG, "2013-03-20", "2013-03-21")
 
 
 def _import(config: Path, path: Path) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from backchannel.store import Database, ImportRecord, Media, Post, PostSighting, Tombstone
 from tests.helpers import run_cli, write_config
+from tests.import_kit import archive_with_event
 from tests.twarc_files import TAG, tweet_v1, tweet_v2, user_v1, user_v2, write_lines
 
 ANA = user_v1("101", "ana_sw", "Ana Silva")
@@ -19,14 +20,7 @@ BEN = user_v1("102", "ben_pr", "بن رحیمی")  # right-to-left name
 
 @pytest.fixture
 def config(tmp_path: Path, db_url: str) -> Path:
-    path = write_config(tmp_path, db_url, f"[archive]\nsite_dir = '{tmp_path / 'site'}'\n"
-                                          f"media_dir = '{tmp_path / 'media'}'\n")  # fmt: skip
-    assert run_cli("init", config=path).exit_code == 0
-    added = run_cli("event", "add", "swrb13", "--title", "SWRB 2013", "--hashtag", TAG,
-                    "--start", "2013-03-20", "--end", "2013-03-21", "--timezone", "UTC",
-                    config=path)  # fmt: skip
-    assert added.exit_code == 0, added.output
-    return path
+    return archive_with_event(tmp_path, db_url, "swrb13", TAG, "2013-03-20", "2013-03-21")
 
 
 def _import(config: Path, *files: Path, fmt: str = "auto") -> str:

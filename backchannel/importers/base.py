@@ -79,3 +79,29 @@ def _skip(text: str, at: int, also: str = "") -> int:
     while at < len(text) and (text[at].isspace() or text[at] in also):
         at += 1
     return at
+
+
+# A stranger's JSON holds anything anywhere: each value taken only in the type expected.
+
+
+def as_str(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def as_dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def as_int(value: object) -> int:
+    """A count: a non-negative integer, or digits (an archive writes numbers as strings)."""
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return max(value, 0)
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return 0

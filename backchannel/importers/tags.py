@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from backchannel.importers.base import BATCH, Batch
-from backchannel.importers.tweets import Unusable, entities_v1, make_post, media_v1, tweet_id
+from backchannel.importers.entities import entities_v1
+from backchannel.importers.tweets import Unusable, make_post, media_v1, tweet_id
 
 HEADER = ("id_str", "from_user", "text", "created_at")
 _STATUS = re.compile(r"/status(?:es)?/([0-9]{1,25})(?:[/?#]|$)")

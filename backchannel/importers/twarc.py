@@ -23,9 +23,9 @@ from typing import Any
 
 from backchannel.collectors import NormalizedPost
 from backchannel.importers.base import BATCH, Batch, read_file_lines
+from backchannel.importers.entities import entities_v2
 from backchannel.importers.tweets import (
     Unusable,
-    entities_v2,
     make_post,
     media_v2,
     tweet_id,
