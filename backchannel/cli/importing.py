@@ -78,20 +78,20 @@ def import_command(
     with app.db.reading() as session:
         get_event(session, event_slug)  # a clear error for an unknown slug
     results, failed = [], []
-    scratch = tempfile.TemporaryDirectory(prefix="backchannel-import-")
-    if file_format in ("auto", "storify") and len(files) > 1:
-        files = tuple(join_story_pages(list(files), Path(scratch.name)))
-    for path in files:
-        bar = ProgressBar(f"importing {path.name}")
-        try:
-            results.append(import_file(app.db, app.config, event_slug, path, file_format, bar))
-        except InputError as exc:
-            if len(files) == 1:
-                raise
-            failed.append(str(exc))  # one unreadable file does not stop the others
-        finally:
-            bar.close()
-    scratch.cleanup()
+    with tempfile.TemporaryDirectory(prefix="backchannel-import-") as scratch:
+        if file_format in ("auto", "storify") and len(files) > 1:
+            files = tuple(join_story_pages(list(files), Path(scratch)))  # a story's pages
+        for path in files:
+            bar = ProgressBar(f"importing {path.name}")
+            try:
+                results.append(import_file(app.db, app.config, event_slug, path, file_format,
+                                           bar))  # fmt: skip
+            except InputError as exc:
+                if len(files) == 1:
+                    raise
+                failed.append(str(exc))  # one unreadable file does not stop the others
+            finally:
+                bar.close()
     if results:
         click.echo(results_table(results, None if wide else terminal_width()))
     for message in failed:

@@ -7,7 +7,7 @@ curator chose it for a story, and keeps it out of search and the data downloads
 there; an event can choose ``all`` (every imported post published like a collected
 one) with ``backchannel consent imported EVENT all``.
 
-A post is *imported only* when every place it was seen is an import (``import:N``
+A post is *imported only* when every place it was seen is an import (``import:``
 sightings); one that a collector also found was re-checked like any other. The rule
 here is applied after :func:`backchannel.consent.rule.verdict`, by the export and by
 ``consent report`` alike. An author on the event's allow list (who consented, or sent
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from backchannel.consent.rule import Verdict
 from backchannel.errors import InputError
 from backchannel.events import get_event
-from backchannel.store import Event, EventPost, PostSighting, Story, StoryItem
+from backchannel.store import Event, EventPost, ImportRecord, PostSighting, Story, StoryItem
 
 CHOICES = ("story-only", "all")
 NOT_IN_A_STORY = "imported, not used in a story"
@@ -52,9 +52,15 @@ class ImportedRule:
 
 
 def imported_rule(session: Session, event: Event) -> ImportedRule:
-    """The rule for ``event`` now (two queries; none when it publishes everything)."""
+    """The rule for ``event`` now: none when it publishes everything, one query when
+    nothing was imported into it (its posts came from collectors only), else three."""
     if event.imported == "all":
         return ImportedRule()
+    if (
+        session.scalar(select(ImportRecord.id).where(ImportRecord.event_id == event.id).limit(1))
+        is None
+    ):
+        return ImportedRule(story_only=True)
     imported = PostSighting.server.startswith(IMPORT_SERVER, autoescape=True)
     seen = and_(PostSighting.post_id == EventPost.post_id)
     only = select(EventPost.post_id).where(
@@ -70,7 +76,8 @@ def imported_rule(session: Session, event: Event) -> ImportedRule:
         .join(Story, Story.id == StoryItem.story_id)
         .where(Story.event_id == event.id, StoryItem.post_id.is_not(None))
     )
-    return ImportedRule(True, imported_only, frozenset(session.scalars(used)))  # type: ignore[arg-type]
+    in_stories = frozenset(p for p in session.scalars(used) if p is not None)
+    return ImportedRule(True, imported_only, in_stories)
 
 
 def set_imported(session: Session, slug: str, choice: str) -> None:
