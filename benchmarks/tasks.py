@@ -134,31 +134,19 @@ def task_ingest(args: dict[str, Any]) -> dict[str, Any]:
             "rate": len(raw_lines) / seconds, "peak_rss_mb": peak_rss_mb()}  # fmt: skip
 
 
-def task_ingest_baseline(args: dict[str, Any]) -> dict[str, Any]:
-    """The unavoidable work: json.loads, nh3.clean, one executemany into SQLite."""
-    import nh3
-
-    path = data.generate(Path(args["cache"]), args["platform"], args["n"])
-    raw_lines = data.lines(path)
-    folder = Path(tempfile.mkdtemp(prefix="bench-baseline-", dir=args.get("work")))
+def baseline_store(lines: list[str], work: str | None, row: Callable[[str], tuple[Any, ...]]
+                   ) -> dict[str, Any]:  # fmt: skip
+    """The raw baseline: each line made a row by ``row`` (its json.loads and nh3.clean),
+    then one executemany into a bare SQLite table; timed from the first line."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-baseline-", dir=work))
     connection = sqlite3.connect(folder / "baseline.db")
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute(
         "CREATE TABLE posts (id INTEGER PRIMARY KEY, uri TEXT UNIQUE, author TEXT, "
         "created_at TEXT, html TEXT, text TEXT, raw TEXT)"
     )
-    mastodon = args["platform"] == "mastodon"
     started = time.perf_counter()
-    rows = []
-    for line in raw_lines:
-        raw = json.loads(line)
-        if mastodon:
-            html, author, created = raw["content"], raw["account"]["uri"], raw["created_at"]
-            text = ""
-        else:
-            text, author = raw["record"]["text"], raw["author"]["did"]
-            created, html = raw["record"]["createdAt"], ""
-        rows.append((raw["uri"], author, created, nh3.clean(html or text), text, line))
+    rows = [row(line) for line in lines]
     with connection:
         connection.executemany(
             "INSERT INTO posts (uri, author, created_at, html, text, raw) VALUES (?,?,?,?,?,?)",
@@ -167,7 +155,27 @@ def task_ingest_baseline(args: dict[str, Any]) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     connection.close()
     shutil.rmtree(folder, ignore_errors=True)
-    return {"posts": len(raw_lines), "seconds": seconds, "rate": len(raw_lines) / seconds}
+    return {"posts": len(lines), "seconds": seconds, "rate": len(lines) / seconds}
+
+
+def task_ingest_baseline(args: dict[str, Any]) -> dict[str, Any]:
+    """The unavoidable work: json.loads, nh3.clean, one executemany into SQLite."""
+    import nh3
+
+    path = data.generate(Path(args["cache"]), args["platform"], args["n"])
+    mastodon = args["platform"] == "mastodon"
+
+    def row(line: str) -> tuple[Any, ...]:
+        raw = json.loads(line)
+        if mastodon:
+            html, author, created = raw["content"], raw["account"]["uri"], raw["created_at"]
+            text = ""
+        else:
+            text, author = raw["record"]["text"], raw["author"]["did"]
+            created, html = raw["record"]["createdAt"], ""
+        return (raw["uri"], author, created, nh3.clean(html or text), text, line)
+
+    return baseline_store(data.lines(path), args.get("work"), row)
 
 
 def _export(url: str, out: Path) -> tuple[float, Any]:

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
-import sqlite3
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from benchmarks import data
-from benchmarks.tasks import fresh_database, peak_rss_mb
+from benchmarks.tasks import baseline_store, fresh_database, peak_rss_mb
 
 WORDS = ("supervision", "practice", "care", "families", "keynote", "panel", "&amp;", "ethics",
          "research", "workload", "burnout", "community", "Māori", "whānau", "policy", "🎉")  # fmt: skip
@@ -98,27 +95,11 @@ def task_import_baseline(args: dict[str, Any]) -> dict[str, Any]:
     """The unavoidable work: json.loads, nh3.clean of the text, one executemany into SQLite."""
     import nh3
 
-    lines = data.lines(twarc_capture(Path(args["cache"]), args["n"]))
-    folder = Path(tempfile.mkdtemp(prefix="bench-import-", dir=args.get("work")))
-    connection = sqlite3.connect(folder / "baseline.db")
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute(
-        "CREATE TABLE posts (id INTEGER PRIMARY KEY, uri TEXT UNIQUE, author TEXT, "
-        "created_at TEXT, html TEXT, text TEXT, raw TEXT)"
-    )
-    started = time.perf_counter()
-    rows = []
-    for line in lines:
+    def row(line: str) -> tuple[Any, ...]:
         tweet = json.loads(line)
         text = tweet["full_text"]
-        rows.append((tweet["id_str"], tweet["user"]["id_str"], tweet["created_at"],
-                     nh3.clean(text), text, line))  # fmt: skip
-    with connection:
-        connection.executemany(
-            "INSERT INTO posts (uri, author, created_at, html, text, raw) VALUES (?,?,?,?,?,?)",
-            rows,
-        )
-    seconds = time.perf_counter() - started
-    connection.close()
-    shutil.rmtree(folder, ignore_errors=True)
-    return {"posts": len(lines), "seconds": seconds, "rate": len(lines) / seconds}
+        return (tweet["id_str"], tweet["user"]["id_str"], tweet["created_at"], nh3.clean(text),
+                text, line)  # fmt: skip
+
+    lines = data.lines(twarc_capture(Path(args["cache"]), args["n"]))
+    return baseline_store(lines, args.get("work"), row)

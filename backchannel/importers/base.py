@@ -40,6 +40,19 @@ class Batch:
     story: Any = None  # a curated story the file holds (storify.StoryDraft), last batch
     tool: str = ""  # the tool that made the file, where it says ("twarc 2.0.13")
     captured_at: datetime | None = None  # when it captured these posts, where it says
+
+    def skip(self, reason: str, where: str = "", said: str = "") -> None:
+        """One item left out for ``reason``; named at ``where`` ("line 12") with ``said``
+        (else the reason) when given."""
+        self.skipped[reason] += 1
+        if where:
+            self.problems.append(f"{where}: {said or reason}")
+
+    def after(self) -> Batch:
+        """The batch that follows this one once it is handed on: where the reading is,
+        and the tool that made the file."""
+        return Batch(position=self.position, tool=self.tool)
+
     position: int = 0  # the last line (or row) read
 
 

@@ -74,18 +74,16 @@ def read_car(path: Path) -> Iterator[Batch]:
         batch.read += 1
         record = blocks.get(cid) if cid is not None else None
         if not isinstance(record, dict):
-            batch.skipped["record not in the file"] += 1
-            batch.problems.append(f"record {key}: not in the file (cut short?)")
+            batch.skip("record not in the file", f"record {key}", "not in the file (cut short?)")
             continue
         post = _post(did, key.split("/", 1)[1], record, cid, author)
         if post is None:
-            batch.skipped["unreadable record"] += 1
-            batch.problems.append(f"record {key}: no text or no createdAt")
+            batch.skip("unreadable record", f"record {key}", "no text or no createdAt")
             continue
         batch.posts.append(post)
         if len(batch.posts) >= BATCH:
             yield batch
-            batch = Batch(position=batch.position)
+            batch = batch.after()
     yield batch
 
 

@@ -57,8 +57,7 @@ def read_outbox(path: Path) -> Iterator[Batch]:
         batch.read += 1
         batch.position = line
         if problem:
-            batch.skipped["unreadable part"] += 1
-            batch.problems.append(f"line {line}: {problem}")
+            batch.skip("unreadable part", f"line {line}", problem)
             continue
         outcome = _post(activity, author)
         if isinstance(outcome, str):
@@ -69,7 +68,7 @@ def read_outbox(path: Path) -> Iterator[Batch]:
             batch.posts.append(outcome)
         if len(batch.posts) >= BATCH:
             yield batch
-            batch = Batch(position=batch.position)
+            batch = batch.after()
     yield batch
 
 

@@ -109,14 +109,13 @@ def story_batches(contents: list[dict[str, Any]], batch: Batch) -> Iterator[Batc
         try:
             block = _block(element, batch)
         except Unusable as exc:
-            batch.skipped[str(exc)] += 1
-            batch.problems.append(f"element {number}: {exc}")
+            batch.skip(str(exc), f"element {number}")
             continue
         if block is not None:
             story.blocks.append(block)
         if len(batch.posts) >= BATCH:
             yield batch
-            batch = Batch(position=batch.position)
+            batch = batch.after()
     batch.story = story
     yield batch
 

@@ -55,8 +55,7 @@ def read_tags(path: Path) -> Iterator[Batch]:
                 break
             except csv.Error as exc:
                 batch.read += 1
-                batch.skipped["unreadable line"] += 1
-                batch.problems.append(f"line {reader.line_num}: {exc}")
+                batch.skip("unreadable line", f"line {reader.line_num}", str(exc))
                 continue
             number = reader.line_num
             batch.position = number
@@ -71,11 +70,10 @@ def read_tags(path: Path) -> Iterator[Batch]:
             try:
                 batch.posts.append(_post(dict(zip(header, cells, strict=False))))
             except Unusable as exc:
-                batch.skipped[str(exc)] += 1
-                batch.problems.append(f"line {number}: {exc}")
+                batch.skip(str(exc), f"line {number}")
             if len(batch.posts) >= BATCH:
                 yield batch
-                batch = Batch(position=batch.position, tool=batch.tool)
+                batch = batch.after()
     yield batch
 
 

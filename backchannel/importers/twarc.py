@@ -74,7 +74,7 @@ def read_twarc(path: Path) -> Iterator[Batch]:
                     batch.problems.append(f"line {number}: {outcome[1]}")
         if len(batch.posts) >= BATCH:
             yield batch
-            batch = Batch(position=batch.position, tool=batch.tool)
+            batch = batch.after()
     yield batch
 
 

@@ -42,19 +42,16 @@ def read_twitter_archive(path: Path) -> Iterator[Batch]:
         batch.position = number
         batch.read += 1
         if problem:
-            batch.skipped["unreadable item"] += 1
-            batch.problems.append(f"line {number}: {problem}")
+            batch.skip("unreadable item", f"line {number}", problem)
             continue
         tweet = item.get("tweet", item) if isinstance(item, dict) else None
         if not isinstance(tweet, dict):
-            batch.skipped["not a tweet"] += 1
-            batch.problems.append(f"line {number}: not a tweet")
+            batch.skip("not a tweet", f"line {number}")
             continue
         try:
             outcome = _post(tweet, user)
         except Unusable as exc:
-            batch.skipped[str(exc)] += 1
-            batch.problems.append(f"line {number}: {exc}")
+            batch.skip(str(exc), f"line {number}")
             continue
         if isinstance(outcome, str):
             batch.skipped[outcome] += 1
@@ -62,7 +59,7 @@ def read_twitter_archive(path: Path) -> Iterator[Batch]:
             batch.posts.append(outcome)
         if len(batch.posts) >= BATCH:
             yield batch
-            batch = Batch(position=batch.position)
+            batch = batch.after()
     yield batch
 
 
