@@ -3,7 +3,7 @@ sign-in links and log, media files waiting to be removed, and imported files.
 
 Declared on the same ``Base`` as :mod:`backchannel.store.models` (imported by it), in
 their own module to keep that one readable. Migrations 0006, 0007, 0009, 0010, 0011,
-0013 and 0014.
+0013, 0014 and 0016.
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ class ImportRecord(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
     # The tool that made the file ("twarc 2.0.13", "TAGS") and when it captured its
-    # posts, where the file says (migration 0015).
+    # posts, where the file says (migration 0016).
     tool: Mapped[str] = mapped_column(String(100), default="", server_default="")
     captured_at: Mapped[datetime | None]
     started_at: Mapped[datetime] = mapped_column(default=utcnow)

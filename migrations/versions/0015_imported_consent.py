@@ -1,12 +1,11 @@
-"""imported posts' consent: an event's choice, imports counted as changes, their tool
+"""imported posts' consent: an event's choice, and imports counted as changes
 
 Posts imported from old files (`backchannel import`) cannot be re-checked at their
 source: their authors cannot be asked and their deletions cannot be seen. An event
 says what to publish of them: `story-only` (the default: only the posts a story uses,
 kept out of search and data downloads) or `all`. The `imports` table is watched by
-the change counter of 0013, as the About page names each import, with the tool that
-made the file and when it captured its posts, where the file says. The columns are
-added in place (no table rebuild on SQLite, which would drop the tables' triggers).
+the change counter of 0013, as the About page names each import. The column is added
+in place (no table rebuild on SQLite, which would drop the events table's triggers).
 
 Revision ID: 0015
 Revises: 0014
@@ -31,9 +30,6 @@ def upgrade() -> None:
         "events",
         sa.Column("imported", sa.String(length=16), nullable=False, server_default="story-only"),
     )
-    op.add_column("imports", sa.Column("tool", sa.String(length=100), nullable=False,
-                                       server_default=""))  # fmt: skip
-    op.add_column("imports", sa.Column("captured_at", sa.DateTime(timezone=True), nullable=True))
     if op.get_bind().dialect.name == "sqlite":
         for kind in ("insert", "update", "delete"):
             op.execute(f"CREATE TRIGGER bc_changes_imports_{kind} AFTER {kind.upper()} ON imports "
@@ -53,5 +49,3 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS bc_changes_imports ON imports")
     # In place on SQLite too (3.35 and later): a rebuild would drop the table's triggers.
     op.execute("ALTER TABLE events DROP COLUMN imported")
-    op.execute("ALTER TABLE imports DROP COLUMN tool")
-    op.execute("ALTER TABLE imports DROP COLUMN captured_at")
