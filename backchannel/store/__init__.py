@@ -26,6 +26,7 @@ __getattr__, __dir__, __all__ = exports(
             "Link",
             "Media",
             "Post",
+            "PostChange",
             "PostSighting",
             "PostTag",
             "SchedulerLock",
@@ -67,7 +68,7 @@ __getattr__, __dir__, __all__ = exports(
             "words_of",
         ],
         "released": ["forget_releases", "release", "releases"],
-        "changes": ["WATCHED", "change_count"],
+        "changes": ["WATCHED", "ChangeMark", "change_count", "change_mark", "changed_posts"],
         "upkeep": [
             "apply_recheck",
             "erase_orphans",

@@ -10,6 +10,11 @@ that nothing the event's pages show has changed and keeps them without reading a
 :func:`change_count` gives None, and the exporter works as if everything had changed,
 when the count cannot be trusted: the row or any one trigger is missing (a table that
 a later migration rebuilt on SQLite loses its triggers, a hand-made schema).
+
+Migration 0017 stamps each post whose published form may have changed in
+``post_changes``. :func:`change_mark` says what a reading session sees of the stamps
+(kept by the export with its index), :func:`changed_posts` which posts were stamped
+since such a mark: the next export reads those and keeps the rest of its index.
 """
 
 from __future__ import annotations
@@ -29,6 +34,18 @@ WATCHED = (
 )  # fmt: skip
 
 
+# Migration 0017's stamping triggers (SQLite): table -> the changes that stamp a post.
+STAMPED = {
+    "posts": ("insert", "update", "delete"),
+    "event_posts": ("insert", "update", "delete"),
+    "authors": ("update",),
+    "media": ("insert", "update", "delete"),
+    "post_sightings": ("insert", "delete"),
+    "post_tags": ("insert", "delete"),
+    "links": ("insert", "delete"),
+}
+
+
 def trigger_names(dialect: str) -> set[str]:
     if dialect == "sqlite":
         kinds = ("insert", "update", "delete")
@@ -38,16 +55,53 @@ def trigger_names(dialect: str) -> set[str]:
 
 def change_count(session: Session) -> int | None:
     """The count now, or None when it cannot be trusted (see the module's text)."""
+    dialect, present = _triggers(session)
+    missing = trigger_names(dialect) - present
+    if missing:
+        log.warning("change triggers missing (%s): every export reads everything",
+                    ", ".join(sorted(missing)[:3]))  # fmt: skip
+        return None
+    value = session.connection().execute(text("SELECT value FROM change_counter WHERE id = 1"))
+    count = value.scalar()
+    return int(count) if count is not None else None
+
+
+def stamp_trigger_names(dialect: str) -> set[str]:
+    """Migration 0017's triggers (SQLite only, so far)."""
+    return {f"bc_stamp_{table}_{kind}" for table, kinds in STAMPED.items() for kind in kinds}
+
+
+def _triggers(session: Session) -> tuple[str, set[str]]:
     connection = session.connection()
     dialect = connection.dialect.name
     if dialect == "sqlite":
         query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
     else:
         query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D'"
-    missing = trigger_names(dialect) - set(connection.execute(text(query)).scalars())
-    if missing:
-        log.warning("change triggers missing (%s): every export reads everything",
-                    ", ".join(sorted(missing)[:3]))  # fmt: skip
+    return dialect, set(connection.execute(text(query)).scalars())
+
+
+def change_mark(session: Session) -> str | None:
+    """What ``session`` sees of the post stamps, as text to keep (``sqlite:<count>``).
+    Taken before reading a post: a change the session does not see is stamped after
+    it. None when the stamps cannot be trusted (a trigger is missing) or the database
+    keeps none (PostgreSQL: see migration 0017)."""
+    dialect, present = _triggers(session)
+    if dialect != "sqlite" or stamp_trigger_names(dialect) - present:
         return None
-    value = connection.execute(text("SELECT value FROM change_counter WHERE id = 1")).scalar()
-    return int(value) if value is not None else None
+    count = change_count(session)
+    return None if count is None else f"sqlite:{count}"
+
+
+def changed_posts(session: Session, mark: str) -> set[int] | None:
+    """The ids of the posts stamped since ``mark`` (:func:`change_mark`), posts deleted
+    since included; None when the mark is not one this database can answer (then
+    every post counts as changed)."""
+    dialect, present = _triggers(session)
+    kind, _, value = mark.partition(":")
+    if dialect != "sqlite" or kind != dialect or not value.isdigit():
+        return None
+    if stamp_trigger_names(dialect) - present:
+        return None
+    query = text("SELECT post_id FROM post_changes WHERE stamp > :value")
+    return set(session.connection().execute(query, {"value": int(value)}).scalars())

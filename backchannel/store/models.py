@@ -421,6 +421,7 @@ class HomeCheck(Base):
 from backchannel.store.models_added import (  # noqa: E402, F401
     ChangeCounter,
     ImportRecord,
+    PostChange,
     ReleasedFile,
     StoryRevision,
     StudioAction,

@@ -166,3 +166,16 @@ class ImportRecord(Base):
         digest, not the row's id, so that the same file gives the same provenance in any
         database (a killed import can leave a gap in PostgreSQL's sequence)."""
         return f"import:{self.sha256[:16]}"
+
+
+class PostChange(Base):
+    """When a post's published form last may have changed (migration 0017): triggers on
+    the post, its event rows, author, media, tags, links and sightings write the
+    ``stamp`` (a change count on SQLite, a transaction id on PostgreSQL), so that an
+    export reads only the posts changed since the last (``backchannel.store.changes``).
+    A deleted post keeps its row here: the next export learns it is gone."""
+
+    __tablename__ = "post_changes"
+
+    post_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    stamp: Mapped[int] = mapped_column(BigInteger, index=True)
