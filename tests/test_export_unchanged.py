@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import inspect, select, text, update
 
 from backchannel.consent import exclusions
-from backchannel.export import ExportOptions, export_site, site
+from backchannel.export import ExportOptions, export_site, kept_index
 from backchannel.store import Base, Event, EventPost, ImportRecord, Post, change_count
 from backchannel.store.changes import WATCHED
 from backchannel.store.db import Database
@@ -30,13 +30,13 @@ def database(db_url: str) -> Any:
 def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The events whose posts an export loaded."""
     loaded: list[str] = []
-    real = site.load_index
+    real = kept_index.load_index
 
-    def counting(session: Any, event: Event, *args: Any) -> Any:
+    def counting(session: Any, event: Event, *args: Any, **kwargs: Any) -> Any:
         loaded.append(event.slug)
-        return real(session, event, *args)
+        return real(session, event, *args, **kwargs)
 
-    monkeypatch.setattr(site, "load_index", counting)
+    monkeypatch.setattr(kept_index, "load_index", counting)
     return loaded
 
 

@@ -286,10 +286,11 @@ def _files(root: Path) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
 
-# Pagefind's index files (named by their hash) and the export's manifest depend on the
-# order rows were inserted in, which concurrent sources make differ between any two
-# runs, killed or not. They are compared by shape: the same files in each folder.
-_BUILT_FROM_ROW_ORDER = ("pagefind/", ".backchannel-manifest.json")
+# Pagefind's index files (named by their hash), the export's manifest and its kept
+# index (row ids, the change count) depend on the order rows were inserted in, which
+# concurrent sources make differ between any two runs, killed or not. They are
+# compared by shape: the same files in each folder.
+_BUILT_FROM_ROW_ORDER = ("pagefind/", ".backchannel-manifest.json", ".backchannel-index/")
 
 
 def _unclocked(path: Path) -> bytes:
@@ -310,6 +311,8 @@ def _shape(root: Path) -> dict[str, int]:
     id groups of an event as present or not."""
     shape: dict[str, int] = {}
     for name in _files(root):
+        if name.startswith(".backchannel-index/"):
+            continue  # kept on SQLite only (the reference's database), not on PostgreSQL
         if _ID_GROUP.match(name):
             shape[name.split("/")[1] + " id groups"] = 1
             continue

@@ -123,6 +123,11 @@ class IndexedPost:
         return self._columns.sets[self._columns.link_sets[self._row]]
 
     @property
+    def servers(self) -> tuple[str, ...]:
+        """The servers (and imported files) it was seen at, sorted."""
+        return self._columns.sets[self._columns.sighting_sets[self._row]]
+
+    @property
     def media(self) -> list[Any]:
         """Its media rows (``MediaRow``), in order."""
         return self._columns.media_lists[self._columns.media_sets[self._row]]
@@ -183,6 +188,7 @@ class PostColumns:
         self.tag_sets = array("I")  # codes into sets
         self.link_sets = array("I")
         self.media_sets = array("I")  # codes into media_lists
+        self.sighting_sets = array("I")  # codes into sets: the servers that saw it
         self.sets: list[tuple[str, ...]] = [()]
         self.media_lists: list[list[Any]] = [[]]
         self._id_order = array("q")  # the ids sorted, and the row of each
@@ -251,6 +257,7 @@ class PostColumns:
         self.tag_sets.append(0)
         self.link_sets.append(0)
         self.media_sets.append(0)
+        self.sighting_sets.append(0)
         return row
 
     def finish(self) -> None:

@@ -23,7 +23,8 @@ the same one at collection), applied here after the SQL filter of
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -163,6 +164,7 @@ class EventIndex:
     by_uri: PostsByUri = field(init=False)
     authors: dict[int, AuthorRow] = field(default_factory=dict)
     excluded: dict[str, int] = field(default_factory=dict)  # reason -> posts
+    excluded_posts: dict[int, str] = field(default_factory=dict)  # post id -> its reason
     avatars: dict[int, MediaRow] = field(default_factory=dict)  # author id -> row
     sightings: dict[str, int] = field(default_factory=dict)  # server -> posts
     days: dict[str, PostRange] = field(default_factory=dict)  # each a range of posts
@@ -188,13 +190,27 @@ def load_index(
     allow_bots: bool = False,
     default_opt_in: bool = False,
     locale: str = DEFAULT_LOCALE,
+    only: Collection[int] | None = None,
 ) -> EventIndex:
+    """The event's index; of the posts ``only`` names (a few changed posts, to patch a
+    kept index with: :mod:`backchannel.export.kept_index`) when given."""
     zone = ZoneInfo(event.timezone)
     policy = event_policy(session, event, allow_bots, default_opt_in)
     index = EventIndex(event=event, zone=zone, policy=policy, locale=locale)
     candidates = candidate_posts(event.id)
-    column = candidates.order_by(None).subquery().c.author_id
-    author_ids = list(session.scalars(select(column).distinct().order_by(column)))
+    rows: Iterable[Any]
+    if only is None:
+        column = candidates.order_by(None).subquery().c.author_id
+        author_ids = list(session.scalars(select(column).distinct().order_by(column)))
+        # Streamed in batches: never every candidate row at once beside the index.
+        rows = session.connection().execute(candidates.execution_options(yield_per=2000))
+    else:
+        rows = sorted(
+            (row for chunk in _chunks(sorted(only))
+             for row in session.connection().execute(candidates.where(Post.id.in_(chunk)))),
+            key=lambda row: (_utc(row[2]), row[1]),
+        )  # fmt: skip
+        author_ids = sorted({row[3] for row in rows})
     author_verdicts: dict[int, Verdict] = {}
     for chunk in _chunks(author_ids):
         # Plain rows, not ORM objects: the consent rule reads only column attributes.
@@ -215,9 +231,7 @@ def load_index(
                if consent.normalize_handle(row.handle) in policy.allowed}  # fmt: skip
     columns = index.columns
     day_of: dict[date, int] = {}
-    # Streamed in batches: never every candidate row at once beside the index.
-    result = session.connection().execute(candidates.execution_options(yield_per=2000))
-    for row in result:
+    for row in rows:
         (pid, uri, created, author_id, platform, language, reply_to, quote, state,
          edited, fetched, cid, sensitive, has_cw, r, b, lk, q, visibility) = row  # fmt: skip
         decided = verdict(state, None, visibility, author_verdicts[author_id])
@@ -225,6 +239,7 @@ def load_index(
             decided = imported.apply(pid, decided, author_id in allowed)
         if not decided.publish:
             excluded[decided.reason or "excluded"] += 1
+            index.excluded_posts[pid] = decided.reason or "excluded"
             continue
         created = _utc(created)
         local = created.astimezone(zone).date()
@@ -248,8 +263,21 @@ def load_index(
     columns.finish()
     index.posts = PostRange(columns)
     index.excluded = dict(sorted(excluded.items()))
-    _load_children(session, index)
+    # Only the authors of published posts: what the pages show, and what a kept index
+    # patched with changed posts holds too.
+    published = set(columns.authors)
+    index.authors = {a: row for a, row in index.authors.items() if a in published}
+    _load_children(session, index, only)
     return index
+
+
+def count_sightings(index: EventIndex) -> None:
+    """``index.sightings`` from each post's servers."""
+    columns = index.columns
+    index.sightings = {}
+    for code, posts in sorted(Counter(columns.sighting_sets).items()):
+        for server in columns.sets[code]:
+            index.sightings[server] = index.sightings.get(server, 0) + posts
 
 
 def _utc(moment: datetime) -> datetime:
@@ -264,39 +292,45 @@ def _version(fetched: str | None, cid: str | None) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest())
 
 
-def _load_children(session: Session, index: EventIndex) -> None:
-    """Tags, links, media and sightings of the event's posts: one query each, joined
-    on the event (not one per chunk of ids), keeping only the published posts."""
+def _load_children(session: Session, index: EventIndex, only: Collection[int] | None) -> None:
+    """Tags, links, media and sightings of the event's posts (of ``only``'s, when
+    given): one query each, joined on the event (not one per chunk of ids), keeping
+    only the published posts."""
     columns = index.columns
     same: dict[Any, int] = {(): 0}  # one copy of each tag name, link and set of them
-    in_event = (
-        select(EventPost.post_id).where(EventPost.event_id == index.event.id).scalar_subquery()
-    )
+    if only is None:
+        posts: list[Any] = [
+            select(EventPost.post_id).where(EventPost.event_id == index.event.id).scalar_subquery()
+        ]
+    else:
+        posts = _chunks(sorted(only))
     tags = select(PostTag.post_id, Tag.name).join(Tag, Tag.id == PostTag.tag_id)
     links = select(Link.post_id, Link.url)
-    for query, order, sets in (
-        (tags.where(PostTag.post_id.in_(in_event)), (PostTag.post_id, Tag.name), columns.tag_sets),
-        (links.where(Link.post_id.in_(in_event)), (Link.post_id, Link.position), columns.link_sets),
-    ):
-        # Ordered by post: each post's values arrive together.
-        for post_id, values in groupby(session.connection().execute(query.order_by(*order)),
-                                       key=itemgetter(0)):  # fmt: skip
+    sightings = select(PostSighting.post_id, PostSighting.server)
+    for chosen in posts:
+        for query, order, sets in (
+            (tags.where(PostTag.post_id.in_(chosen)), (PostTag.post_id, Tag.name),
+             columns.tag_sets),
+            (links.where(Link.post_id.in_(chosen)), (Link.post_id, Link.position),
+             columns.link_sets),
+            (sightings.where(PostSighting.post_id.in_(chosen)),
+             (PostSighting.post_id, PostSighting.server), columns.sighting_sets),
+        ):  # fmt: skip
+            # Ordered by post: each post's values arrive together.
+            for post_id, values in groupby(session.connection().execute(query.order_by(*order)),
+                                           key=itemgetter(0)):  # fmt: skip
+                row = columns.row_of_id(post_id)
+                if row is not None:
+                    value = tuple(_shared(same, name) for _, name in values)
+                    sets[row] = _code(same, columns.sets, value)
+        for post_id, media in groupby(_media_rows(session, Media.post_id.in_(chosen)),
+                                      key=attrgetter("post_id")):  # fmt: skip
             row = columns.row_of_id(post_id)
             if row is not None:
-                value = tuple(_shared(same, name) for _, name in values)
-                sets[row] = _code(same, columns.sets, value)
+                columns.media_sets[row] = len(columns.media_lists)
+                columns.media_lists.append(list(media))
     del same
-    for post_id, media in groupby(_media_rows(session, Media.post_id.in_(in_event)),
-                                  key=attrgetter("post_id")):  # fmt: skip
-        row = columns.row_of_id(post_id)
-        if row is not None:
-            columns.media_sets[row] = len(columns.media_lists)
-            columns.media_lists.append(list(media))
-    for server, post_id in session.connection().execute(
-        select(PostSighting.server, PostSighting.post_id).where(PostSighting.post_id.in_(in_event))
-    ):
-        if columns.row_of_id(post_id) is not None:
-            index.sightings[server] = index.sightings.get(server, 0) + 1
+    count_sightings(index)
     for chunk in _chunks(sorted(index.authors)):
         for media in _media_rows(
             session, Media.author_id.in_(chunk), Media.kind == "avatar", Media.post_id.is_(None)

@@ -26,6 +26,7 @@ from backchannel.export import (
     about,
     data,
     feeds,
+    kept_index,
     pages,
     people,
     robots,
@@ -42,7 +43,7 @@ from backchannel.export.environment import Theme, load_theme
 from backchannel.export.media import MediaResolver
 from backchannel.export.options import EventView, ExportOptions, SiteView
 from backchannel.export.sections import Sectioner
-from backchannel.export.selection import EventIndex, KeyColumn, candidate_posts, load_index
+from backchannel.export.selection import EventIndex, KeyColumn, candidate_posts
 from backchannel.export.writer import SiteWriter, WriteStats
 from backchannel.store import Database, Event, Media, change_count
 
@@ -232,7 +233,8 @@ def _export_event(
     index_ready: Callable[[EventIndex], None],
     stamp: str | None,
 ) -> EventView:
-    index = load_index(session, event, options.allow_bots, options.default_opt_in, options.locale)
+    index, _ = kept_index.event_index(session, event, options.out, options.allow_bots,
+                                      options.default_opt_in, options.locale)  # fmt: skip
     for reason, count in index.excluded.items():
         result.excluded[reason] = result.excluded.get(reason, 0) + count
     result.posts += len(index.posts)

@@ -103,5 +103,8 @@ def changed_posts(session: Session, mark: str) -> set[int] | None:
         return None
     if stamp_trigger_names(dialect) - present:
         return None
+    now = change_count(session)
+    if now is None or now < int(value):  # the database went back (a backup restored)
+        return None
     query = text("SELECT post_id FROM post_changes WHERE stamp > :value")
     return set(session.connection().execute(query, {"value": int(value)}).scalars())
