@@ -273,11 +273,14 @@ def build_fixture(url: str) -> Database:
     return database
 
 
-def add_late_post(database: Database, key: str = "1010") -> NormalizedPost:
-    """One more post on the last day (an incremental collection)."""
+def add_late_post(
+    database: Database, key: str = "1010", when: datetime | None = None, **extra: Any
+) -> NormalizedPost:
+    """One more post (an incremental collection): on the last day unless ``when``."""
     post = mastodon_post(
-        key, ANA, _nz(15, 17, 0), f"<p>Thanks everyone, see you next year {_tag_link()}</p>",
-        text=f"Thanks everyone, see you next year #{TAG}",
+        key, ANA, when or _nz(15, 17, 0),
+        f"<p>Thanks everyone, see you next year {_tag_link()}</p>",
+        text=f"Thanks everyone, see you next year #{TAG}", **extra,
     )  # fmt: skip
     with database.writing() as session:
         source = session.scalar(select(EventSource).where(EventSource.platform == "mastodon"))

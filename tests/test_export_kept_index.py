@@ -5,8 +5,10 @@ into an empty folder makes, byte for byte."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import astuple
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +65,13 @@ def _indexes(database: Database, out: Path) -> tuple[EventIndex, int | None, Eve
     with database.reading() as session:
         event = session.scalar(select(Event).where(Event.slug == "swrb13"))
         assert event is not None
-        patched, read = kept_index.event_index(session, event, out, False, False, "en_GB")
+        pending: kept_index.Pending = {}
+        patched, patch, _ = kept_index.event_index(
+            session, event, out, False, False, "en_GB", pending
+        )
         whole = load_index(session, event)
-    return patched, read, whole
+    kept_index.write_kept(pending)
+    return patched, None if patch is None else len(patch.ids), whole
 
 
 def _first_post(session: Any) -> tuple[int, int]:
@@ -188,3 +194,57 @@ def test_an_export_after_a_new_post_reads_it_alone_and_makes_the_same_site(
     fresh = tmp_path / "fresh"
     export_site(database, ExportOptions(out=fresh, **options))  # type: ignore[arg-type]
     assert _published(out) == _published(fresh)
+
+
+def _keys(out: Path) -> Any:
+    state = json.loads((out / kept_index.FOLDER / "swrb13.keys.json").read_text("utf-8"))
+    return state["ids"], state["keys"], state["pages"], state["threads"]
+
+
+@pytest.mark.parametrize("name", [*CHANGES, "a late post", "a reply", "a parent moves"])
+def test_after_each_change_the_site_is_the_site_a_first_export_makes(
+    database: Database, tmp_path: Path, name: str
+) -> None:
+    """Two posts a page: a new post moves others to other pages, and their keys with
+    them; the keys kept for the rest must be the keys a first export makes."""
+    options = {"search": False, "posts_per_page": 2}
+    out = tmp_path / "site"
+    with database.reading() as session:
+        first_uri = session.scalar(select(Post.uri).order_by(Post.created_at))
+        welcome = session.scalar(select(Post.uri).where(Post.uri.endswith("/1001")))
+    if name == "a parent moves":  # a reply on the last day to the second day's first post
+        add_late_post(database, "1013", reply_to_uri=welcome)
+    export_site(database, ExportOptions(out=out, **options))  # type: ignore[arg-type]
+    if name == "a parent moves":  # an earlier post moves the parent to the next page
+        add_late_post(database, "1014", datetime(2013, 11, 13, 18, 0, tzinfo=UTC))
+    elif name == "a late post":  # early in the first busy day: pages after it move
+        add_late_post(database, "1011", datetime(2013, 11, 13, 20, 1, tzinfo=UTC))
+    elif name == "a reply":  # to the first post: a conversation begins or grows
+        add_late_post(database, "1012", reply_to_uri=first_uri)
+    else:
+        with database.writing() as session:
+            CHANGES[name](session, *_first_post(session))
+    export_site(database, ExportOptions(out=out, **options))  # type: ignore[arg-type]
+    fresh = tmp_path / "fresh"
+    export_site(database, ExportOptions(out=fresh, **options))  # type: ignore[arg-type]
+    assert _keys(out) == _keys(fresh)
+    assert _published(out) == _published(fresh)
+
+
+def test_keys_kept_from_another_index_are_not_taken(database: Database, tmp_path: Path) -> None:
+    """A crash between writing the kept index and its keys leaves keys made from an
+    older index: the next export makes every key again rather than take them."""
+    options = {"search": False, "posts_per_page": 2}
+    out = tmp_path / "site"
+    keys_file = out / kept_index.FOLDER / "swrb13.keys.json"
+    export_site(database, ExportOptions(out=out, **options))  # type: ignore[arg-type]
+    older = keys_file.read_bytes()
+    with database.writing() as session:  # read by the second export, not the third
+        CHANGES["edited"](session, *_first_post(session))
+    export_site(database, ExportOptions(out=out, **options))  # type: ignore[arg-type]
+    keys_file.write_bytes(older)  # as if the second export had not written its keys
+    add_late_post(database, "1015")
+    export_site(database, ExportOptions(out=out, **options))  # type: ignore[arg-type]
+    fresh = tmp_path / "fresh"
+    export_site(database, ExportOptions(out=fresh, **options))  # type: ignore[arg-type]
+    assert _keys(out) == _keys(fresh) and _published(out) == _published(fresh)

@@ -59,6 +59,36 @@ ARRAYS = ("ids", "created", "authors", "platforms", "languages", "days", "flags"
 PATCH_SHARE = 4  # more changed posts than a quarter of the kept ones: read it whole
 
 
+@dataclass(frozen=True)
+class Patch:
+    """The posts a patched index read again: their ids, and their URIs before and
+    after (a post that dropped out is among them); the mark of the index it patched."""
+
+    ids: frozenset[int]
+    uris: frozenset[str]
+    since: str
+
+
+Pending = dict[Path, str]  # what to keep, written once the site is in place
+
+
+def write_kept(pending: Pending) -> None:
+    """Write what :func:`event_index` and ``kept_keys`` gave to keep. Only after the
+    export put the new site in place: a failed export leaves the folder as it was.
+    Each file is written beside and renamed (a reader finds the old or the new); one
+    that cannot be written is only a cost: the next export reads its event whole."""
+    for path, text in pending.items():
+        temporary = path.with_name(f".{path.name}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_text(text, encoding="utf-8")
+            os.replace(temporary, path)
+        except OSError as exc:
+            log.warning("could not keep %s: %s", path.name, exc)
+            with suppress(OSError):
+                temporary.unlink(missing_ok=True)
+
+
 def event_index(
     session: Session,
     event: Event,
@@ -66,26 +96,32 @@ def event_index(
     allow_bots: bool,
     default_opt_in: bool,
     locale: str,
-) -> tuple[EventIndex, int | None]:
+    pending: Pending,
+) -> tuple[EventIndex, Patch | None, str | None]:
     """The event's index, patched from the kept one when it can be, and kept for the
-    next export. Also how many posts were read to patch it (None: read whole)."""
+    next export (in ``pending``); what the patch read (None: read whole); the mark
+    the index is kept with (None: not kept)."""
     mark = change_mark(session)  # before any post is read
     wide = _wide_fingerprint(session, event, allow_bots, default_opt_in)
     path = out / FOLDER / f"{event.slug}.json"
     index: EventIndex | None = None
-    read: int | None = None
+    patch: Patch | None = None
     kept = _load(path, wide) if mark is not None else None
     if kept is not None:
         changed = changed_posts(session, kept["mark"])
         if changed is not None and len(changed) * PATCH_SHARE <= max(len(kept["ids"]), 1000):
             fresh = load_index(session, event, allow_bots, default_opt_in, locale, only=changed)
-            index = _merge(_restore(kept, event, fresh), fresh, changed)
-            read = len(changed)
+            old = _restore(kept, event, fresh)
+            index = _merge(old, fresh, changed)
+            uris = {old.columns.uris[row] for row, post in enumerate(old.columns.ids)
+                    if post in changed}  # fmt: skip
+            patch = Patch(frozenset(changed), frozenset(uris.union(fresh.columns.uris)),
+                          kept["mark"])  # fmt: skip
     if index is None:
         index = load_index(session, event, allow_bots, default_opt_in, locale)
     if mark is not None:
-        _save(path, index, mark, wide)
-    return index, read
+        pending[path] = _state(index, mark, wide)
+    return index, patch, mark
 
 
 def _wide_fingerprint(session: Session, event: Event, allow_bots: bool,
@@ -110,8 +146,8 @@ def _wide_fingerprint(session: Session, event: Event, allow_bots: bool,
     return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
 
 
-def _save(path: Path, index: EventIndex, mark: str, wide: str) -> None:
-    """Written beside and renamed: a reader finds the old file or the new one."""
+def _state(index: EventIndex, mark: str, wide: str) -> str:
+    """The index as kept: JSON, the arrays as base64."""
     columns = index.columns
     sets, media_lists, codes = _compacted(columns)
     state: dict[str, Any] = {
@@ -135,15 +171,7 @@ def _save(path: Path, index: EventIndex, mark: str, wide: str) -> None:
         "avatars": [_values(m) for m in index.avatars.values()],
         "excluded": index.excluded_posts,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        temporary.write_text(json.dumps(state, separators=(",", ":")), encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError as exc:  # the next export reads the event whole: nothing is lost
-        log.warning("could not keep the index of %s: %s", index.event.slug, exc)
-        with suppress(OSError):
-            temporary.unlink(missing_ok=True)
+    return json.dumps(state, separators=(",", ":"))
 
 
 _FIELDS = {kind: tuple(f.name for f in fields(kind)) for kind in (AuthorRow, MediaRow)}

@@ -65,6 +65,11 @@ class KeyColumn:
     def __init__(self, digests: bytes) -> None:
         self._digests = digests
 
+    @property
+    def digests(self) -> bytes:
+        """Every key, in the posts' order (to keep them)."""
+        return self._digests
+
     def __getitem__(self, post: Any) -> str:
         """The key of ``post`` (an IndexedPost: its row says where)."""
         at = post.row * KEY_BYTES

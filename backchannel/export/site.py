@@ -27,6 +27,7 @@ from backchannel.export import (
     data,
     feeds,
     kept_index,
+    kept_keys,
     pages,
     people,
     robots,
@@ -82,6 +83,7 @@ def export_site(
                     options.allow_indexing, options.locale, brand.stylesheet() is not None,
                     brand.logo_view(), brand.accent)  # fmt: skip
     searching: search.SearchBuild | None = None
+    pending: kept_index.Pending = {}  # the events' kept indexes and keys
     try:
         with database.reading() as session:
             chosen = [get_event(session, s) for s in dict.fromkeys(events)] or list_events(session)
@@ -135,7 +137,7 @@ def export_site(
                 else:
                     summaries[event.slug] = _export_event(
                         session, event, theme, writer, resolver, options, site, advance, result,
-                        index_ready, stamp,
+                        index_ready, stamp, pending,
                     )  # fmt: skip
                 result.events.append(event.slug)
             summaries.update(carried)
@@ -143,6 +145,7 @@ def export_site(
         if searching is not None:
             result.searched = searching.finish()
         result.stats = writer.finish()
+        kept_index.write_kept(pending)  # after the site: a failed export changes nothing
     except BaseException:
         # Nothing of this export replaced the previous site yet (see SiteWriter).
         if searching is not None:
@@ -232,9 +235,12 @@ def _export_event(
     result: ExportResult,
     index_ready: Callable[[EventIndex], None],
     stamp: str | None,
+    pending: kept_index.Pending,
 ) -> EventView:
-    index, _ = kept_index.event_index(session, event, options.out, options.allow_bots,
-                                      options.default_opt_in, options.locale)  # fmt: skip
+    index, patch, mark = kept_index.event_index(
+        session, event, options.out, options.allow_bots, options.default_opt_in,
+        options.locale, pending,
+    )  # fmt: skip
     for reason, count in index.excluded.items():
         result.excluded[reason] = result.excluded.get(reason, 0) + count
     result.posts += len(index.posts)
@@ -252,7 +258,7 @@ def _export_event(
     )  # fmt: skip
     day_fps = []
     post_keys = timeline.PostKeys(event_fp, index)
-    keys = post_keys.column()
+    keys = kept_keys.keys_for(post_keys, index, options.out, patch, mark, pending)
     del post_keys  # its per-author parts: not needed once every key is made
     fragments: timeline.Fragments | None = None
     for position, day in enumerate(days):

@@ -129,9 +129,9 @@ class PostKeys:
         self._authors: dict[int, str] = {}
 
     def key(self, post: IndexedPost) -> str:
-        return key_text(self._digest(post))
+        return key_text(self.digest(post))
 
-    def _digest(self, post: IndexedPost) -> bytes:
+    def digest(self, post: IndexedPost) -> bytes:
         # repr() of strings, numbers and None is exact and cheaper than JSON; a
         # Python whose repr differed would only re-render, never reuse a wrong post.
         # The page, not the href: the anchor in it is made from the URI, which is in
@@ -143,7 +143,7 @@ class PostKeys:
         """Every post's key, made once."""
         digests = bytearray()
         for post in self.index.posts:
-            digests += self._digest(post)
+            digests += self.digest(post)
         return KeyColumn(bytes(digests))
 
     def _author(self, author_id: int) -> str:

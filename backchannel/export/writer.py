@@ -365,26 +365,26 @@ class SiteWriter:
         self._pending.clear()
         for relative in sorted(set(self._old_files) - set(self.files)):
             self._remove(relative, self._old_files[relative])
-        manifest = {
-            "version": MANIFEST_VERSION,
-            "files": {k: self.files[k] for k in sorted(self.files)},
-            "units": {
-                name: {
-                    "fingerprint": unit.fingerprint,
-                    "files": sorted(set(unit.files)),
-                    "data": unit.data,
-                }
-                for name, unit in sorted(self.units.items())
-            },
-        }
-        # Written piece by piece: the whole text (and the old one to compare with) was
-        # the export's peak of memory on a large event.
-        encoder = json.JSONEncoder(indent=1, sort_keys=True, ensure_ascii=False)
+        files = {k: self.files[k] for k in sorted(self.files)}
+        units = {
+            name: {"fingerprint": unit.fingerprint, "files": sorted(set(unit.files)),
+                   "data": unit.data}
+            for name, unit in sorted(self.units.items())
+        }  # fmt: skip
 
         def fill(handle: Any) -> None:
-            for piece in encoder.iterencode(manifest):
-                handle.write(piece.encode("utf-8"))
-            handle.write(b"\n")
+            # An entry a line, each encoded whole (by json's C encoder: iterencode of the
+            # whole manifest, in Python, was a tenth of an export after a few new posts),
+            # never the whole text at once (that was the peak of memory on a large event).
+            encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
+            for name, entries in (("files", files), ("units", units)):
+                handle.write(b"{\n" if name == "files" else b",\n")
+                handle.write(f'"{name}": {{'.encode())
+                for at, (key, value) in enumerate(entries.items()):
+                    line = f"{',' if at else ''}\n{encode(key)}: {encode(value)}"
+                    handle.write(line.encode("utf-8"))
+                handle.write(b"}")
+            handle.write(f',\n"version": {MANIFEST_VERSION}\n}}\n'.encode())
 
         target = self.root / MANIFEST
         self._atomic(MANIFEST, fill)
