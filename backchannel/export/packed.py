@@ -70,6 +70,15 @@ class KeyColumn:
         """Every key, in the posts' order (to keep them)."""
         return self._digests
 
+    def raw(self, post: Any) -> bytes:
+        """The key of ``post`` as bytes (for digests: no text made)."""
+        at = post.row * KEY_BYTES
+        return self._digests[at : at + KEY_BYTES]
+
+    def span(self, start: int, stop: int) -> bytes:
+        """The keys of rows ``start`` to ``stop`` (a day's), as bytes."""
+        return self._digests[start * KEY_BYTES : stop * KEY_BYTES]
+
     def __getitem__(self, post: Any) -> str:
         """The key of ``post`` (an IndexedPost: its row says where)."""
         at = post.row * KEY_BYTES

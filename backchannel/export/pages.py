@@ -3,9 +3,7 @@ storyboards and search; and the site's home page."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
 from markupsafe import Markup
@@ -13,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from backchannel.export import cards, sharing, stats
-from backchannel.export.context import AuthorView, MediaView, PostView, Views, platform_label
+from backchannel.export.context import AuthorView, PostView, Views, platform_label
 from backchannel.export.conversations import most_answered
 from backchannel.export.environment import Theme
 from backchannel.export.selection import EventIndex
@@ -22,23 +20,12 @@ from backchannel.export.timeline import DayLink
 from backchannel.export.writer import SiteWriter
 from backchannel.store import Story
 
-GALLERY_PAGE = 60  # a page of the gallery stays under 15 screens of a phone
-
 
 @dataclass(frozen=True, slots=True)
 class PersonView:
     author: AuthorView
     posts: int
     first_href: str
-
-
-@dataclass(frozen=True, slots=True)
-class GalleryItem:
-    media: MediaView
-    post_href: str
-    author: AuthorView
-    blurred: bool  # sensitive, or behind a content warning: blurred until revealed
-    time_local: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,35 +130,4 @@ def write_event_pages(
         # Streamed: the people and links pages grow with the event.
         with writer.stream(f"{slug}/{name}") as handle:
             handle.writelines(theme.get(template).generate(**base, **extra))
-    _write_gallery(theme, writer, views, index, base)
     write_stories(theme, writer, views, index, base, stories)
-
-
-def _write_gallery(
-    theme: Theme, writer: SiteWriter, views: Views, index: EventIndex, base: dict[str, Any]
-) -> None:
-    """Page by page: one page of items in memory, not the event's every picture."""
-    total = sum(len(post.media) for post in index.posts)
-    count = max(1, -(-total // GALLERY_PAGE))
-    names = ["media.html"] + [f"media-{n}.html" for n in range(2, count + 1)]
-
-    def items() -> Iterator[GalleryItem]:
-        for post in index.posts:
-            for media in post.media:
-                yield GalleryItem(
-                    views.media(media),
-                    post.href,
-                    views.author(post.author_id),
-                    post.sensitive or post.has_cw,
-                    index.dates.local(post.created_at),
-                )  # fmt: skip
-
-    every = items()
-    for number in range(1, count + 1):
-        chunk = list(islice(every, GALLERY_PAGE))
-        writer.write(
-            f"{base['event'].slug}/{names[number - 1]}",
-            theme.get("media.html").render(**base, items=chunk, number=number,
-                                           pages=list(enumerate(names, start=1)),
-                                           total=total),
-        )  # fmt: skip

@@ -67,7 +67,7 @@ def write_people_pages(
     for author_id, posts in by_author.items():
         digest = hashlib.sha256(event_fingerprint.encode())
         for post in posts:
-            digest.update(keys[post].encode())
+            digest.update(keys.raw(post))
         unit = f"{slug}/person/{index.authors[author_id].uri}"
         if not writer.keep_unit(unit, digest.hexdigest()):
             due.append((unit, digest.hexdigest(), posts))

@@ -26,6 +26,7 @@ from backchannel.export import (
     about,
     data,
     feeds,
+    gallery,
     kept_index,
     kept_keys,
     pages,
@@ -200,12 +201,19 @@ def _pages_fingerprint(
     media, stories, search) are made from: each post's key and what the aggregates read
     of it, the links, sightings, sources, what was left out, the days and every column
     of the stories and their items. Equal: those pages are kept as they are."""
-    # Fed to the digest post by post: one text of every post at once would be the
-    # export's peak of memory (a third of the index again on 100,000 posts).
-    digest = hashlib.sha256()
-    for p in index.posts:
-        digest.update(repr((keys[p], p.page, p.platform, p.language, p.counts, p.sensitive,
-                            p.has_cw, p.reply_to_uri, p.quote_uri, p.links)).encode())  # fmt: skip
+    # From the columns, not post by post (a pass over every post was a twentieth of
+    # an export after a few new posts); names, not the codes a patched index gives.
+    columns = index.columns
+    digest = hashlib.sha256(keys.digests)
+    digest.update(columns.counts.tobytes())
+    digest.update(columns.flags.tobytes())  # sensitive, content warning (and more)
+    names = columns.names
+    for name in ("pages", "platforms", "languages"):
+        digest.update(repr([names[code] for code in getattr(columns, name)]).encode())
+    digest.update(repr([(row, columns.sets[code]) for row, code in enumerate(columns.link_sets)
+                        if code]).encode())  # fmt: skip
+    for mapping in (columns.replies, columns.quotes):
+        digest.update(repr(sorted(mapping.items())).encode())
     sources = sorted((s.platform, s.base_url, s.discovered) for s in index.event.sources)
     told = [[(c.name, getattr(row, c.name)) for c in row.__table__.columns]
             for story in stories for row in (story, *story.items)]  # fmt: skip
@@ -282,6 +290,7 @@ def _export_event(
     if not writer.keep_unit(f"{event.slug}/pages", pages_fp):
         with writer.unit(f"{event.slug}/pages", pages_fp):
             pages.write_event_pages(session, theme, writer, views, index, base, days, stories)
+    gallery.write_gallery(theme, writer, views, index, base, event_fp, keys)
     people.write_people_pages(session, theme, writer, views, index, base, event_fp, keys)
     thread_pages.write_thread_pages(session, theme, writer, views, index, base, event_fp, keys)
     session_pages.write_session_pages(session, theme, writer, views, index, base, event_fp, keys,

@@ -367,6 +367,10 @@ def day_fingerprint(
         days[position + 1].day if position + 1 < len(days) else None,
     ]
     payload = [event_fingerprint, neighbours, [len(c) for c in chunks]]
-    payload += [keys[post] for chunk in chunks for post in chunk]
     text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(text.encode("utf-8"))
+    # The day's posts are consecutive rows: their keys, one slice of bytes.
+    filled = [chunk for chunk in chunks if len(chunk)]
+    if filled:
+        digest.update(keys.span(filled[0][0].row, filled[-1][-1].row + 1))
+    return digest.hexdigest()
