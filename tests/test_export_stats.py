@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from array import array
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -12,6 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from backchannel.export.stats import hourly
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _post_by_post(posts: list[Any], zone: ZoneInfo) -> list[tuple[str, int]]:
@@ -42,7 +45,10 @@ def test_hourly_matches_counting_post_by_post(zone: str, start: datetime) -> Non
     tz = ZoneInfo(zone)
     rng = random.Random(zone)
     moments = sorted(start + timedelta(seconds=rng.uniform(0, 2 * 86400)) for _ in range(2000))
-    index = SimpleNamespace(posts=[SimpleNamespace(created_at=m) for m in moments], zone=tz)
+    # The index's column of times (microseconds since 1970), and its posts.
+    created = array("q", ((m - EPOCH) // timedelta(microseconds=1) for m in moments))
+    index = SimpleNamespace(posts=[SimpleNamespace(created_at=m) for m in moments], zone=tz,
+                            columns=SimpleNamespace(created=created))  # fmt: skip
     hours = hourly(index)  # type: ignore[arg-type]
     assert [(h.isoformat(), n) for h, n in hours] == _post_by_post(index.posts, tz)
     assert sum(n for _, n in hours) == len(moments)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,7 @@ from backchannel.export.charts import Chart, horizontal_bars, vertical_bars
 from backchannel.export.context import platform_label
 from backchannel.export.conversations import reply_pairs
 from backchannel.export.locale_names import DEFAULT_LOCALE, language_name
-from backchannel.export.selection import EventIndex
+from backchannel.export.selection import EventIndex, IndexedPost
 from backchannel.sanitize import safe_url
 
 
@@ -40,20 +41,37 @@ class SourceCoverage:
     discovered: bool
 
 
+# The counts come from the index's columns (numbers counted in C), not from a pass
+# that makes a post object for every post: an export after a few new posts makes
+# these pages again, and that pass was most of their cost.
+
+
+def _named_counts(index: EventIndex, column: array[int]) -> Counter[str | None]:
+    """The posts counted by a column of name codes (platform, language)."""
+    names = index.columns.names
+    counted: Counter[str | None] = Counter()
+    for code, number in Counter(column).items():
+        counted[names[code]] += number
+    return counted
+
+
 def platform_counts(index: EventIndex) -> list[tuple[str, int]]:
-    counts = Counter(p.platform for p in index.posts)
+    counts = _named_counts(index, index.columns.platforms)
     return [
-        (platform_label(k), v) for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        (platform_label(k or ""), v)
+        for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] or ""))
     ]
 
 
 def contributors(index: EventIndex) -> list[Contributor]:
-    counts: Counter[int] = Counter()
-    first: dict[int, str] = {}
-    for post in index.posts:
-        counts[post.author_id] += 1
-        if post.author_id not in first:  # href costs a digest: only for the first
-            first[post.author_id] = post.href
+    columns = index.columns
+    counts: Counter[int] = Counter(columns.authors)
+    first_row: dict[int, int] = {}
+    for row, author in enumerate(columns.authors):
+        if author not in first_row:
+            first_row[author] = row
+    # The href costs a digest: only for each author's first post.
+    first = {a: IndexedPost(columns, row).href for a, row in first_row.items()}
     handle = {a: index.authors[a].handle.casefold() for a in counts}
     # Ties go by handle, then by the first post (not by row id, which depends on the
     # order a collection happened to store them in: two archives would differ).
@@ -63,20 +81,28 @@ def contributors(index: EventIndex) -> list[Contributor]:
 
 def top_tags(index: EventIndex, limit: int = 10) -> list[tuple[str, int]]:
     own = set(index.event.hashtags or [])
-    counts = Counter(t for post in index.posts for t in post.tags if t not in own)
+    sets = index.columns.sets
+    counts: Counter[str] = Counter()
+    for code, number in Counter(index.columns.tag_sets).items():
+        for tag in sets[code]:
+            if tag not in own:
+                counts[tag] += number
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
 
 
 def link_counts(index: EventIndex) -> list[LinkCount]:
+    columns = index.columns
     counts: Counter[str] = Counter()
     first: dict[str, str] = {}
-    for post in index.posts:
-        for url in post.links:
+    for row, code in enumerate(columns.link_sets):
+        if not code:
+            continue
+        for url in columns.sets[code]:
             if safe_url(url) is None:
                 continue  # only http(s) links are ever written into a page
             counts[url] += 1
             if url not in first:
-                first[url] = post.href
+                first[url] = IndexedPost(columns, row).href
     ordered = sorted(counts, key=lambda u: (-counts[u], u))
     return [LinkCount(u, urlsplit(u).hostname or u, counts[u], first[u]) for u in ordered]
 
@@ -96,7 +122,9 @@ def coverage(index: EventIndex) -> list[SourceCoverage]:
 
 def language_counts(index: EventIndex, locale: str = DEFAULT_LOCALE) -> list[tuple[str, int]]:
     """Posts by language, the languages named in ``locale`` ("Māori", not ``mi``)."""
-    counts = Counter((p.language or "").lower() for p in index.posts)
+    counts: Counter[str] = Counter()
+    for code, number in _named_counts(index, index.columns.languages).items():
+        counts[(code or "").lower()] += number
     named = [(language_name(code, locale) if code else "Not said", n) for code, n in counts.items()]
     return sorted(named, key=lambda kv: (-kv[1], kv[0]))
 
@@ -109,7 +137,7 @@ def hourly(index: EventIndex) -> list[tuple[datetime, int]]:
     # put in its local hour: zone offsets are whole quarter hours, so a quarter lies in
     # one local hour; one that does not (an old local mean time) is done post by post.
     zone = index.zone
-    quarters = Counter(int(post.created_at.timestamp() // 900) for post in index.posts)
+    quarters = Counter(micro // 900_000_000 for micro in index.columns.created)
     counts: Counter[datetime] = Counter()
     for quarter, number in quarters.items():
         first, last = (_local_hour(quarter * 900 + s, zone) for s in (0, 899))
