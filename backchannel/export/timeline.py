@@ -11,14 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from backchannel.export.context import Views
-from backchannel.export.environment import Theme
+from backchannel.export.environment import Theme, pluralize
 from backchannel.export.sections import Section, Sectioner, groups, pack
 from backchannel.export.selection import (
     KEY_BYTES,
@@ -43,9 +43,8 @@ class DayLink:
 
 @dataclass(frozen=True, slots=True)
 class PageLink:
-    number: int
+    number: int  # this page is the one whose number is DayPage.number
     href: str
-    current: bool
     label: str = ""  # the times it holds: "09:00–11:00", "09:00–10:00 (2 of 3)"
 
 
@@ -60,7 +59,7 @@ class TimeLink:
     session: bool
     posts: int
     href: str  # "<page>.html#<key>": where the section begins
-    here: bool  # it begins on this page
+    page: str  # "<page>.html": the page it begins on (this one when DayPage.file)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +83,7 @@ class PageSection:
 class DayPage:
     day: DayLink
     number: int  # 1-based page within the day
-    pages: tuple[PageLink, ...]
+    pages: tuple[PageLink, ...]  # the day's every page (the same tuple on each)
     previous_page: str | None
     next_page: str | None
     previous_day: DayLink | None
@@ -94,6 +93,50 @@ class DayPage:
     sections: tuple[PageSection, ...] = ()  # the same posts under their headings
     times: tuple[TimeLink, ...] = ()  # the day's index: every section of the day
     span: str = ""  # the times this page holds
+    file: str = ""  # this page's file name
+    # ``pages`` and ``times`` as the default theme lists them, made once a day rather
+    # than by the template on every page: a day of 250 pages lists 250 pages on each
+    # (:class:`DayLists`).
+    page_items: Markup = Markup("")
+    time_items: Markup = Markup("")
+
+
+class DayLists:
+    """A day's pager and time index, each entry written once in its two forms (this
+    page's, another's): a page joins them. The same HTML as ``_pager.html`` and
+    ``day.html`` write from ``pages`` and ``times`` (``test_day_lists_match``)."""
+
+    def __init__(self, links: Sequence[PageLink], times: Sequence[TimeLink]) -> None:
+        self._pages = [
+            (
+                f'<li><a href="{escape(link.href)}">{escape(link.label or link.number)}</a></li>\n',
+                f'<li><a href="{escape(link.href)}" aria-current="page">'
+                f"{escape(link.label or link.number)}</a></li>\n",
+            )
+            for link in links
+        ]  # fmt: skip
+        self._times = [(self._time(time, False), self._time(time, True)) for time in times]
+        self._time_pages = [time.page for time in times]
+
+    @staticmethod
+    def _time(time: TimeLink, here: bool) -> str:
+        href = f"#{time.key}" if here else time.href
+        label = (f'<span class="time">{escape(time.start)}–{escape(time.end)}</span> '
+                 f"{escape(time.label)}" if time.session else str(escape(time.label)))  # fmt: skip
+        count = escape(pluralize(time.posts, "post"))
+        return f'<li><a href="{escape(href)}">{label}</a> <span class="count">{count}</span></li>\n'
+
+    def pages(self, number: int) -> Markup:
+        return Markup("".join(  # noqa: S704 - made of escaped parts
+            current if at == number else other
+            for at, (other, current) in enumerate(self._pages, start=1)
+        ))  # fmt: skip
+
+    def times(self, page: str) -> Markup:
+        return Markup("".join(  # noqa: S704 - made of escaped parts
+            here if where == page else other
+            for where, (other, here) in zip(self._time_pages, self._times, strict=True)
+        ))  # fmt: skip
 
 
 def page_file(day: str, number: int) -> str:
@@ -259,10 +302,12 @@ def render_day(
     sectioner = sectioner or Sectioner(views.index)
     day_groups = groups((p for chunk in chunks for p in chunk), sectioner.of)
     spans = _spans_of_pages(chunks, sectioner)
-    links = [PageLink(n, page_file(day.day, n), False, spans[n - 1])
-             for n in range(1, len(chunks) + 1)]  # fmt: skip
+    links = tuple(PageLink(n, page_file(day.day, n), spans[n - 1])
+                  for n in range(1, len(chunks) + 1))  # fmt: skip
     first = 1
     places: dict[str, str] = {}
+    times = tuple(_time_link(section, members) for section, members in day_groups)
+    lists = DayLists(links, times)
     for number, chunk in enumerate(chunks, start=1):
         known: dict[int, str] = {}
         if keys is not None and previous is not None:
@@ -280,7 +325,7 @@ def render_day(
         page = DayPage(
             day=day,
             number=number,
-            pages=tuple(replace(p, current=p.number == number) for p in links),
+            pages=links,
             previous_page=links[number - 2].href if number > 1 else None,
             next_page=links[number].href if number < len(links) else None,
             previous_day=days[position - 1] if position > 0 else None,
@@ -288,8 +333,11 @@ def render_day(
             first_index=first,
             posts=rendered,
             sections=_page_sections(chunk, rendered, first, sectioner, day_groups),
-            times=tuple(_time_link(section, members, name) for section, members in day_groups),
+            times=times,
             span=spans[number - 1],
+            file=name,
+            page_items=lists.pages(number),
+            time_items=lists.times(name),
         )
         html = day_template.render(page=page, **base)
         writer.write(f"{slug}/{name}", html)
@@ -300,9 +348,9 @@ def render_day(
     return places
 
 
-def _time_link(section: Section, members: list[IndexedPost], page: str) -> TimeLink:
+def _time_link(section: Section, members: list[IndexedPost]) -> TimeLink:
     return TimeLink(section.key, section.label, section.start, section.end, section.session,
-                    len(members), f"{members[0].page}#{section.key}", members[0].page == page)  # fmt: skip
+                    len(members), f"{members[0].page}#{section.key}", members[0].page)  # fmt: skip
 
 
 def _page_sections(
