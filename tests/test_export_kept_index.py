@@ -163,6 +163,27 @@ def test_an_unreadable_kept_index_reads_the_event_whole(database: Database, tmp_
     assert read is None and _snapshot(patched) == _snapshot(whole)
 
 
+@pytest.mark.parametrize("damage", ["a row cut", "a code beyond", "not a list"])
+def test_a_damaged_kept_index_reads_the_event_whole(
+    database: Database, tmp_path: Path, damage: str
+) -> None:
+    """Valid JSON of the right format and selection, but cut or edited by hand."""
+    out = tmp_path / "site"
+    _indexes(database, out)
+    path = out / kept_index.FOLDER / "swrb13.json"
+    state = json.loads(path.read_text("utf-8"))
+    if damage == "a row cut":
+        state["uris"] = state["uris"][:-1]
+    elif damage == "a code beyond":
+        state["names"] = state["names"][:2]
+    else:
+        state["authors"] = 7
+    path.write_text(json.dumps(state), "utf-8")
+    add_late_post(database)
+    patched, read, whole = _indexes(database, out)
+    assert read is None and _snapshot(patched) == _snapshot(whole)
+
+
 def _published(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
             if p.is_file() and not p.relative_to(out).as_posix().startswith(".backchannel")}  # fmt: skip

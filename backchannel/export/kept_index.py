@@ -111,12 +111,16 @@ def event_index(
         changed = changed_posts(session, kept["mark"])
         if changed is not None and len(changed) * PATCH_SHARE <= max(len(kept["ids"]), 1000):
             fresh = load_index(session, event, allow_bots, default_opt_in, locale, only=changed)
-            old = _restore(kept, event, fresh)
-            index = _merge(old, fresh, changed)
-            uris = {old.columns.uris[row] for row, post in enumerate(old.columns.ids)
-                    if post in changed}  # fmt: skip
-            patch = Patch(frozenset(changed), frozenset(uris.union(fresh.columns.uris)),
-                          kept["mark"])  # fmt: skip
+            try:
+                old = _restore(kept, event, fresh)
+            except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+                log.warning("reading %s whole: its kept index is damaged (%s)", event.slug, exc)
+            else:
+                index = _merge(old, fresh, changed)
+                uris = {old.columns.uris[row] for row, post in enumerate(old.columns.ids)
+                        if post in changed}  # fmt: skip
+                patch = Patch(frozenset(changed), frozenset(uris.union(fresh.columns.uris)),
+                              kept["mark"])  # fmt: skip
     if index is None:
         index = load_index(session, event, allow_bots, default_opt_in, locale)
     if mark is not None:
@@ -154,12 +158,7 @@ def _state(index: EventIndex, mark: str, wide: str) -> str:
         "format": FORMAT,
         "mark": mark,
         "wide": wide,
-        "arrays": {
-            name: base64.b64encode(codes.get(name, getattr(columns, name)).tobytes()).decode(
-                "ascii"
-            )
-            for name in ARRAYS
-        },  # fmt: skip
+        "arrays": {name: _b64(codes.get(name, getattr(columns, name))) for name in ARRAYS},
         "uris": list(columns.uris),
         "names": columns.names,
         "sets": sets,
@@ -227,6 +226,10 @@ def _load(path: Path, wide: str) -> dict[str, Any] | None:
     return state
 
 
+def _b64(values: array[int]) -> str:
+    return base64.b64encode(values.tobytes()).decode("ascii")
+
+
 def _array(kind: str, text: str) -> array[int]:
     values = array(kind)
     values.frombytes(base64.b64decode(text))
@@ -255,7 +258,25 @@ def _restore(state: dict[str, Any], event: Event, fresh: EventIndex) -> EventInd
     index.authors = {row[0]: AuthorRow(*row) for row in state["authors"]}
     index.avatars = {row[2]: MediaRow(*row) for row in state["avatars"]}
     index.excluded_posts = {int(post): reason for post, reason in state["excluded"].items()}
+    _check(columns)
     return index
+
+
+def _check(columns: PostColumns) -> None:
+    """A kept file someone changed, or cut: its columns must agree (ValueError)."""
+    rows = len(columns.ids)
+    lengths = {len(getattr(columns, name)) for name in ARRAYS if name != "counts"}
+    if lengths != {rows} or len(columns.counts) != 4 * rows or len(columns.uris) != rows:
+        raise ValueError("its columns differ in length")
+    if any(row >= rows for mapping in (columns.replies, columns.quotes, columns.edited)
+           for row in mapping):  # fmt: skip
+        raise ValueError("a row beyond the last")
+    for name, limit in (("platforms", len(columns.names)), ("languages", len(columns.names)),
+                        ("days", len(columns.names)), ("tag_sets", len(columns.sets)),
+                        ("link_sets", len(columns.sets)), ("sighting_sets", len(columns.sets)),
+                        ("media_sets", len(columns.media_lists))):  # fmt: skip
+        if rows and max(getattr(columns, name)) >= limit:
+            raise ValueError(f"a code beyond its list ({name})")
 
 
 def _merge(kept: EventIndex, fresh: EventIndex, changed: set[int]) -> EventIndex:
