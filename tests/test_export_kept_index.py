@@ -1,7 +1,7 @@
 """The export keeps an event's index and patches it with the posts changed since
 (issue 37): after each kind of change, the patched index equals one read whole, the
 patch read only the changed posts, and the site it makes is the site a first export
-into an empty folder makes, byte for byte."""
+into an empty folder makes, byte for byte. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ from tests.export_fixture import add_late_post, build_fixture
 
 
 @pytest.fixture
-def database(sqlite_url: str) -> Iterator[Database]:
-    database = build_fixture(sqlite_url)
+def database(db_url: str) -> Iterator[Database]:
+    database = build_fixture(db_url)
     yield database
     database.dispose()
 
@@ -142,9 +142,7 @@ def test_a_consent_entry_reads_the_event_whole(database: Database, tmp_path: Pat
     assert read is None and _snapshot(patched) == _snapshot(whole)
 
 
-def test_a_kept_index_from_another_database_is_not_used(
-    database: Database, tmp_path: Path, sqlite_url: str
-) -> None:
+def test_a_kept_index_from_another_database_is_not_used(database: Database, tmp_path: Path) -> None:
     out = tmp_path / "site"
     _indexes(database, out)
     other = build_fixture(f"sqlite:///{tmp_path / 'other.db'}")

@@ -1,8 +1,8 @@
-"""Know which posts changed (issue 37, migration 0017): every write that changes what a
-post's row in the export's index is made from stamps the post, whatever wrote it, so
-an export after new posts reads those posts and no other. SQLite only so far: on
-PostgreSQL the database keeps no stamps and every export reads every post (the
-migration says why), which the last test holds to."""
+"""Know which posts changed (issue 37, migrations 0017 and 0018): every write that
+changes what a post's row in the export's index is made from stamps the post, whatever
+wrote it, so an export after new posts reads those posts and no other. On SQLite a
+stamp per post (the change count); on PostgreSQL an insert-only log read against the
+export's snapshot, pruned after a week."""
 
 from __future__ import annotations
 
@@ -24,14 +24,15 @@ from backchannel.store import (
     Tag,
     change_mark,
     changed_posts,
+    prune_change_log,
 )
 from backchannel.store.db import Database
 from tests.export_fixture import build_fixture
 
 
 @pytest.fixture
-def database(sqlite_url: str) -> Iterator[Database]:
-    database = build_fixture(sqlite_url)
+def database(db_url: str) -> Iterator[Database]:
+    database = build_fixture(db_url)
     yield database
     database.dispose()
 
@@ -39,7 +40,7 @@ def database(sqlite_url: str) -> Iterator[Database]:
 def _mark(database: Database) -> str:
     with database.reading() as session:
         mark = change_mark(session)
-    assert mark is not None and mark.startswith("sqlite:")
+    assert mark is not None and mark.startswith(("sqlite:", "postgresql:"))
     return mark
 
 
@@ -141,23 +142,82 @@ def test_a_new_post_is_stamped_with_its_children(database: Database) -> None:
 
 def test_a_mark_from_elsewhere_or_missing_triggers_read_everything(database: Database) -> None:
     with database.reading() as session:
-        assert changed_posts(session, "postgresql:1:2:") is None
-        assert changed_posts(session, "sqlite:not-a-number") is None
+        dialect = session.connection().dialect.name
+        other = "postgresql:1:2:" if dialect == "sqlite" else "sqlite:0"
+        assert changed_posts(session, other) is None
+        assert changed_posts(session, f"{dialect}:not-a-mark") is None
     with database.writing() as session:
-        session.execute(text("DROP TRIGGER bc_stamp_links_insert"))
+        if dialect == "sqlite":
+            session.execute(text("DROP TRIGGER bc_stamp_links_insert"))
+        else:
+            session.execute(text("DROP TRIGGER bc_log_links ON links"))
     with database.reading() as session:
         assert change_mark(session) is None
-        assert changed_posts(session, "sqlite:0") is None
+        assert changed_posts(session, _mark_text(dialect)) is None
 
 
-def test_only_sqlite_keeps_stamps_so_far(db_url: str) -> None:
-    database = build_fixture(db_url)
-    try:
-        with database.reading() as session:
-            mark = change_mark(session)
-            if db_url.startswith("postgresql"):
-                assert mark is None and changed_posts(session, "sqlite:0") is None
-            else:
-                assert mark is not None and changed_posts(session, mark) == set()
-    finally:
-        database.dispose()
+def _mark_text(dialect: str) -> str:
+    return "sqlite:0" if dialect == "sqlite" else "postgresql:3:3:"
+
+
+def test_a_pruned_log_reads_everything_for_an_older_mark(database: Database) -> None:
+    """PostgreSQL: rows older than a week go at the end of a collection run; a mark
+    from before them can no longer say what changed."""
+    with database.reading() as session:
+        if session.connection().dialect.name != "postgresql":
+            assert prune_change_log(session) == 0  # SQLite stamps in place: nothing to prune
+            return
+    before = _mark(database)
+    (first, _), *_ = _posts(database)
+    with database.writing() as session:
+        session.execute(update(Post).where(Post.id == first).values(like_count=7))
+    with database.writing() as session:  # as if all that were logged a month ago
+        session.execute(text("UPDATE post_change_log SET logged_at = now() - interval '30 days'"))
+        assert prune_change_log(session) > 0
+        assert session.scalar(text("SELECT count(*) FROM post_change_log")) == 0
+    assert _changed_or_none(database, before) is None
+    after = _mark(database)
+    with database.writing() as session:
+        session.execute(update(Post).where(Post.id == first).values(like_count=8))
+    assert _changed(database, after) == {first}
+
+
+def _changed_or_none(database: Database, mark: str) -> set[int] | None:
+    with database.reading() as session:
+        return changed_posts(session, mark)
+
+
+def test_two_writers_changing_the_same_posts_do_not_wait_on_each_other(
+    database: Database,
+) -> None:
+    """Each transaction adds its own log rows: a writer holding a post's row and one
+    stamping the same post never deadlock (the reason PostgreSQL has a log)."""
+    import threading
+
+    (first, author), *_ = _posts(database)
+    mark = _mark(database)
+    engine = database.engine
+    holding = threading.Event()
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with engine.begin() as connection:
+                connection.execute(text("UPDATE posts SET like_count = 5 WHERE id = :id"),
+                                   {"id": first})  # fmt: skip
+                holding.set()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+            holding.set()
+
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE authors SET display_name = 'X' WHERE id = :id"),
+                           {"id": author})  # fmt: skip
+        thread = threading.Thread(target=second)
+        thread.start()
+        holding.wait(timeout=3)
+        connection.execute(text("UPDATE posts SET repost_count = 9 WHERE id = :id"),
+                           {"id": first})  # fmt: skip
+    thread.join(timeout=30)
+    assert not thread.is_alive() and errors == []
+    assert first in _changed(database, mark)

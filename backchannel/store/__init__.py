@@ -27,6 +27,8 @@ __getattr__, __dir__, __all__ = exports(
             "Media",
             "Post",
             "PostChange",
+            "PostChangeLog",
+            "PostChangePruned",
             "PostSighting",
             "PostTag",
             "SchedulerLock",
@@ -68,7 +70,7 @@ __getattr__, __dir__, __all__ = exports(
             "words_of",
         ],
         "released": ["forget_releases", "release", "releases"],
-        "changes": ["WATCHED", "ChangeMark", "change_count", "change_mark", "changed_posts"],
+        "changes": ["WATCHED", "change_count", "change_mark", "changed_posts", "prune_change_log"],
         "upkeep": [
             "apply_recheck",
             "erase_orphans",

@@ -11,8 +11,8 @@ that nothing the event's pages show has changed and keeps them without reading a
 when the count cannot be trusted: the row or any one trigger is missing (a table that
 a later migration rebuilt on SQLite loses its triggers, a hand-made schema).
 
-Migration 0017 stamps each post whose published form may have changed in
-``post_changes``. :func:`change_mark` says what a reading session sees of the stamps
+Migrations 0017 (SQLite: ``post_changes``) and 0018 (PostgreSQL: ``post_change_log``)
+stamp each post whose published form may have changed. :func:`change_mark` says what a reading session sees of the stamps
 (kept by the export with its index), :func:`changed_posts` which posts were stamped
 since such a mark: the next export reads those and keeps the rest of its index.
 """
@@ -20,11 +20,14 @@ since such a mark: the next export reads those and keeps the rest of its index.
 from __future__ import annotations
 
 import logging
+import re
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
+_SNAPSHOT = re.compile(r"[0-9]{1,20}:[0-9]{1,20}:([0-9]{1,20}(,[0-9]{1,20})*)?")  # xmin:xmax:xip
 
 # The tables whose rows show in an archive: migration 0013's list, and 0015's imports.
 WATCHED = (
@@ -34,7 +37,8 @@ WATCHED = (
 )  # fmt: skip
 
 
-# Migration 0017's stamping triggers (SQLite): table -> the changes that stamp a post.
+# The stamping triggers (0017 on SQLite, 0018 on PostgreSQL): table -> the changes
+# that stamp a post.
 STAMPED = {
     "posts": ("insert", "update", "delete"),
     "event_posts": ("insert", "update", "delete"),
@@ -67,8 +71,10 @@ def change_count(session: Session) -> int | None:
 
 
 def stamp_trigger_names(dialect: str) -> set[str]:
-    """Migration 0017's triggers (SQLite only, so far)."""
-    return {f"bc_stamp_{table}_{kind}" for table, kinds in STAMPED.items() for kind in kinds}
+    """Migration 0017's triggers (SQLite), or 0018's (PostgreSQL)."""
+    if dialect == "sqlite":
+        return {f"bc_stamp_{table}_{kind}" for table, kinds in STAMPED.items() for kind in kinds}
+    return {f"bc_log_{table}" for table in STAMPED}
 
 
 def _triggers(session: Session) -> tuple[str, set[str]]:
@@ -82,15 +88,18 @@ def _triggers(session: Session) -> tuple[str, set[str]]:
 
 
 def change_mark(session: Session) -> str | None:
-    """What ``session`` sees of the post stamps, as text to keep (``sqlite:<count>``).
-    Taken before reading a post: a change the session does not see is stamped after
-    it. None when the stamps cannot be trusted (a trigger is missing) or the database
-    keeps none (PostgreSQL: see migration 0017)."""
+    """What ``session`` sees of the post stamps, as text to keep: ``sqlite:<count>``, or
+    ``postgresql:<snapshot>``. Taken before reading a post: a change the session does
+    not see is stamped after it. None when the stamps cannot be trusted (a trigger is
+    missing)."""
     dialect, present = _triggers(session)
-    if dialect != "sqlite" or stamp_trigger_names(dialect) - present:
+    if stamp_trigger_names(dialect) - present:
         return None
-    count = change_count(session)
-    return None if count is None else f"sqlite:{count}"
+    if dialect == "sqlite":
+        count = change_count(session)
+        return None if count is None else f"sqlite:{count}"
+    snapshot = session.connection().execute(text("SELECT pg_current_snapshot()::text")).scalar()
+    return f"postgresql:{snapshot}"
 
 
 def changed_posts(session: Session, mark: str) -> set[int] | None:
@@ -99,12 +108,55 @@ def changed_posts(session: Session, mark: str) -> set[int] | None:
     every post counts as changed)."""
     dialect, present = _triggers(session)
     kind, _, value = mark.partition(":")
-    if dialect != "sqlite" or kind != dialect or not value.isdigit():
+    if kind != dialect or stamp_trigger_names(dialect) - present:
         return None
-    if stamp_trigger_names(dialect) - present:
+    connection = session.connection()
+    if dialect == "sqlite":
+        if not value.isdigit():
+            return None
+        now = change_count(session)
+        if now is None or now < int(value):  # the database went back (a backup restored)
+            return None
+        query = text("SELECT post_id FROM post_changes WHERE stamp > :value")
+        return set(connection.execute(query, {"value": int(value)}).scalars())
+    if not _SNAPSHOT.fullmatch(value):
         return None
-    now = change_count(session)
-    if now is None or now < int(value):  # the database went back (a backup restored)
+    xmin = int(value.split(":", 1)[0])
+    pruned = connection.execute(text("SELECT xid FROM post_change_pruned WHERE id = 1")).scalar()
+    if pruned is None or xmin <= pruned:  # rows it would need may be pruned
         return None
-    query = text("SELECT post_id FROM post_changes WHERE stamp > :value")
-    return set(session.connection().execute(query, {"value": int(value)}).scalars())
+    # A row is the transaction that changed the post: changed since when the mark's
+    # snapshot did not see it (running then, or begun after). Those are at or past
+    # the snapshot's xmin: the index on xid finds them.
+    query = text(
+        "SELECT DISTINCT post_id FROM post_change_log WHERE xid >= :xmin "
+        "AND NOT pg_visible_in_snapshot(xid::text::xid8, CAST(:value AS pg_snapshot))"
+    )
+    return set(connection.execute(query, {"xmin": xmin, "value": value}).scalars())
+
+
+PRUNE_AFTER = timedelta(days=7)
+_PRUNE_LOCK = 0x62635F6C6F67  # one pruner at a time (an advisory lock's key)
+
+
+def prune_change_log(session: Session, older_than: timedelta = PRUNE_AFTER) -> int:
+    """Drop PostgreSQL's log rows older than ``older_than`` and move the pruned horizon
+    past them (an export kept before it then reads everything). Called at the end of
+    each collection run; how many rows went. Nothing on SQLite."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return 0
+    if not connection.execute(text("SELECT pg_try_advisory_xact_lock(:key)"),
+                              {"key": _PRUNE_LOCK}).scalar():  # fmt: skip
+        return 0
+    cutoff = datetime.now(UTC) - older_than
+    gone = list(connection.execute(
+        text("DELETE FROM post_change_log WHERE logged_at < :cutoff RETURNING xid"),
+        {"cutoff": cutoff},
+    ).scalars())  # fmt: skip
+    if gone:
+        connection.execute(
+            text("UPDATE post_change_pruned SET xid = GREATEST(xid, :top) WHERE id = 1"),
+            {"top": max(gone)},
+        )
+    return len(gone)

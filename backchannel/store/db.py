@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 # The newest revision in migrations/versions (tests/test_migrations.py checks it is
 # Alembic's head): the schema this version of backchannel reads and writes.
-SCHEMA_REVISION = "0017"
+SCHEMA_REVISION = "0018"
 BUSY_TIMEOUT_MS = 30_000
 WAL_CHECKPOINT_PAGES = 10_000
 

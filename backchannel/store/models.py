@@ -422,6 +422,8 @@ from backchannel.store.models_added import (  # noqa: E402, F401
     ChangeCounter,
     ImportRecord,
     PostChange,
+    PostChangeLog,
+    PostChangePruned,
     ReleasedFile,
     StoryRevision,
     StudioAction,

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backchannel.store.base import Base, utcnow
@@ -171,11 +180,36 @@ class ImportRecord(Base):
 class PostChange(Base):
     """When a post's published form last may have changed (migration 0017): triggers on
     the post, its event rows, author, media, tags, links and sightings write the
-    ``stamp`` (a change count on SQLite, a transaction id on PostgreSQL), so that an
-    export reads only the posts changed since the last (``backchannel.store.changes``).
+    ``stamp`` (the change count), so that an export reads only the posts changed since
+    the last (``backchannel.store.changes``). SQLite's; PostgreSQL logs instead
+    (:class:`PostChangeLog`).
     A deleted post keeps its row here: the next export learns it is gone."""
 
     __tablename__ = "post_changes"
 
     post_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     stamp: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class PostChangeLog(Base):
+    """PostgreSQL's stamps (migration 0018): a row per post and transaction that
+    changed it, added by triggers (no row is ever updated: writers never wait on each
+    other); an export reads the posts whose transaction its last snapshot did not see.
+    Empty on SQLite, which stamps ``post_changes``."""
+
+    __tablename__ = "post_change_log"
+
+    post_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    xid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False,
+                                     index=True)  # fmt: skip
+    logged_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+
+
+class PostChangePruned(Base):
+    """The newest transaction whose log rows were pruned (one row): an export whose
+    snapshot is not past it reads every post."""
+
+    __tablename__ = "post_change_pruned"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    xid: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backchannel.store.changes import prune_change_log
 from backchannel.store.models import CollectionRun, EventSource
 from backchannel.store.writer import PageResult
 
@@ -105,3 +106,4 @@ def finish_run(
     run.error = error
     run.requests += extra_requests
     run.finished_at = datetime.now(UTC)
+    prune_change_log(session)  # PostgreSQL's log of changed posts: its old rows
