@@ -69,24 +69,41 @@ class Patch:
     since: str
 
 
-Pending = dict[Path, str]  # what to keep, written once the site is in place
+Pending = dict[Path, Path]  # kept file -> its new text, renamed once the site is in place
+
+
+def stage(pending: Pending, path: Path, text: str) -> None:
+    """Write what to keep beside ``path`` now (not held in memory to the end of the
+    export); :func:`write_kept` puts it in place. One that cannot be written is only a
+    cost: the next export reads its event whole."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        log.warning("could not keep %s: %s", path.name, exc)
+        with suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        return  # the old one stays: it still says what the database held at its mark
+    pending[path] = temporary
 
 
 def write_kept(pending: Pending) -> None:
-    """Write what :func:`event_index` and ``kept_keys`` gave to keep. Only after the
-    export put the new site in place: a failed export leaves the folder as it was.
-    Each file is written beside and renamed (a reader finds the old or the new); one
-    that cannot be written is only a cost: the next export reads its event whole."""
-    for path, text in pending.items():
-        temporary = path.with_name(f".{path.name}.tmp")
+    """Put what :func:`stage` wrote in place. Only after the export put the new site in
+    place: a failed export leaves the folder as it was (:func:`discard_kept`)."""
+    for path, temporary in pending.items():
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_text(text, encoding="utf-8")
             os.replace(temporary, path)
         except OSError as exc:
             log.warning("could not keep %s: %s", path.name, exc)
-            with suppress(OSError):
-                temporary.unlink(missing_ok=True)
+    pending.clear()
+
+
+def discard_kept(pending: Pending) -> None:
+    for temporary in pending.values():
+        with suppress(OSError):
+            temporary.unlink(missing_ok=True)
+    pending.clear()
 
 
 def event_index(
@@ -124,7 +141,7 @@ def event_index(
     if index is None:
         index = load_index(session, event, allow_bots, default_opt_in, locale)
     if mark is not None:
-        pending[path] = _state(index, mark, wide)
+        stage(pending, path, _state(index, mark, wide))
     return index, patch, mark
 
 

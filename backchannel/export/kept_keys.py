@@ -29,7 +29,7 @@ from array import array
 from pathlib import Path
 from typing import Any
 
-from backchannel.export.kept_index import FOLDER, Patch, Pending
+from backchannel.export.kept_index import FOLDER, Patch, Pending, stage
 from backchannel.export.packed import KEY_BYTES, KeyColumn
 from backchannel.export.selection import EventIndex
 from backchannel.export.threads import thread_links
@@ -61,7 +61,7 @@ def keys_for(
     else:
         keys = _patched(post_keys, index, kept, patch, threads, pages)
     if mark is not None:
-        pending[path] = _state(post_keys.event_fingerprint, mark, index, keys, threads, pages)
+        stage(pending, path, _state(post_keys.event_fingerprint, mark, index, keys, threads, pages))
     return keys
 
 

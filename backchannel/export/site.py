@@ -149,6 +149,7 @@ def export_site(
         kept_index.write_kept(pending)  # after the site: a failed export changes nothing
     except BaseException:
         # Nothing of this export replaced the previous site yet (see SiteWriter).
+        kept_index.discard_kept(pending)
         if searching is not None:
             searching.close()
         writer.abort()
