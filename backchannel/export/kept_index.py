@@ -44,6 +44,7 @@ from backchannel.export.selection import (
     EventIndex,
     MediaRow,
     count_sightings,
+    day_ranges,
     event_policy,
     load_index,
 )
@@ -349,7 +350,7 @@ def _merge(kept: EventIndex, fresh: EventIndex, changed: set[int]) -> EventIndex
     for reason in excluded.values():
         counts[reason] = counts.get(reason, 0) + 1
     index.excluded = dict(sorted(counts.items()))
-    _days(index)
+    day_ranges(index)
     columns.finish()
     index.posts = PostRange(columns)
     count_sightings(index)
@@ -410,17 +411,3 @@ def _copy_row(source: PostColumns, row: int, target: PostColumns, codes: _Codes)
     target.media_sets.append(codes.media[source.media_sets[row]])
     target.counts.extend(source.counts[4 * row : 4 * row + 4])
     target.pages.append(0)
-
-
-def _days(index: EventIndex) -> None:
-    """Each day's range of rows (the rows are chronological)."""
-    columns = index.columns
-    index.days = {}
-    first = 0
-    while first < len(columns.ids):
-        code = columns.days[first]
-        last = first
-        while last < len(columns.ids) and columns.days[last] == code:
-            last += 1
-        index.days[columns.names[code]] = PostRange(columns, first, last)  # type: ignore[index]
-        first = last

@@ -253,13 +253,7 @@ def load_index(
             featured=state == "featured", sensitive=bool(sensitive), has_cw=bool(has_cw),
             indexable=decided.index,
         )  # fmt: skip
-    first = 0
-    for local, code in day_of.items():  # the days in order: the rows are chronological
-        last = first
-        while last < len(columns.ids) and columns.days[last] == code:
-            last += 1
-        index.days[local.isoformat()] = PostRange(columns, first, last)
-        first = last
+    day_ranges(index)
     columns.finish()
     index.posts = PostRange(columns)
     index.excluded = dict(sorted(excluded.items()))
@@ -269,6 +263,20 @@ def load_index(
     index.authors = {a: row for a, row in index.authors.items() if a in published}
     _load_children(session, index, only)
     return index
+
+
+def day_ranges(index: EventIndex) -> None:
+    """Each day's range of rows (the rows are chronological: a day's rows are together)."""
+    columns = index.columns
+    index.days = {}
+    first = 0
+    while first < len(columns.ids):
+        code = columns.days[first]
+        last = first
+        while last < len(columns.ids) and columns.days[last] == code:
+            last += 1
+        index.days[columns.names[code]] = PostRange(columns, first, last)  # type: ignore[index]
+        first = last
 
 
 def count_sightings(index: EventIndex) -> None:
